@@ -1,0 +1,93 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the ReplyAdmin module.
+.DESCRIPTION
+    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin.
+    Test   builds, then runs the Pester suite (unit and integration) against real Dovecot and Postfix
+           servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
+    Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.
+    Run it with the PowerShell of the repo's tool manifest:  dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Test -Tag Unit
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester tags to run or to leave out (Unit, Integration).
+    [string[]] $Tag,
+    [string[]] $ExcludeTag,
+
+    # Test files or folders to run instead of the whole tests folder.
+    [string[]] $TestPath
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$moduleOut = Join-Path $root 'out/ReplyAdmin'
+
+function Invoke-Native([string] $Command, [string[]] $Arguments) {
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $root 'out/publish'
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.csproj'), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    New-Item -ItemType Directory -Path $moduleOut | Out-Null
+    Copy-Item (Join-Path $publish '*.dll') $moduleOut
+    Copy-Item (Join-Path $root 'ReplyAdmin.psd1') $moduleOut
+    Copy-Item (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.format.ps1xml') $moduleOut
+    if (Test-Path (Join-Path $moduleOut 'System.Management.Automation.dll')) {
+        throw 'System.Management.Automation.dll must not ship with the module (PowerShellStandard.Library is a reference only).'
+    }
+    Write-Host "Module laid out in $moduleOut"
+}
+
+# Dovecot and Postfix come from Debian packages; install them once when absent (needs root or sudo).
+function Install-MailServer {
+    $required = '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/sbin/postfix', '/usr/bin/openssl', '/usr/bin/mbsync'
+    if (-not ($required | Where-Object { -not (Test-Path $_) })) { return }
+    Write-Host 'Installing Dovecot, Postfix, OpenSSL and isync with apt-get...'
+    $script = 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && apt-get update -qq && ' +
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl isync'
+    if ((& id -u) -eq '0') { Invoke-Native sh @('-c', $script) } else { Invoke-Native sudo @('sh', '-c', $script) }
+}
+
+function Get-PesterModule {
+    Invoke-Native dotnet @('restore', (Join-Path $root 'tests/tools/Tools.csproj'), '--nologo', '-v', 'quiet')
+    $packages = (& dotnet nuget locals global-packages --list) -replace '^global-packages:\s*', ''
+    $version = ([xml](Get-Content (Join-Path $root 'tests/tools/Tools.csproj'))).Project.ItemGroup.PackageDownload.Version.Trim('[', ']')
+    Join-Path $packages.Trim() "pester/$version/tools/Pester.psd1"
+}
+
+function Invoke-Test {
+    Install-MailServer
+    $pester = Get-PesterModule
+    Import-Module $pester -Force
+    $env:REPLYADMIN_MODULE = Join-Path $moduleOut 'ReplyAdmin.psd1'
+    $config = New-PesterConfiguration
+    $config.Run.Path = if ($TestPath) { $TestPath } else { Join-Path $root 'tests' }
+    $config.Run.PassThru = $true
+    $config.Output.Verbosity = 'Detailed'
+    if ($Tag) { $config.Filter.Tag = $Tag }
+    if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag }
+    $result = Invoke-Pester -Configuration $config
+    $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    # The closing line CI reads.
+    Write-Host ("{0} passed, {1} failed, {2} skipped" -f $result.PassedCount, $failed, $result.SkippedCount)
+    if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Build; Invoke-Test }
+    'Demo' { Invoke-Build; & (Join-Path $root 'tests/Support/Demo.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
+}

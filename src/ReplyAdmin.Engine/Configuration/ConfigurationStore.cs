@@ -1,0 +1,202 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+
+namespace ReplyAdmin.Engine.Configuration
+{
+    /// <summary>
+    /// Reads and writes the configuration file. Writes are atomic (temp file + rename) and serialized by a
+    /// lock file, so two administrators or scripts changing the configuration at once lose no change.
+    /// </summary>
+    public sealed class ConfigurationStore
+    {
+        /// <summary>Environment variable that names the configuration file when no path is given.</summary>
+        public const string PathVariable = "REPLYADMIN_CONFIG";
+
+        private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
+        private static readonly JsonSerializerOptions JsonOptions = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            WriteIndented = true,
+            ReadCommentHandling = JsonCommentHandling.Skip,
+            AllowTrailingCommas = true,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
+        };
+
+        /// <summary>Creates a store for the file at <paramref name="path"/>.</summary>
+        public ConfigurationStore(string path) => Path = System.IO.Path.GetFullPath(path);
+
+        /// <summary>The configuration file.</summary>
+        public string Path { get; }
+
+        /// <summary>
+        /// The file used when no path is given: <c>$REPLYADMIN_CONFIG</c>, else <c>%APPDATA%\ReplyAdmin\config.json</c>
+        /// on Windows, else <c>$XDG_CONFIG_HOME/replyadmin/config.json</c> (<c>~/.config</c> by default).
+        /// </summary>
+        public static string DefaultPath
+        {
+            get
+            {
+                var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
+                if (!string.IsNullOrEmpty(fromEnvironment))
+                    return fromEnvironment;
+                if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+                    return System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData), "ReplyAdmin", "config.json");
+                var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME");
+                if (string.IsNullOrEmpty(xdg))
+                    xdg = System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+                return System.IO.Path.Combine(xdg, "replyadmin", "config.json");
+            }
+        }
+
+        /// <summary>Loads and validates the configuration; a missing file is an empty configuration.</summary>
+        /// <exception cref="ConfigurationException">The file is not valid JSON or a field is invalid; the error names the file and the field.</exception>
+        public ReplyAdminConfiguration Load()
+        {
+            string json;
+            try
+            {
+                if (!File.Exists(Path))
+                    return new ReplyAdminConfiguration();
+                json = File.ReadAllText(Path, Encoding.UTF8);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ReplyAdminException("ConfigurationUnreadable", ReplyAdminErrorKind.ReadError,
+                    $"The configuration file '{Path}' cannot be read: {e.Message}", Path, "Check the file's permissions.", e);
+            }
+            return Parse(json, Path);
+        }
+
+        /// <summary>Parses and validates configuration JSON; <paramref name="filePath"/> is named in errors.</summary>
+        /// <exception cref="ConfigurationException">The JSON or a field is invalid.</exception>
+        public static ReplyAdminConfiguration Parse(string json, string filePath)
+        {
+            ReplyAdminConfiguration configuration;
+            try
+            {
+                configuration = JsonSerializer.Deserialize<ReplyAdminConfiguration>(json, JsonOptions);
+            }
+            catch (JsonException e)
+            {
+                var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
+                var line = e.LineNumber.HasValue ? $" (line {e.LineNumber + 1})" : string.Empty;
+                throw new ConfigurationException("ConfigurationFileInvalid", field, $"is not valid{line}: {FirstSentence(e.Message)}",
+                    filePath, "Correct the file by hand, or remove it and configure again with the ReplyAdmin cmdlets.", filePath, e,
+                    ReplyAdminErrorKind.InvalidData);
+            }
+            if (configuration == null)
+                throw new ConfigurationException("ConfigurationFileInvalid", null, "is empty (null).", filePath,
+                    "Remove the file and configure again with the ReplyAdmin cmdlets.", filePath, kind: ReplyAdminErrorKind.InvalidData);
+            configuration.Lists = configuration.Lists ?? new System.Collections.Generic.List<ReplyList>();
+            foreach (var list in configuration.Lists)
+                if (list != null) list.ForwardTo = list.ForwardTo ?? new System.Collections.Generic.List<string>();
+            try
+            {
+                ConfigurationValidator.Validate(configuration);
+            }
+            catch (ConfigurationException e) when (filePath != null)
+            {
+                throw e.InFile(filePath);
+            }
+            return configuration;
+        }
+
+        /// <summary>Serializes a configuration as the file stores it.</summary>
+        public static string ToJson(ReplyAdminConfiguration configuration) => JsonSerializer.Serialize(configuration, JsonOptions);
+
+        /// <summary>
+        /// Reads the current file, applies <paramref name="change"/>, validates and writes the result, all under
+        /// the file's lock, so concurrent writers each see the other's change.
+        /// </summary>
+        /// <typeparam name="T">What the change returns (e.g. the changed list).</typeparam>
+        /// <param name="change">Changes the configuration in place; throws to abort without writing.</param>
+        /// <returns>The value <paramref name="change"/> returned.</returns>
+        /// <exception cref="ConfigurationException">The changed configuration is invalid (nothing is written).</exception>
+        /// <exception cref="ReplyAdminException">The lock could not be taken in time, or the file could not be written.</exception>
+        public T Update<T>(Func<ReplyAdminConfiguration, T> change)
+        {
+            var directory = System.IO.Path.GetDirectoryName(Path);
+            Directory.CreateDirectory(directory);
+            using (AcquireLock())
+            {
+                var configuration = Load();
+                var result = change(configuration);
+                ConfigurationValidator.Validate(configuration);
+                configuration.SchemaVersion = ReplyAdminConfiguration.CurrentSchemaVersion;
+                WriteAtomically(ToJson(configuration));
+                return result;
+            }
+        }
+
+        private void WriteAtomically(string json)
+        {
+            var temp = $"{Path}.{Guid.NewGuid():N}.tmp";
+            try
+            {
+                using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    var bytes = new UTF8Encoding(false).GetBytes(json + "\n");
+                    stream.Write(bytes, 0, bytes.Length);
+                    stream.Flush(flushToDisk: true);
+                }
+                if (File.Exists(Path))
+                    File.Replace(temp, Path, null);
+                else
+                    File.Move(temp, Path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ReplyAdminException("ConfigurationWriteFailed", ReplyAdminErrorKind.WriteError,
+                    $"The configuration file '{Path}' could not be written: {e.Message}", Path,
+                    "Check that the directory exists and is writable by this account.", e);
+            }
+            finally
+            {
+                if (File.Exists(temp)) File.Delete(temp);
+            }
+        }
+
+        // An exclusive open of a side file is the one lock that works across processes on Windows and Unix alike.
+        // The lock file stays: deleting it on close would let a waiter lock the unlinked file while a third
+        // process locks a new one.
+        private IDisposable AcquireLock()
+        {
+            var lockPath = Path + ".lock";
+            var watch = Stopwatch.StartNew();
+            var delay = 5;
+            while (true)
+            {
+                try
+                {
+                    return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                }
+                catch (IOException) when (watch.Elapsed < LockTimeout)
+                {
+                    Thread.Sleep(delay);
+                    delay = Math.Min(delay * 2, 100);
+                }
+                catch (IOException e)
+                {
+                    throw new ReplyAdminException("ConfigurationLocked", ReplyAdminErrorKind.ResourceUnavailable,
+                        $"The configuration file '{Path}' stayed locked by another process for {LockTimeout.TotalSeconds:0} s.", lockPath,
+                        $"Wait for the other change to finish; if no ReplyAdmin process is running, delete '{lockPath}'.", e);
+                }
+            }
+        }
+
+        private static string FirstSentence(string message)
+        {
+            var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+            return cut > 0 ? message.Substring(0, cut) : message;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using System.Collections.Generic;
+
+namespace ReplyAdmin.Engine.Configuration
+{
+    /// <summary>What happens to a reply that reaches a list (the first half of a reply-handling setting).</summary>
+    public enum ReplyAction
+    {
+        /// <summary>A copy goes to the shared IMAP folder.</summary>
+        StoreInImap,
+        /// <summary>The original is forwarded to the list's forward address(es) and a copy goes to the shared IMAP folder.</summary>
+        ForwardAndStoreInImap,
+    }
+
+    /// <summary>Whether auto-generated replies (out-of-office, bounces) are handled like the rest (the second half).</summary>
+    public enum AutoReplyHandling
+    {
+        /// <summary>Auto-generated replies are stored (and forwarded) like any other.</summary>
+        Include,
+        /// <summary>Auto-generated replies are filtered out and only recorded.</summary>
+        Exclude,
+    }
+
+    /// <summary>Kind of inbound source the replies arrive in.</summary>
+    public enum SourceKind
+    {
+        /// <summary>An IMAP mailbox the MTA delivers to (TLS).</summary>
+        Imap,
+        /// <summary>A Maildir (cur/ and new/).</summary>
+        Maildir,
+        /// <summary>A directory of <c>.eml</c> files.</summary>
+        Directory,
+    }
+
+    /// <summary>How the SMTP relay connection is secured.</summary>
+    public enum SmtpTlsMode
+    {
+        /// <summary>STARTTLS is required (submission, port 587).</summary>
+        StartTls,
+        /// <summary>TLS from the first byte (port 465).</summary>
+        Implicit,
+        /// <summary>No TLS; allowed only for a relay on the loopback interface.</summary>
+        None,
+    }
+
+    /// <summary>A mailing list ("Verteiler") whose replies ReplyAdmin handles.</summary>
+    public sealed class ReplyList
+    {
+        /// <summary>Short name: letters, digits, '.', '_' and '-'; it also names the IMAP keyword staff filter by.</summary>
+        public string Name { get; set; }
+
+        /// <summary>The list's own address that campaign recipients reply to.</summary>
+        public string Address { get; set; }
+
+        /// <summary>Store, or forward and store.</summary>
+        public ReplyAction Action { get; set; } = ReplyAction.StoreInImap;
+
+        /// <summary>Include or exclude auto-generated replies.</summary>
+        public AutoReplyHandling AutoReplies { get; set; } = AutoReplyHandling.Include;
+
+        /// <summary>Where replies are forwarded when <see cref="Action"/> is <see cref="ReplyAction.ForwardAndStoreInImap"/>.</summary>
+        public List<string> ForwardTo { get; set; } = new List<string>();
+
+        /// <summary>Free text for the administrator.</summary>
+        public string Description { get; set; }
+
+        /// <summary>A deep copy, so callers can change it without touching the loaded configuration.</summary>
+        public ReplyList Clone()
+        {
+            var copy = (ReplyList)MemberwiseClone();
+            copy.ForwardTo = new List<string>(ForwardTo ?? new List<string>());
+            return copy;
+        }
+    }
+
+    /// <summary>Connection settings shared by every IMAP endpoint (the reply mailbox and an IMAP source).</summary>
+    public abstract class ImapEndpointSettings
+    {
+        /// <summary>Server host name (the certificate must be valid for it unless pinned).</summary>
+        public string Host { get; set; }
+
+        /// <summary>Implicit-TLS port, 993 by default. Plaintext IMAP is never used.</summary>
+        public int Port { get; set; } = 993;
+
+        /// <summary>Login name.</summary>
+        public string UserName { get; set; }
+
+        /// <summary>The folder to use.</summary>
+        public string Folder { get; set; } = "INBOX";
+
+        /// <summary>Where the password comes from (<c>env:NAME</c>, <c>file:/path</c>, <c>secret:Name</c>); never the password itself.</summary>
+        public string CredentialReference { get; set; }
+
+        /// <summary>SHA-256 (or SHA-1) thumbprint of a certificate to accept although it is not trusted (self-signed).</summary>
+        public string CertificateThumbprint { get; set; }
+    }
+
+    /// <summary>The one shared IMAP folder all replies are stored in.</summary>
+    public sealed class ReplyMailboxSettings : ImapEndpointSettings
+    {
+        /// <summary>Default maximum message size: 10 MB, the limit of the original platform's inbox.</summary>
+        public const long DefaultMaxMessageSize = 10L * 1024 * 1024;
+
+        /// <summary>Largest message stored, in bytes; the server's APPENDLIMIT wins where smaller.</summary>
+        public long MaxMessageSize { get; set; } = DefaultMaxMessageSize;
+    }
+
+    /// <summary>Where replies arrive.</summary>
+    public sealed class InboundSourceSettings : ImapEndpointSettings
+    {
+        /// <summary>IMAP mailbox, Maildir or directory of .eml files.</summary>
+        public SourceKind Kind { get; set; } = SourceKind.Imap;
+
+        /// <summary>Maildir or directory path (for <see cref="SourceKind.Maildir"/> and <see cref="SourceKind.Directory"/>).</summary>
+        public string Path { get; set; }
+
+        /// <summary>Where handled messages are moved (an IMAP folder, or a directory for file sources).</summary>
+        public string ProcessedFolder { get; set; } = "ReplyAdmin/Processed";
+
+        /// <summary>Where too-large messages are moved, with the reason.</summary>
+        public string RejectedFolder { get; set; } = "ReplyAdmin/Rejected";
+
+        /// <summary>Optional: where excluded auto-generated messages are kept (else they go to <see cref="ProcessedFolder"/>).</summary>
+        public string ArchiveFolder { get; set; }
+    }
+
+    /// <summary>The SMTP relay forwards leave through.</summary>
+    public sealed class SmtpRelaySettings
+    {
+        /// <summary>Relay host.</summary>
+        public string Host { get; set; }
+
+        /// <summary>Relay port (587 for STARTTLS, 465 for implicit TLS).</summary>
+        public int Port { get; set; } = 587;
+
+        /// <summary>How the connection is secured.</summary>
+        public SmtpTlsMode TlsMode { get; set; } = SmtpTlsMode.StartTls;
+
+        /// <summary>Login name; empty when the relay needs no authentication.</summary>
+        public string UserName { get; set; }
+
+        /// <summary>Where the password comes from; never the password itself.</summary>
+        public string CredentialReference { get; set; }
+
+        /// <summary>Envelope sender (MAIL FROM) of forwards, so bounces of forwards come back to the platform.</summary>
+        public string EnvelopeSender { get; set; }
+
+        /// <summary>Thumbprint of a certificate to accept although it is not trusted.</summary>
+        public string CertificateThumbprint { get; set; }
+    }
+
+    /// <summary>The whole configuration, as kept in one JSON file.</summary>
+    public sealed class ReplyAdminConfiguration
+    {
+        /// <summary>Version of the file format this build writes.</summary>
+        public const int CurrentSchemaVersion = 1;
+
+        /// <summary>File format version.</summary>
+        public int SchemaVersion { get; set; } = CurrentSchemaVersion;
+
+        /// <summary>The lists.</summary>
+        public List<ReplyList> Lists { get; set; } = new List<ReplyList>();
+
+        /// <summary>The shared IMAP folder.</summary>
+        public ReplyMailboxSettings ReplyMailbox { get; set; }
+
+        /// <summary>Where replies arrive.</summary>
+        public InboundSourceSettings Source { get; set; }
+
+        /// <summary>Relay for forwards.</summary>
+        public SmtpRelaySettings SmtpRelay { get; set; }
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+
+namespace ReplyAdmin.Engine
+{
+    /// <summary>
+    /// What kind of failure an engine error is. The cmdlet layer maps each value to one PowerShell
+    /// <c>ErrorCategory</c>, so the engine stays free of PowerShell types.
+    /// </summary>
+    public enum ReplyAdminErrorKind
+    {
+        InvalidArgument,
+        InvalidData,
+        ObjectNotFound,
+        ResourceExists,
+        ConnectionError,
+        AuthenticationError,
+        SecurityError,
+        LimitsExceeded,
+        ResourceUnavailable,
+        OperationTimeout,
+        ReadError,
+        WriteError,
+        NotSpecified,
+    }
+
+    /// <summary>
+    /// An engine failure with a stable <see cref="ErrorId"/>, a <see cref="Kind"/>, the object it concerns
+    /// and what the administrator can do about it. Messages never contain passwords.
+    /// </summary>
+    public class ReplyAdminException : Exception
+    {
+        /// <summary>Creates an engine error.</summary>
+        /// <param name="errorId">PascalCase <c>&lt;Noun&gt;&lt;Problem&gt;</c>, stable across versions.</param>
+        /// <param name="kind">The failure kind.</param>
+        /// <param name="message">What went wrong, in a sentence an administrator understands.</param>
+        /// <param name="target">The object the error concerns (a list name, a file, a host).</param>
+        /// <param name="recommendedAction">What to do about it.</param>
+        /// <param name="innerException">The underlying exception, if any.</param>
+        public ReplyAdminException(string errorId, ReplyAdminErrorKind kind, string message, object target = null,
+            string recommendedAction = null, Exception innerException = null)
+            : base(message, innerException)
+        {
+            ErrorId = errorId;
+            Kind = kind;
+            Target = target;
+            RecommendedAction = recommendedAction;
+        }
+
+        /// <summary>Stable identifier of this kind of error, e.g. <c>ListAddressDuplicate</c>.</summary>
+        public string ErrorId { get; }
+
+        /// <summary>The failure kind.</summary>
+        public ReplyAdminErrorKind Kind { get; }
+
+        /// <summary>The object the error concerns.</summary>
+        public object Target { get; }
+
+        /// <summary>What the administrator can do about it.</summary>
+        public string RecommendedAction { get; }
+    }
+
+    /// <summary>
+    /// A configuration value that is missing or invalid, naming the field (e.g. <c>lists[1].address</c>)
+    /// and, when loaded from disk, the file.
+    /// </summary>
+    public sealed class ConfigurationException : ReplyAdminException
+    {
+        /// <summary>Creates a configuration error.</summary>
+        public ConfigurationException(string errorId, string field, string detail, object target = null,
+            string recommendedAction = null, string filePath = null, Exception innerException = null,
+            ReplyAdminErrorKind kind = ReplyAdminErrorKind.InvalidArgument)
+            : base(errorId, kind, Compose(field, detail, filePath), target, recommendedAction, innerException)
+        {
+            Field = field;
+            Detail = detail;
+            FilePath = filePath;
+        }
+
+        /// <summary>The field at fault, as a JSON path without the leading <c>$.</c>.</summary>
+        public string Field { get; }
+
+        /// <summary>What is wrong with the field, without the file and field prefix.</summary>
+        public string Detail { get; }
+
+        /// <summary>The configuration file, when the error came from loading one.</summary>
+        public string FilePath { get; }
+
+        /// <summary>The same error, now naming the file it was found in.</summary>
+        internal ConfigurationException InFile(string filePath) =>
+            new ConfigurationException(ErrorId, Field, Detail, filePath, RecommendedAction, filePath, InnerException, Kind);
+
+        private static string Compose(string field, string detail, string filePath)
+        {
+            var where = field == null ? string.Empty : $"'{field}': ";
+            return filePath == null ? where + detail : $"Configuration file '{filePath}', {where}{detail}";
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using ReplyAdmin.Engine;
+using ReplyAdmin.Engine.Configuration;
+
+namespace ReplyAdmin.Commands
+{
+    /// <summary>
+    /// Shared by the Set-* cmdlets of one settings section: every bound parameter sets the property of the same
+    /// name (<c>-Server</c> sets <c>Host</c>), under the configuration lock, then the whole file is validated.
+    /// </summary>
+    public abstract class SetSettingsCmdlet<TSettings> : ReplyAdminCmdlet where TSettings : class, new()
+    {
+        /// <summary>Output the changed settings.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <summary>What the settings are called in messages, e.g. "reply mailbox".</summary>
+        protected abstract string SectionName { get; }
+
+        /// <summary>The section of the configuration, created when missing.</summary>
+        protected abstract TSettings Section(ReplyAdminConfiguration configuration, bool create);
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            var changes = MyInvocation.BoundParameters.Keys
+                .Where(k => k != nameof(PassThru) && k != nameof(ConfigPath) && typeof(TSettings).GetProperty(PropertyName(k)) != null)
+                .ToList();
+            if (!ShouldProcess($"{SectionName} in {ResolvedConfigPath}", $"Set {string.Join(", ", changes)}"))
+                return;
+            var settings = Invoke(() => Store.Update(configuration =>
+            {
+                var section = Section(configuration, create: true);
+                foreach (var key in changes)
+                {
+                    var value = MyInvocation.BoundParameters[key];
+                    if (value is SwitchParameter s) value = s.IsPresent;
+                    if (key.EndsWith("Thumbprint", StringComparison.Ordinal)) value = ConfigurationValidator.NormalizeThumbprint((string)value) ?? (string)value;
+                    typeof(TSettings).GetProperty(PropertyName(key)).SetValue(section, value);
+                }
+                return section;
+            }));
+            WriteVerbose($"Set {string.Join(", ", changes)} of the {SectionName} in {ResolvedConfigPath}.");
+            if (PassThru) WriteObject(settings);
+        }
+
+        private static string PropertyName(string parameter) => parameter == "Server" ? "Host" : parameter;
+    }
+
+    /// <summary>Parameters shared by the IMAP endpoints (reply mailbox and IMAP source).</summary>
+    public abstract class SetImapEndpointCmdlet<TSettings> : SetSettingsCmdlet<TSettings> where TSettings : ImapEndpointSettings, new()
+    {
+        /// <summary>IMAP server host name.</summary>
+        [Parameter]
+        [Alias("HostName", "ComputerName")]
+        [ValidateNotNullOrEmpty]
+        public string Server { get; set; }
+
+        /// <summary>Implicit-TLS port (993).</summary>
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>Login name.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string UserName { get; set; }
+
+        /// <summary>IMAP folder.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Folder { get; set; }
+
+        /// <summary>Where the password is kept: env:NAME, file:/path or secret:Name.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string CredentialReference { get; set; }
+
+        /// <summary>SHA-256 thumbprint of a self-signed certificate to accept.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string CertificateThumbprint { get; set; }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the settings of the shared IMAP folder that replies are stored in.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplyMailbox")]
+    [OutputType(typeof(ReplyMailboxSettings))]
+    public sealed class GetReplyMailboxCommand : ReplyAdminCmdlet
+    {
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var settings = LoadConfiguration().ReplyMailbox;
+            if (settings == null)
+                WriteError(Error("ReplyMailboxNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No reply mailbox is configured in {ResolvedConfigPath}.",
+                    ResolvedConfigPath, "Configure it with Set-ReplyMailbox -Server -UserName -Folder -CredentialReference."));
+            else
+                WriteObject(settings);
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Sets the shared IMAP folder that replies are stored in (implicit TLS, port 993).</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "ReplyMailbox", SupportsShouldProcess = true)]
+    [OutputType(typeof(ReplyMailboxSettings))]
+    public sealed class SetReplyMailboxCommand : SetImapEndpointCmdlet<ReplyMailboxSettings>
+    {
+        /// <summary>Largest message stored, in bytes (default 10 MB).</summary>
+        [Parameter]
+        [ValidateRange(1024L, int.MaxValue)]
+        public long MaxMessageSize { get; set; }
+
+        /// <inheritdoc />
+        protected override string SectionName => "reply mailbox";
+
+        /// <inheritdoc />
+        protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration, bool create) =>
+            configuration.ReplyMailbox ?? (configuration.ReplyMailbox = new ReplyMailboxSettings());
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the settings of the inbound source that replies arrive in.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplySource")]
+    [OutputType(typeof(InboundSourceSettings))]
+    public sealed class GetReplySourceCommand : ReplyAdminCmdlet
+    {
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var settings = LoadConfiguration().Source;
+            if (settings == null)
+                WriteError(Error("ReplySourceNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No inbound source is configured in {ResolvedConfigPath}.",
+                    ResolvedConfigPath, "Configure it with Set-ReplySource."));
+            else
+                WriteObject(settings);
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Sets where replies arrive: an IMAP mailbox, a Maildir or a directory of .eml files.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "ReplySource", SupportsShouldProcess = true)]
+    [OutputType(typeof(InboundSourceSettings))]
+    public sealed class SetReplySourceCommand : SetImapEndpointCmdlet<InboundSourceSettings>
+    {
+        /// <summary>Imap, Maildir or Directory.</summary>
+        [Parameter]
+        public SourceKind Kind { get; set; }
+
+        /// <summary>Maildir or directory path.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; }
+
+        /// <summary>Where handled messages are moved.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ProcessedFolder { get; set; }
+
+        /// <summary>Where too-large messages are moved.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string RejectedFolder { get; set; }
+
+        /// <summary>Where excluded auto-generated messages are kept.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ArchiveFolder { get; set; }
+
+        /// <inheritdoc />
+        protected override string SectionName => "inbound source";
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            if (Path != null)
+                Path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        }
+
+        /// <inheritdoc />
+        protected override InboundSourceSettings Section(ReplyAdminConfiguration configuration, bool create) =>
+            configuration.Source ?? (configuration.Source = new InboundSourceSettings());
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Gets the SMTP relay that forwards leave through.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplySmtpRelay")]
+    [OutputType(typeof(SmtpRelaySettings))]
+    public sealed class GetReplySmtpRelayCommand : ReplyAdminCmdlet
+    {
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var settings = LoadConfiguration().SmtpRelay;
+            if (settings == null)
+                WriteError(Error("SmtpRelayNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No SMTP relay is configured in {ResolvedConfigPath}.",
+                    ResolvedConfigPath, "Configure it with Set-ReplySmtpRelay."));
+            else
+                WriteObject(settings);
+        }
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Sets the SMTP relay that forwards leave through.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "ReplySmtpRelay", SupportsShouldProcess = true)]
+    [OutputType(typeof(SmtpRelaySettings))]
+    public sealed class SetReplySmtpRelayCommand : SetSettingsCmdlet<SmtpRelaySettings>
+    {
+        /// <summary>Relay host.</summary>
+        [Parameter]
+        [Alias("HostName", "ComputerName")]
+        [ValidateNotNullOrEmpty]
+        public string Server { get; set; }
+
+        /// <summary>Relay port.</summary>
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int Port { get; set; }
+
+        /// <summary>StartTls, Implicit, or None (loopback only).</summary>
+        [Parameter]
+        public SmtpTlsMode TlsMode { get; set; }
+
+        /// <summary>Login name, if the relay needs one.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string UserName { get; set; }
+
+        /// <summary>Where the password is kept.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string CredentialReference { get; set; }
+
+        /// <summary>Envelope sender of forwards.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string EnvelopeSender { get; set; }
+
+        /// <summary>Thumbprint of a self-signed certificate to accept.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string CertificateThumbprint { get; set; }
+
+        /// <inheritdoc />
+        protected override string SectionName => "SMTP relay";
+
+        /// <inheritdoc />
+        protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration, bool create) =>
+            configuration.SmtpRelay ?? (configuration.SmtpRelay = new SmtpRelaySettings());
+    }
+}

@@ -1,0 +1,152 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Management.Automation.Runspaces;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using ReplyAdmin.Engine;
+using ReplyAdmin.Engine.Configuration;
+
+namespace ReplyAdmin.Commands
+{
+    /// <summary>
+    /// Base of every ReplyAdmin cmdlet: the configuration file, credentials, cancellation, and the one place
+    /// where engine errors become PowerShell error records.
+    /// </summary>
+    public abstract class ReplyAdminCmdlet : PSCmdlet
+    {
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
+
+        /// <summary>The configuration file; default: $env:REPLYADMIN_CONFIG, else the per-user default.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string ConfigPath { get; set; }
+
+        /// <summary>Cancelled when the user presses Ctrl+C.</summary>
+        protected CancellationToken Stopping => _stopping.Token;
+
+        /// <summary>The store of the configuration file in effect.</summary>
+        protected ConfigurationStore Store => new ConfigurationStore(ResolvedConfigPath);
+
+        /// <summary>The configuration file in effect, as a file-system path.</summary>
+        protected internal string ResolvedConfigPath => ConfigPath != null
+            ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigPath)
+            : ConfigurationStore.DefaultPath;
+
+        /// <inheritdoc />
+        protected override void StopProcessing() => _stopping.Cancel();
+
+        /// <summary>Loads the configuration, turning a bad file into a terminating error.</summary>
+        protected ReplyAdminConfiguration LoadConfiguration() => Invoke(() => Store.Load());
+
+        /// <summary>Runs an engine call; an engine error becomes a terminating error record.</summary>
+        protected T Invoke<T>(Func<T> call)
+        {
+            try
+            {
+                return call();
+            }
+            catch (ReplyAdminException e)
+            {
+                ThrowTerminatingError(ToErrorRecord(e));
+                throw; // not reached
+            }
+        }
+
+        /// <summary>Runs an async engine call to completion, cancellable with Ctrl+C.</summary>
+        protected T Invoke<T>(Func<CancellationToken, Task<T>> call) => Invoke(() =>
+        {
+            try
+            {
+                return call(Stopping).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        });
+
+        /// <summary>Writes an engine error as a non-terminating error record.</summary>
+        protected void WriteEngineError(ReplyAdminException e) => WriteError(ToErrorRecord(e));
+
+        /// <summary>The one mapping of engine errors to error records.</summary>
+        protected internal static ErrorRecord ToErrorRecord(ReplyAdminException e)
+        {
+            var record = new ErrorRecord(e, e.ErrorId, Map(e.Kind), e.Target);
+            if (e.RecommendedAction != null)
+                record.ErrorDetails = new ErrorDetails(e.Message) { RecommendedAction = e.RecommendedAction };
+            return record;
+        }
+
+        /// <summary>An error record for a problem the cmdlet itself finds (e.g. a list that does not exist).</summary>
+        protected static ErrorRecord Error(string errorId, ReplyAdminErrorKind kind, string message, object target, string recommendedAction) =>
+            ToErrorRecord(new ReplyAdminException(errorId, kind, message, target, recommendedAction));
+
+        private static ErrorCategory Map(ReplyAdminErrorKind kind)
+        {
+            switch (kind)
+            {
+                case ReplyAdminErrorKind.InvalidArgument: return ErrorCategory.InvalidArgument;
+                case ReplyAdminErrorKind.InvalidData: return ErrorCategory.InvalidData;
+                case ReplyAdminErrorKind.ObjectNotFound: return ErrorCategory.ObjectNotFound;
+                case ReplyAdminErrorKind.ResourceExists: return ErrorCategory.ResourceExists;
+                case ReplyAdminErrorKind.ConnectionError: return ErrorCategory.ConnectionError;
+                case ReplyAdminErrorKind.AuthenticationError: return ErrorCategory.AuthenticationError;
+                case ReplyAdminErrorKind.SecurityError: return ErrorCategory.SecurityError;
+                case ReplyAdminErrorKind.LimitsExceeded: return ErrorCategory.LimitsExceeded;
+                case ReplyAdminErrorKind.ResourceUnavailable: return ErrorCategory.ResourceUnavailable;
+                case ReplyAdminErrorKind.OperationTimeout: return ErrorCategory.OperationTimeout;
+                case ReplyAdminErrorKind.ReadError: return ErrorCategory.ReadError;
+                case ReplyAdminErrorKind.WriteError: return ErrorCategory.WriteError;
+                default: return ErrorCategory.NotSpecified;
+            }
+        }
+
+        /// <summary>
+        /// Resolves a password: <paramref name="credential"/> when given, else the configured reference
+        /// (env:, file:, or secret: through SecretManagement's Get-Secret).
+        /// </summary>
+        protected NetworkCredential ResolveCredential(PSCredential credential, string userName, string reference, string field)
+        {
+            if (credential != null)
+                return credential.GetNetworkCredential();
+            return Invoke(() => new CredentialResolver(LookupSecret).Resolve(userName, reference, field));
+        }
+
+        private string LookupSecret(string name)
+        {
+            if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) == null)
+                return null;
+            var results = InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -AsPlainText -ErrorAction Stop", true,
+                PipelineResultTypes.None, null, name);
+            return results.Count == 0 ? null : results[0]?.BaseObject?.ToString();
+        }
+    }
+
+    /// <summary>Completes list names from the configuration file in effect.</summary>
+    public sealed class ListNameCompleter : IArgumentCompleter
+    {
+        /// <inheritdoc />
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var path = fakeBoundParameters?["ConfigPath"] as string ?? ConfigurationStore.DefaultPath;
+            IEnumerable<ReplyList> lists;
+            try
+            {
+                lists = new ConfigurationStore(path).Load().Lists;
+            }
+            catch (ReplyAdminException)
+            {
+                yield break;
+            }
+            var pattern = new WildcardPattern((wordToComplete ?? string.Empty).Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+            foreach (var list in lists.Where(l => pattern.IsMatch(l.Name)).OrderBy(l => l.Name, StringComparer.OrdinalIgnoreCase))
+                yield return new CompletionResult(list.Name, list.Name, CompletionResultType.ParameterValue, $"{list.Name} <{list.Address}>");
+        }
+    }
+}

@@ -1,0 +1,426 @@
+# Test mail server harness: a private Dovecot (IMAP + LMTP) and Postfix (SMTP -> LMTP) per test run.
+# Dot-source it: . "$PSScriptRoot/Support/MailServer.ps1"
+# Everything lives in one temp directory and listens on 127.0.0.1 only, on ports picked at start,
+# so several instances (and a system instance) can run side by side. Needs root (CI runs as root).
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+
+$script:TestMailDefaultUsers = @('replies@example.test', 'inbound@example.test', 'forward@example.test', 'staff@example.test')
+
+function New-TestMailRandomString {
+    param([int] $Length = 24)
+    $chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+    $sb = [System.Text.StringBuilder]::new()
+    for ($i = 0; $i -lt $Length; $i++) {
+        [void] $sb.Append($chars[[System.Security.Cryptography.RandomNumberGenerator]::GetInt32($chars.Length)])
+    }
+    $sb.ToString()
+}
+
+function Get-TestMailFreePort {
+    # Let the kernel pick a free loopback port; there is a small race until the server binds it,
+    # but ephemeral ports are handed out round-robin, so a quick re-use is unlikely.
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Invoke-TestMailNative {
+    # Runs a native command, throws with its output on a non-zero exit code.
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [string] $InputFile)
+    if ($InputFile) {
+        # Let the shell redirect stdin so the file's bytes reach the command unchanged.
+        $out = & /bin/sh -c 'f="$1"; shift; exec "$@" < "$f"' sh $InputFile $FilePath @ArgumentList 2>&1
+    } else {
+        $out = & $FilePath @ArgumentList 2>&1
+    }
+    $code = $LASTEXITCODE
+    $text = ($out | ForEach-Object { "$_" }) -join "`n"
+    if ($code -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code ${code}: $text" }
+    $text
+}
+
+function Get-TestMailProcessGroup {
+    # Pids whose process group is $GroupId. Both Dovecot and Postfix masters call setsid(), so their
+    # process group holds exactly one instance's processes: this is how we stop "only what we started".
+    param([Parameter(Mandatory)] [int] $GroupId)
+    foreach ($dir in [System.IO.Directory]::GetDirectories('/proc')) {
+        $name = [System.IO.Path]::GetFileName($dir)
+        if ($name -notmatch '^\d+$') { continue }
+        try { $stat = [System.IO.File]::ReadAllText("$dir/stat") } catch { continue }
+        # Fields after the ")" of comm: state ppid pgrp ...
+        $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+        if ([int] $fields[2] -eq $GroupId) { [int] $name }
+    }
+}
+
+function Test-TestMailProcess {
+    # True if $ProcessId is alive and its comm is $Name (guards against pid reuse).
+    param([int] $ProcessId, [string] $Name)
+    if ($ProcessId -le 0) { return $false }
+    try { $comm = [System.IO.File]::ReadAllText("/proc/$ProcessId/comm").Trim() } catch { return $false }
+    return ($comm -eq $Name)
+}
+
+function Stop-TestMailProcessGroup {
+    param([int] $MasterPid, [string] $Name, [int] $TimeoutSeconds = 10)
+    if (-not (Test-TestMailProcess -ProcessId $MasterPid -Name $Name)) { return }
+    $isLeader = @(Get-TestMailProcessGroup -GroupId $MasterPid) -contains $MasterPid
+    & kill -TERM $MasterPid 2>$null
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $left = if ($isLeader) { @(Get-TestMailProcessGroup -GroupId $MasterPid) } else { @(if (Test-TestMailProcess $MasterPid $Name) { $MasterPid }) }
+        if ($left.Count -eq 0) { return }
+        Start-Sleep -Milliseconds 50
+    }
+    # Graceful stop timed out: kill the instance's group (never anything by name).
+    if ($isLeader) { & kill -KILL -- "-$MasterPid" 2>$null } else { & kill -KILL $MasterPid 2>$null }
+    Start-Sleep -Milliseconds 200
+}
+
+function Wait-TestMailPortFree {
+    # After a stop, make sure no straggler still holds the listening socket before we rebind it.
+    param([int[]] $Port, [int] $TimeoutSeconds = 10)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    foreach ($p in $Port) {
+        while ($true) {
+            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $p)
+            try { $l.Start(); $l.Stop(); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "Port $p is still in use" } }
+            Start-Sleep -Milliseconds 50
+        }
+    }
+}
+
+function Read-TestMailLine {
+    param([System.IO.Stream] $Stream)
+    $reader = [System.IO.StreamReader]::new($Stream, [System.Text.Encoding]::ASCII, $false, 1024, $true)
+    try { $reader.ReadLine() } finally { $reader.Dispose() }
+}
+
+function Test-TestMailGreeting {
+    # One probe: connect, optionally do TLS (any certificate: we only want to know it is up), read the banner.
+    param([int] $Port, [switch] $Tls, [string] $Expect)
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try {
+        $task = $client.ConnectAsync('127.0.0.1', $Port)
+        if (-not $task.Wait(2000)) { return $false }
+        $client.ReceiveTimeout = 2000
+        $stream = $client.GetStream()
+        if ($Tls) {
+            $ssl = [System.Net.Security.SslStream]::new($stream, $false, { $true })
+            $ssl.ReadTimeout = 2000
+            $ssl.AuthenticateAsClient('localhost')
+            $stream = $ssl
+        }
+        $line = Read-TestMailLine -Stream $stream
+        return ($null -ne $line -and $line.StartsWith($Expect))
+    } catch {
+        return $false
+    } finally {
+        $client.Dispose()
+    }
+}
+
+function Wait-TestMailGreeting {
+    param([object] $Server, [int] $Port, [switch] $Tls, [string] $Expect, [string] $What, [int] $TimeoutSeconds = 20)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while (-not (Test-TestMailGreeting -Port $Port -Tls:$Tls -Expect $Expect)) {
+        if ([DateTime]::UtcNow -gt $deadline) {
+            throw "$What did not answer '$Expect' on 127.0.0.1:$Port within $TimeoutSeconds s.`n$(Get-TestMailServerLog -Server $Server)"
+        }
+        Start-Sleep -Milliseconds 100
+    }
+}
+
+function Get-TestMailServerLog {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server, [int] $Tail = 40)
+    $parts = foreach ($entry in @(@('Dovecot', $Server.DovecotLogPath), @('Postfix', $Server.PostfixLogPath))) {
+        $text = if (Test-Path -LiteralPath $entry[1]) { (Get-Content -LiteralPath $entry[1] -Tail $Tail) -join "`n" } else { '(no log file)' }
+        "--- $($entry[0]) log $($entry[1]) ---`n$text"
+    }
+    $parts -join "`n"
+}
+
+function Start-TestDovecot {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    if (Test-TestMailProcess -ProcessId $Server.DovecotPid -Name 'dovecot') { return }
+    Wait-TestMailPortFree -Port $Server.ImapPort, $Server.PlaintextImapPort, $Server.LmtpPort
+    Remove-Item -LiteralPath (Join-Path $Server.DovecotBaseDir 'master.pid') -Force -ErrorAction SilentlyContinue
+    # dovecot daemonizes itself; config errors are reported on stderr before it forks.
+    $null = Invoke-TestMailNative -FilePath 'dovecot' -ArgumentList '-c', $Server.DovecotConfig
+    Wait-TestMailGreeting -Server $Server -Port $Server.ImapPort -Tls -Expect '* OK' -What 'Dovecot IMAPS'
+    $Server.DovecotPid = [int] (Get-Content -LiteralPath (Join-Path $Server.DovecotBaseDir 'master.pid') -TotalCount 1)
+}
+
+function Stop-TestDovecot {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    Stop-TestMailProcessGroup -MasterPid $Server.DovecotPid -Name 'dovecot'
+    $Server.DovecotPid = 0
+}
+
+function Start-TestPostfix {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    if (Test-TestMailProcess -ProcessId $Server.PostfixPid -Name 'master') { return }
+    Wait-TestMailPortFree -Port $Server.SmtpPort
+    # 'postfix -c DIR start' runs postfix-script, which also creates the missing queue directories with
+    # the right owners. As root, -c needs no alternate_config_directories entry in /etc/postfix/main.cf.
+    $null = Invoke-TestMailNative -FilePath 'postfix' -ArgumentList '-c', $Server.PostfixConfigDir, 'start'
+    Wait-TestMailGreeting -Server $Server -Port $Server.SmtpPort -Expect '220 ' -What 'Postfix SMTP'
+    $Server.PostfixPid = [int] ((Get-Content -LiteralPath (Join-Path $Server.PostfixQueueDir 'pid/master.pid') -TotalCount 1).Trim())
+}
+
+function Stop-TestPostfix {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    # SIGTERM to master = 'postfix stop'; master then terminates its own process group.
+    Stop-TestMailProcessGroup -MasterPid $Server.PostfixPid -Name 'master'
+    $Server.PostfixPid = 0
+}
+
+function Start-TestMailServer {
+    [CmdletBinding()]
+    param(
+        [string[]] $Users = $script:TestMailDefaultUsers,
+        [string] $Root
+    )
+    $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
+    if (-not $Root) { $Root = Join-Path ([System.IO.Path]::GetTempPath()) "replyadmin-mail-$id" }
+    $null = New-Item -ItemType Directory -Path $Root -Force
+    $Root = (Resolve-Path -LiteralPath $Root).ProviderPath
+    # Dovecot (as dovecot/dovenull/nobody) and Postfix (as postfix) must traverse the root.
+    & chmod 0755 $Root
+
+    $ports = @()
+    while ($ports.Count -lt 4) { $p = Get-TestMailFreePort; if ($ports -notcontains $p) { $ports += $p } }
+
+    $nobodyUid = [int] (& id -u nobody)
+    $nogroupGid = [int] (& id -g nobody)
+
+    $userTable = [ordered]@{}
+    foreach ($u in $Users) { $userTable[$u.ToLowerInvariant()] = New-TestMailRandomString -Length 24 }
+
+    $server = [pscustomobject]@{
+        Id                        = $id
+        Root                      = $Root
+        ImapHost                  = '127.0.0.1'
+        ImapPort                  = $ports[0]
+        PlaintextImapPort         = $ports[1]
+        LmtpPort                  = $ports[2]
+        SmtpHost                  = '127.0.0.1'
+        SmtpPort                  = $ports[3]
+        CertificatePath           = Join-Path $Root 'cert.pem'
+        CertificateKeyPath        = Join-Path $Root 'key.pem'
+        CertificateThumbprint     = $null
+        CertificateSha1Thumbprint = $null
+        Users                     = [hashtable] $userTable
+        MailDir                   = Join-Path $Root 'mail'
+        DovecotConfig             = Join-Path $Root 'dovecot/dovecot.conf'
+        DovecotBaseDir            = Join-Path $Root 'dovecot/run'
+        DovecotLogPath            = Join-Path $Root 'dovecot/dovecot.log'
+        DovecotPid                = 0
+        PostfixConfigDir          = Join-Path $Root 'postfix/etc'
+        PostfixQueueDir           = Join-Path $Root 'postfix/queue'
+        PostfixDataDir            = Join-Path $Root 'postfix/data'
+        # Postfix refuses maillog_file outside maillog_file_prefixes (default /var, /dev/stdout) and then
+        # dies without a word, so the log goes to /var/log.
+        PostfixLogPath            = "/var/log/replyadmin-test-$id.log"
+        PostfixPid                = 0
+    }
+
+    try {
+        foreach ($d in 'dovecot', 'dovecot/state', 'postfix/etc', 'postfix/queue', 'postfix/data') {
+            $null = New-Item -ItemType Directory -Path (Join-Path $Root $d) -Force
+        }
+        & chmod 0755 (Join-Path $Root 'dovecot') (Join-Path $Root 'postfix')
+        # Mail runs as nobody: Dovecot refuses to deliver or serve mail as uid 0.
+        $null = New-Item -ItemType Directory -Path $server.MailDir -Force
+        & chown "${nobodyUid}:${nogroupGid}" $server.MailDir
+        & chmod 0700 $server.MailDir
+        & chown postfix:postfix $server.PostfixDataDir
+
+        # Self-signed certificate for localhost / 127.0.0.1.
+        $null = Invoke-TestMailNative -FilePath 'openssl' -ArgumentList @(
+            'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3',
+            '-keyout', $server.CertificateKeyPath, '-out', $server.CertificatePath,
+            '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1')
+        & chmod 0600 $server.CertificateKeyPath
+        & chmod 0644 $server.CertificatePath
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -LiteralPath $server.CertificatePath -Raw))
+        try {
+            $server.CertificateThumbprint = $cert.GetCertHashString([System.Security.Cryptography.HashAlgorithmName]::SHA256).ToUpperInvariant()
+            $server.CertificateSha1Thumbprint = $cert.Thumbprint.ToUpperInvariant()
+        } finally { $cert.Dispose() }
+
+        # passwd-file: user:{PLAIN}password:uid:gid::home:: (read by the auth process as user dovecot).
+        $usersFile = Join-Path $Root 'dovecot/users'
+        $lines = foreach ($u in $userTable.Keys) { "${u}:{PLAIN}$($userTable[$u]):${nobodyUid}:${nogroupGid}::$($server.MailDir)/${u}::" }
+        [System.IO.File]::WriteAllText($usersFile, (($lines -join "`n") + "`n"))
+        & chgrp dovecot $usersFile
+        & chmod 0640 $usersFile
+
+        $dh = if (Test-Path '/usr/share/dovecot/dh.pem') { 'ssl_dh = </usr/share/dovecot/dh.pem' } else { '' }
+        # A standalone config (no conf.d include): base_dir/state_dir inside the root so the system
+        # instance is never touched; instance_name keeps process titles apart.
+        $dovecotConf = @"
+instance_name = replyadmin-$id
+base_dir = $($server.DovecotBaseDir)
+state_dir = $Root/dovecot/state
+protocols = imap lmtp
+listen = 127.0.0.1
+log_path = $($server.DovecotLogPath)
+info_log_path = $($server.DovecotLogPath)
+ssl = required
+ssl_cert = <$($server.CertificatePath)
+ssl_key = <$($server.CertificateKeyPath)
+$dh
+auth_mechanisms = plain login
+auth_username_format = %Lu
+mail_location = maildir:$($server.MailDir)/%u
+mail_max_userip_connections = 100
+postmaster_address = postmaster@example.test
+lmtp_save_to_detail_mailbox = no
+namespace inbox {
+  inbox = yes
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%Lu $usersFile
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%Lu $usersFile
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $($server.PlaintextImapPort)
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $($server.ImapPort)
+    ssl = yes
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $($server.LmtpPort)
+  }
+}
+"@
+        [System.IO.File]::WriteAllText($server.DovecotConfig, $dovecotConf)
+
+        $postfixMain = @"
+compatibility_level = 3.6
+queue_directory = $($server.PostfixQueueDir)
+data_directory = $($server.PostfixDataDir)
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.replyadmin.test
+mydomain = replyadmin.test
+myorigin = `$myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_client_connection_count_limit = 0
+smtpd_error_sleep_time = 0
+virtual_mailbox_domains = example.test
+virtual_transport = lmtp:inet:127.0.0.1:$($server.LmtpPort)
+local_transport = error:local delivery is disabled
+alias_maps =
+alias_database =
+local_recipient_maps =
+relayhost =
+biff = no
+append_dot_mydomain = no
+smtputf8_enable = yes
+message_size_limit = 62914560
+mailbox_size_limit = 0
+virtual_mailbox_limit = 0
+smtpd_tls_cert_file = $($server.CertificatePath)
+smtpd_tls_key_file = $($server.CertificateKeyPath)
+smtpd_tls_security_level = may
+smtp_tls_security_level = none
+lmtp_tls_security_level = none
+maillog_file = $($server.PostfixLogPath)
+# Retry quickly after Dovecot fault tests instead of the default 300 s back-off.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 5s
+"@
+        $postfixMaster = @"
+# Private instance; no chroot so paths in the temp dir work as written.
+127.0.0.1:$($server.SmtpPort) inet n - n - - smtpd
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+lmtp      unix  - - n - - lmtp
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"@
+        [System.IO.File]::WriteAllText((Join-Path $server.PostfixConfigDir 'main.cf'), $postfixMain)
+        [System.IO.File]::WriteAllText((Join-Path $server.PostfixConfigDir 'master.cf'), $postfixMaster)
+
+        Start-TestDovecot -Server $server
+        Start-TestPostfix -Server $server
+    } catch {
+        $err = $_
+        try { Stop-TestMailServer -Server $server } catch { Write-Warning "Cleanup after failed start: $_" }
+        throw $err
+    }
+    $server
+}
+
+function Stop-TestMailServer {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    Stop-TestPostfix -Server $Server
+    Stop-TestDovecot -Server $Server
+    if ($Server.Root -and (Test-Path -LiteralPath $Server.Root)) { Remove-Item -LiteralPath $Server.Root -Recurse -Force }
+    if (Test-Path -LiteralPath $Server.PostfixLogPath) { Remove-Item -LiteralPath $Server.PostfixLogPath -Force }
+}
+
+# --- Fixture helpers (setup and inspection via doveadm; real tests read back over IMAP) ---
+
+function Add-TestMailFolder {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server, [Parameter(Mandatory)] [string] $User, [Parameter(Mandatory)] [string] $Folder)
+    $null = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $Server.DovecotConfig, 'mailbox', 'create', '-u', $User, $Folder
+}
+
+function Import-TestMessage {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server, [Parameter(Mandatory)] [string] $User,
+        [string] $Folder = 'INBOX', [Parameter(Mandatory)] [string] $Path)
+    # doveadm save reads the raw message from stdin; bytes are passed through unchanged.
+    $null = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $Server.DovecotConfig, 'save', '-u', $User, '-m', $Folder -InputFile $Path
+}
+
+function Get-TestMessageCount {
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server, [Parameter(Mandatory)] [string] $User, [string] $Folder = 'INBOX')
+    $out = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $Server.DovecotConfig, 'mailbox', 'status', '-u', $User, 'messages', $Folder
+    if ($out -notmatch 'messages=(\d+)') { throw "Unexpected doveadm output: $out" }
+    [int] $Matches[1]
+}
