@@ -35,7 +35,7 @@ namespace ReplyAdmin.Commands
                 var section = Section(configuration, create: true);
                 foreach (var key in changes)
                 {
-                    var value = MyInvocation.BoundParameters[key];
+                    var value = GetType().GetProperty(key).GetValue(this); // the cmdlet's value, after any resolution in BeginProcessing
                     if (value is SwitchParameter s) value = s.IsPresent;
                     if (key.EndsWith("Thumbprint", StringComparison.Ordinal)) value = ConfigurationValidator.NormalizeThumbprint((string)value) ?? (string)value;
                     typeof(TSettings).GetProperty(PropertyName(key)).SetValue(section, value);
