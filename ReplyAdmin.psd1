@@ -15,7 +15,8 @@
         'Get-ReplyMailbox', 'Set-ReplyMailbox',
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
-        'Test-ReplyImapConnection'
+        'Test-ReplyImapConnection',
+        'Invoke-ReplyProcessing'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

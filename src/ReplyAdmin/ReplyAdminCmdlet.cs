@@ -114,10 +114,14 @@ namespace ReplyAdmin.Commands
         {
             if (credential != null)
                 return credential.GetNetworkCredential();
-            return Invoke(() => new CredentialResolver(LookupSecret).Resolve(userName, reference, field));
+            return Invoke(() => CredentialResolver.Resolve(userName, reference, field));
         }
 
-        private string LookupSecret(string name)
+        /// <summary>Resolves credential references, with SecretManagement's Get-Secret for <c>secret:</c> references.</summary>
+        protected CredentialResolver CredentialResolver => new CredentialResolver(LookupSecret);
+
+        /// <summary>The password of a SecretManagement secret, or null. Call on the pipeline thread only.</summary>
+        protected string LookupSecret(string name)
         {
             if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) == null)
                 return null;

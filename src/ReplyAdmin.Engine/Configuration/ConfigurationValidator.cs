@@ -14,7 +14,7 @@ namespace ReplyAdmin.Engine.Configuration
     public static class ConfigurationValidator
     {
         // List names become IMAP keywords ("ReplyAdmin-List-<name>"), and keywords are ASCII atoms.
-        private static readonly Regex ListNamePattern = new Regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
+        private static readonly Regex ListNamePattern = new Regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", RegexOptions.CultureInvariant);
         private static readonly Regex ThumbprintPattern = new Regex("^([0-9A-F]{40}|[0-9A-F]{64})$", RegexOptions.CultureInvariant);
 
         /// <summary>Validates the whole configuration; throws on the first problem.</summary>
@@ -80,7 +80,7 @@ namespace ReplyAdmin.Engine.Configuration
         {
             if (string.IsNullOrEmpty(list.Name) || !ListNamePattern.IsMatch(list.Name))
                 throw new ConfigurationException("ListNameInvalid", field + ".name",
-                    $"'{list.Name}' is not a valid list name: use 1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.",
+                    $"'{list.Name}' is not a valid list name: use 1 to 32 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.",
                     list.Name, "List names become IMAP keywords that staff filter by, so they are kept to plain ASCII.");
             ValidateAddress(list.Address, field + ".address", "ListAddressInvalid");
             var forwards = list.ForwardTo ?? new List<string>();

@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
+using MailKit;
+using MailKit.Search;
+using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Processing;
+
+namespace ReplyAdmin.Engine.Imap
+{
+    /// <summary>
+    /// An inbound IMAP mailbox as the source of replies. Handling state is kept as keywords on the source
+    /// message; acknowledged messages are moved (UID MOVE) to the processed, rejected or archive folder.
+    /// </summary>
+    public sealed class ImapReplySource : IReplySource
+    {
+        private readonly ImapSession _session;
+        private readonly InboundSourceSettings _settings;
+
+        /// <summary>Creates the source; nothing connects until <see cref="OpenAsync"/>.</summary>
+        public ImapReplySource(InboundSourceSettings settings, NetworkCredential credential, TimeSpan timeout)
+        {
+            _settings = settings;
+            var endpoint = ImapEndpoint.From(settings);
+            endpoint.Timeout = timeout;
+            _session = new ImapSession(endpoint, credential);
+        }
+
+        /// <inheritdoc />
+        public string Description => _session.Endpoint.ToString();
+
+        /// <inheritdoc />
+        public async Task OpenAsync(CancellationToken cancellationToken)
+        {
+            await InboxAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var folder in new[] { _settings.ProcessedFolder, _settings.RejectedFolder, _settings.ArchiveFolder }.Where(f => f != null))
+                await _session.OpenAsync(folder, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
+        }
+
+        private Task<IMailFolder> InboxAsync(CancellationToken cancellationToken) =>
+            _session.OpenAsync(_settings.Folder, FolderAccess.ReadWrite, cancellationToken);
+
+        /// <inheritdoc />
+        public async Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken)
+        {
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var uids = await _session.Run(() => inbox.SearchAsync(SearchQuery.All, cancellationToken), "search the inbound folder", _settings.Folder).ConfigureAwait(false);
+            var messages = new List<SourceMessage>(uids.Count);
+            const int batchSize = 2000;
+            for (var i = 0; i < uids.Count; i += batchSize)
+            {
+                var batch = uids.Skip(i).Take(batchSize).ToList();
+                var summaries = await _session.Run(() => inbox.FetchAsync(batch,
+                    new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate),
+                    cancellationToken), "list the inbound folder", _settings.Folder).ConfigureAwait(false);
+                foreach (var summary in summaries.OrderBy(s => s.UniqueId.Id))
+                    messages.Add(new SourceMessage(summary.UniqueId.Id.ToString(), summary.Size ?? 0,
+                        Keywords.StateOf(summary.Keywords), summary.InternalDate, summary.UniqueId));
+            }
+            return messages;
+        }
+
+        /// <inheritdoc />
+        public async Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken)
+        {
+            if (batch.Count == 0) return;
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var uids = batch.Select(m => (UniqueId)m.Handle).ToList();
+            var summaries = await _session.Run(() => inbox.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Headers), cancellationToken),
+                "fetch headers", _settings.Folder).ConfigureAwait(false);
+            var byUid = summaries.ToDictionary(s => s.UniqueId.Id);
+            foreach (var message in batch)
+            {
+                if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary) && summary.Headers != null)
+                    message.Headers = summary.Headers;
+                else
+                    message.HeaderError = "the server returned no headers for it";
+            }
+        }
+
+        /// <inheritdoc />
+        public async Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken)
+        {
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            // BODY.PEEK: fetching does not set \Seen.
+            return await _session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, cancellationToken), "fetch the message", message.Id).ConfigureAwait(false);
+        }
+
+        /// <inheritdoc />
+        public async Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
+        {
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var request = new StoreFlagsRequest(StoreAction.Add, Keywords.ForState(state)) { Silent = true };
+            await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, request, cancellationToken), "record the message's state", message.Id).ConfigureAwait(false);
+        }
+
+        /// <inheritdoc />
+        public async Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        {
+            var path = destination == SourceDestination.Rejected ? _settings.RejectedFolder
+                : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
+                : _settings.ProcessedFolder;
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var target = await _session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
+            inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            await _session.Run(() => inbox.MoveToAsync((UniqueId)message.Handle, target, cancellationToken), $"move the message to '{path}'", message.Id).ConfigureAwait(false);
+            return path;
+        }
+
+        /// <inheritdoc />
+        public void Dispose() => _session.Dispose();
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>
+    /// How far the handling of a source message got. Kept at the source (IMAP keywords, or the file's name in
+    /// the in-flight directory), so a run after a crash resumes where the last one stopped.
+    /// </summary>
+    [Flags]
+    public enum SourceState
+    {
+        /// <summary>Not touched yet.</summary>
+        None = 0,
+        /// <summary>A run started handling it; the destination may or may not hold a copy.</summary>
+        Claimed = 1,
+        /// <summary>The reply folder confirmed the copy (APPEND succeeded).</summary>
+        Stored = 2,
+        /// <summary>The SMTP relay accepted the forward.</summary>
+        Forwarded = 4,
+    }
+
+    /// <summary>Where a handled source message goes.</summary>
+    public enum SourceDestination
+    {
+        /// <summary>Every action succeeded.</summary>
+        Processed,
+        /// <summary>Too large to store or forward.</summary>
+        Rejected,
+        /// <summary>An excluded auto-generated message (falls back to Processed when no archive is configured).</summary>
+        Archive,
+    }
+
+    /// <summary>A message waiting at the source: its identity, size, state and (once loaded) headers.</summary>
+    public sealed class SourceMessage
+    {
+        /// <summary>Creates a source message.</summary>
+        public SourceMessage(string id, long size, SourceState state, DateTimeOffset? receivedDate, object handle)
+        {
+            Id = id;
+            Size = size;
+            State = state;
+            ReceivedDate = receivedDate;
+            Handle = handle;
+        }
+
+        /// <summary>The source's identity of the message (IMAP UID, file name).</summary>
+        public string Id { get; }
+
+        /// <summary>Size in bytes as the source reports it.</summary>
+        public long Size { get; }
+
+        /// <summary>How far handling got in earlier runs.</summary>
+        public SourceState State { get; set; }
+
+        /// <summary>When the source received it (IMAP INTERNALDATE, file time).</summary>
+        public DateTimeOffset? ReceivedDate { get; }
+
+        /// <summary>The top-level headers, once loaded; null when they could not be parsed.</summary>
+        public HeaderList Headers { get; set; }
+
+        /// <summary>Why the headers could not be parsed, if they could not.</summary>
+        public string HeaderError { get; set; }
+
+        /// <summary>The adapter's own handle (UID, path).</summary>
+        public object Handle { get; set; }
+    }
+
+    /// <summary>Where replies arrive. One instance serves one run; not thread-safe.</summary>
+    public interface IReplySource : IDisposable
+    {
+        /// <summary>Names the source in messages (no password).</summary>
+        string Description { get; }
+
+        /// <summary>Connects or opens the source and creates the folders it moves messages to.</summary>
+        Task OpenAsync(CancellationToken cancellationToken);
+
+        /// <summary>Lists the waiting messages with identity, size and state, oldest first; headers are not loaded yet.</summary>
+        Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken);
+
+        /// <summary>Loads the top-level headers of a batch of messages (one round trip where the source allows).</summary>
+        Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken);
+
+        /// <summary>Opens the whole message as it was received; the caller disposes the stream.</summary>
+        Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken);
+
+        /// <summary>Records how far handling got (adds to <see cref="SourceMessage.State"/>).</summary>
+        Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken);
+
+        /// <summary>Acknowledges the message: moves it out of the waiting set.</summary>
+        /// <param name="message">The message.</param>
+        /// <param name="destination">Where it goes.</param>
+        /// <param name="reason">Why, for Rejected (kept beside it where the source allows).</param>
+        /// <param name="cancellationToken">Cancels the move.</param>
+        /// <returns>Where it went, for the journal.</returns>
+        Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken);
+    }
+
+    /// <summary>The one shared IMAP folder staff read.</summary>
+    public interface IReplyStore : IDisposable
+    {
+        /// <summary>Names the folder in messages.</summary>
+        string Description { get; }
+
+        /// <summary>Largest message the server takes (APPENDLIMIT), if it announced one.</summary>
+        long? ServerAppendLimit { get; }
+
+        /// <summary>Connects and checks the folder.</summary>
+        Task OpenAsync(CancellationToken cancellationToken);
+
+        /// <summary>Finds a message already stored with this Message-ID (used only when recovering an interrupted run).</summary>
+        Task<uint?> FindAsync(string messageId, CancellationToken cancellationToken);
+
+        /// <summary>Stores a message with keywords and the given internal date; returns the new UID when the server tells it.</summary>
+        Task<uint?> AppendAsync(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate, CancellationToken cancellationToken);
+    }
+
+    /// <summary>Sends forwards through the SMTP relay.</summary>
+    public interface IReplyForwarder : IDisposable
+    {
+        /// <summary>Re-sends <paramref name="message"/> unchanged but for Resent-* and loop-guard headers to <paramref name="recipients"/>.</summary>
+        Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken);
+    }
+
+    /// <summary>
+    /// How the engine reports while it runs. The PowerShell layer implements it (verbose, warning, progress);
+    /// the engine itself has no PowerShell types.
+    /// </summary>
+    public interface IProcessingObserver
+    {
+        /// <summary>A step worth telling in verbose output.</summary>
+        void Verbose(string message);
+
+        /// <summary>Something the administrator should look at.</summary>
+        void Warning(string message);
+
+        /// <summary>Progress over the run.</summary>
+        void Progress(int done, int total, string current);
+
+        /// <summary>The result of one message, as soon as it is known.</summary>
+        void Result(ProcessingResult result);
+    }
+}

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>
+    /// The record of what happened to each message: JSON lines, one file per UTC day, appended as each message
+    /// is handled. Holds headers and outcomes, never message bodies or secrets.
+    /// </summary>
+    public sealed class Journal : IDisposable
+    {
+        private static readonly JsonSerializerOptions Options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter() },
+            // Readable names and subjects in the file; the journal is never embedded in HTML.
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        };
+
+        private readonly StreamWriter _writer;
+
+        /// <summary>Opens today's journal file in <paramref name="directory"/> for appending.</summary>
+        /// <exception cref="ReplyAdminException">The directory cannot be written.</exception>
+        public Journal(string directory)
+        {
+            Path = System.IO.Path.Combine(directory, $"journal-{DateTime.UtcNow:yyyy-MM-dd}.jsonl");
+            try
+            {
+                Directory.CreateDirectory(directory);
+                // FileShare.ReadWrite: overlapping runs and readers may open the same day's file.
+                var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ReplyAdminException("JournalUnwritable", ReplyAdminErrorKind.WriteError,
+                    $"The journal '{Path}' cannot be written: {e.Message}", Path, "Check the permissions of the journal directory, or give another one with -JournalPath.", e);
+            }
+        }
+
+        /// <summary>The file written.</summary>
+        public string Path { get; }
+
+        /// <summary>The default journal directory: <c>journal</c> beside the configuration file.</summary>
+        public static string DefaultDirectory(string configPath) =>
+            System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(configPath)) ?? ".", "journal");
+
+        /// <summary>Appends one result as one line.</summary>
+        public void Write(ProcessingResult result)
+        {
+            lock (_writer)
+                _writer.WriteLine(JsonSerializer.Serialize(result, Options));
+        }
+
+        /// <summary>Reads every result of the journal files in <paramref name="directory"/>, oldest file first; unreadable lines are skipped.</summary>
+        public static IEnumerable<ProcessingResult> Read(string directory)
+        {
+            if (!Directory.Exists(directory)) yield break;
+            var files = Directory.GetFiles(directory, "journal-*.jsonl");
+            Array.Sort(files, StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                using (var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete)))
+                {
+                    string line;
+                    while ((line = reader.ReadLine()) != null)
+                    {
+                        ProcessingResult result = null;
+                        try { result = JsonSerializer.Deserialize<ProcessingResult>(line, Options); }
+                        catch (JsonException) { } // a line cut short by a crash
+                        if (result != null) yield return result;
+                    }
+                }
+            }
+        }
+
+        /// <inheritdoc />
+        public void Dispose() => _writer.Dispose();
+    }
+}

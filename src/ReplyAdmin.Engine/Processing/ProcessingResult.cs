@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using ReplyAdmin.Engine.Classification;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>What a message's list settings and class call for.</summary>
+    public enum ReplyDisposition
+    {
+        /// <summary>Stored in the reply folder.</summary>
+        Store,
+        /// <summary>Forwarded and stored.</summary>
+        ForwardAndStore,
+        /// <summary>Addressed to no configured list: stored, marked unrouted.</summary>
+        StoreUnrouted,
+        /// <summary>Auto-generated and excluded by every list it was sent to: only recorded (and archived if configured).</summary>
+        Exclude,
+        /// <summary>Over the size limit: moved to the source's Rejected folder; a notice is stored for staff.</summary>
+        Reject,
+    }
+
+    /// <summary>How handling a message ended.</summary>
+    public enum ReplyOutcome
+    {
+        /// <summary>Every action succeeded and the message was acknowledged at the source.</summary>
+        Done,
+        /// <summary>An action failed; the message stays at the source and a later run retries it.</summary>
+        Failed,
+        /// <summary>-WhatIf: decided and reported, nothing changed.</summary>
+        WhatIf,
+    }
+
+    /// <summary>The handling of one message: what was decided, what was done, how it ended. Holds no secret.</summary>
+    public sealed class ProcessingResult
+    {
+        /// <summary>Identifier of the run that handled it.</summary>
+        public string RunId { get; set; }
+        /// <summary>When handling ended (UTC).</summary>
+        public DateTimeOffset Time { get; set; }
+        /// <summary>The source's identity (UID or file name).</summary>
+        public string SourceId { get; set; }
+        /// <summary>Message-ID header, if any.</summary>
+        public string MessageId { get; set; }
+        /// <summary>From header.</summary>
+        public string From { get; set; }
+        /// <summary>Subject header.</summary>
+        public string Subject { get; set; }
+        /// <summary>Date header.</summary>
+        public DateTimeOffset? Date { get; set; }
+        /// <summary>Size in bytes.</summary>
+        public long Size { get; set; }
+        /// <summary>Names of the lists it was addressed to.</summary>
+        public string[] Lists { get; set; } = new string[0];
+        /// <summary>Classification.</summary>
+        public ReplyClass Class { get; set; }
+        /// <summary>Auto-reply kind.</summary>
+        public AutoReplyKind Kind { get; set; }
+        /// <summary>The rule that decided the classification.</summary>
+        public string Rule { get; set; }
+        /// <summary>What the settings call for.</summary>
+        public ReplyDisposition Disposition { get; set; }
+        /// <summary>What was done, in order (e.g. "Stored as UID 12").</summary>
+        public List<string> Actions { get; set; } = new List<string>();
+        /// <summary>How it ended.</summary>
+        public ReplyOutcome Outcome { get; set; }
+        /// <summary>UID in the reply folder, when stored.</summary>
+        public uint? DestinationUid { get; set; }
+        /// <summary>Addresses it was forwarded to.</summary>
+        public string[] ForwardedTo { get; set; } = new string[0];
+        /// <summary>Where it went at the source.</summary>
+        public string AcknowledgedTo { get; set; }
+        /// <summary>Why it failed or was rejected.</summary>
+        public string Reason { get; set; }
+        /// <summary>Error id of a failure.</summary>
+        public string ErrorId { get; set; }
+        /// <summary>The failure, for the error record (not serialized to the journal).</summary>
+        [System.Text.Json.Serialization.JsonIgnore]
+        public ReplyAdminException Error { get; set; }
+    }
+
+    /// <summary>Totals of a run.</summary>
+    public sealed class ProcessingSummary
+    {
+        /// <summary>Identifier of the run.</summary>
+        public string RunId { get; set; }
+        /// <summary>The source read.</summary>
+        public string Source { get; set; }
+        /// <summary>The reply folder.</summary>
+        public string ReplyFolder { get; set; }
+        /// <summary>Start (UTC).</summary>
+        public DateTimeOffset Started { get; set; }
+        /// <summary>Duration.</summary>
+        public TimeSpan Duration { get; set; }
+        /// <summary>Messages seen.</summary>
+        public int Total { get; set; }
+        /// <summary>Stored (including forwarded and unrouted).</summary>
+        public int Stored { get; set; }
+        /// <summary>Forwarded.</summary>
+        public int Forwarded { get; set; }
+        /// <summary>Stored as unrouted.</summary>
+        public int Unrouted { get; set; }
+        /// <summary>Excluded auto-generated messages.</summary>
+        public int Excluded { get; set; }
+        /// <summary>Rejected as too large.</summary>
+        public int Rejected { get; set; }
+        /// <summary>Failed (left at the source).</summary>
+        public int Failed { get; set; }
+        /// <summary>True when -WhatIf: nothing was changed.</summary>
+        public bool WhatIf { get; set; }
+        /// <summary>Where the journal of this run is.</summary>
+        public string JournalPath { get; set; }
+
+        /// <inheritdoc />
+        public override string ToString() =>
+            $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed{(WhatIf ? " (WhatIf: nothing changed)" : "")} in {Duration.TotalSeconds:0.0} s.";
+    }
+}

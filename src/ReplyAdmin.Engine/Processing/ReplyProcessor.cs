@@ -1,0 +1,350 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+using MimeKit.Utils;
+using ReplyAdmin.Engine.Classification;
+using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Imap;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>Options of one processing run.</summary>
+    public sealed class ProcessingOptions
+    {
+        /// <summary>Decide and report only; change nothing on any server or file.</summary>
+        public bool WhatIf { get; set; }
+
+        /// <summary>Handle at most this many messages (oldest first); null for all.</summary>
+        public int? MaxMessages { get; set; }
+
+        /// <summary>The configured maximum message size; the server's APPENDLIMIT wins where smaller.</summary>
+        public long MaxMessageSize { get; set; } = ReplyMailboxSettings.DefaultMaxMessageSize;
+
+        /// <summary>Messages whose headers are loaded in one round trip.</summary>
+        public int HeaderBatchSize { get; set; } = 200;
+
+        /// <summary>Identifies the run in results and the journal.</summary>
+        public string RunId { get; set; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'") + "-" + Guid.NewGuid().ToString("N").Substring(0, 6);
+    }
+
+    /// <summary>
+    /// The processing loop: for each waiting reply, read headers and size, resolve lists, classify, decide, act
+    /// (store, forward, reject, exclude) and acknowledge at the source only after every action succeeded.
+    /// See docs/acknowledgement.md for the protocol that makes a re-run after a crash store no duplicate.
+    /// </summary>
+    public sealed class ReplyProcessor
+    {
+        private readonly ListResolver _resolver;
+        private readonly IReplyClassifier _classifier;
+        private readonly IReplySource _source;
+        private readonly IReplyStore _store;
+        private readonly IReplyForwarder _forwarder;
+        private readonly IProcessingObserver _observer;
+        private readonly ProcessingOptions _options;
+        private readonly Journal _journal;
+
+        /// <summary>Creates a processor for one run.</summary>
+        /// <param name="lists">The configured lists.</param>
+        /// <param name="classifier">Decides the class of each message.</param>
+        /// <param name="source">Where replies wait.</param>
+        /// <param name="store">The reply folder.</param>
+        /// <param name="forwarder">The SMTP relay; null when no list forwards.</param>
+        /// <param name="observer">Receives verbose output, progress and results.</param>
+        /// <param name="options">Run options.</param>
+        /// <param name="journal">Where results are recorded; null for none.</param>
+        public ReplyProcessor(IReadOnlyList<ReplyList> lists, IReplyClassifier classifier, IReplySource source, IReplyStore store,
+            IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null)
+        {
+            _resolver = new ListResolver(lists);
+            _classifier = classifier;
+            _source = source;
+            _store = store;
+            _forwarder = forwarder;
+            _observer = observer;
+            _options = options;
+            _journal = journal;
+        }
+
+        /// <summary>Handles every waiting message (or <see cref="ProcessingOptions.MaxMessages"/>).</summary>
+        /// <returns>The totals of the run.</returns>
+        /// <exception cref="ReplyAdminException">The source or the reply folder cannot be reached; messages handled so far keep their results.</exception>
+        public async Task<ProcessingSummary> RunAsync(CancellationToken cancellationToken)
+        {
+            var summary = new ProcessingSummary
+            {
+                RunId = _options.RunId,
+                Source = _source.Description,
+                ReplyFolder = _store.Description,
+                Started = DateTimeOffset.UtcNow,
+                WhatIf = _options.WhatIf,
+                JournalPath = _journal?.Path,
+            };
+            _observer.Verbose($"Opening the source {_source.Description}.");
+            await _source.OpenAsync(cancellationToken).ConfigureAwait(false);
+            _observer.Verbose($"Opening the reply folder {_store.Description}.");
+            await _store.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+            var maxSize = _store.ServerAppendLimit.HasValue ? Math.Min(_options.MaxMessageSize, _store.ServerAppendLimit.Value) : _options.MaxMessageSize;
+            var waiting = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
+            var messages = _options.MaxMessages.HasValue ? waiting.Take(_options.MaxMessages.Value).ToList() : waiting.ToList();
+            _observer.Verbose($"{waiting.Count} messages wait at the source; handling {messages.Count}; largest accepted size {maxSize} bytes.");
+
+            for (var offset = 0; offset < messages.Count; offset += _options.HeaderBatchSize)
+            {
+                var batch = messages.Skip(offset).Take(_options.HeaderBatchSize).ToList();
+                await _source.LoadHeadersAsync(batch, cancellationToken).ConfigureAwait(false);
+                foreach (var message in batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    _observer.Progress(summary.Total, messages.Count, message.Headers?["Subject"] ?? message.Id);
+                    var result = await ProcessAsync(message, maxSize, cancellationToken).ConfigureAwait(false);
+                    Count(summary, result);
+                    _journal?.Write(result);
+                    _observer.Result(result);
+                }
+            }
+            summary.Duration = DateTimeOffset.UtcNow - summary.Started;
+            return summary;
+        }
+
+        private static void Count(ProcessingSummary summary, ProcessingResult result)
+        {
+            summary.Total++;
+            if (result.Outcome == ReplyOutcome.Failed) { summary.Failed++; return; }
+            switch (result.Disposition)
+            {
+                case ReplyDisposition.Store: summary.Stored++; break;
+                case ReplyDisposition.ForwardAndStore: summary.Stored++; summary.Forwarded++; break;
+                case ReplyDisposition.StoreUnrouted: summary.Stored++; summary.Unrouted++; break;
+                case ReplyDisposition.Exclude: summary.Excluded++; break;
+                case ReplyDisposition.Reject: summary.Rejected++; break;
+            }
+        }
+
+        private async Task<ProcessingResult> ProcessAsync(SourceMessage message, long maxSize, CancellationToken cancellationToken)
+        {
+            var result = new ProcessingResult
+            {
+                RunId = _options.RunId,
+                SourceId = message.Id,
+                Size = message.Size,
+                Outcome = _options.WhatIf ? ReplyOutcome.WhatIf : ReplyOutcome.Done,
+            };
+            using (var loaded = new LoadedMessage(_source, message, cancellationToken))
+            {
+                try
+                {
+                    var decision = Decide(message, result, loaded, maxSize);
+                    if (!_options.WhatIf)
+                        await ActAsync(message, decision, result, loaded, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (ImapConnectionException e)
+                {
+                    Fail(result, e);
+                    throw; // a server that cannot be reached ends the run; this message stays at the source
+                }
+                catch (ReplyAdminException e)
+                {
+                    Fail(result, e);
+                }
+                catch (Exception e)
+                {
+                    Fail(result, new ReplyAdminException("MessageProcessingFailed", ReplyAdminErrorKind.NotSpecified,
+                        $"Handling message {message.Id} failed: {e.Message}", message.Id, "The message stays at the source; the next run retries it.", e));
+                }
+            }
+            result.Time = DateTimeOffset.UtcNow;
+            return result;
+        }
+
+        private void Fail(ProcessingResult result, ReplyAdminException e)
+        {
+            result.Outcome = ReplyOutcome.Failed;
+            result.Reason = e.Message;
+            result.ErrorId = e.ErrorId;
+            result.Error = e;
+            result.Actions.Add("Left at the source");
+            _observer.Verbose($"Message {result.SourceId} failed ({e.ErrorId}): {e.Message}");
+        }
+
+        private RoutingDecision Decide(SourceMessage message, ProcessingResult result, LoadedMessage loaded, long maxSize)
+        {
+            var headers = message.Headers ?? new HeaderList();
+            result.MessageId = MessageIdOf(headers);
+            result.From = headers["From"];
+            result.Subject = headers["Subject"];
+            result.Date = DateOf(headers);
+            var lists = _resolver.Resolve(headers);
+            result.Lists = lists.Select(l => l.Name).ToArray();
+
+            RoutingDecision decision;
+            if (message.Headers == null)
+            {
+                decision = RoutingDecision.Reject(lists, $"the message cannot be read as e-mail ({message.HeaderError})");
+            }
+            else if (message.Size > maxSize)
+            {
+                decision = RoutingDecision.Reject(lists, $"{message.Size:N0} bytes is over the limit of {maxSize:N0} bytes");
+            }
+            else
+            {
+                var classification = _classifier.Classify(headers, loaded.Load);
+                result.Class = classification.Class;
+                result.Kind = classification.Kind;
+                result.Rule = classification.Rule;
+                decision = RoutingDecision.Decide(lists, classification);
+            }
+            result.Disposition = decision.Disposition;
+            result.Reason = decision.Reason;
+            result.ForwardedTo = decision.ForwardTo.ToArray();
+            _observer.Verbose($"Message {message.Id} '{result.Subject}' from {result.From}: lists [{string.Join(", ", result.Lists)}], {result.Class} ({result.Rule}) -> {decision.Disposition}" +
+                (decision.Reason != null ? $": {decision.Reason}" : "") + (decision.ForwardTo.Count > 0 ? $", forward to {string.Join(", ", decision.ForwardTo)}" : "") + ".");
+            return decision;
+        }
+
+        private async Task ActAsync(SourceMessage message, RoutingDecision decision, ProcessingResult result, LoadedMessage loaded, CancellationToken cancellationToken)
+        {
+            switch (decision.Disposition)
+            {
+                case ReplyDisposition.Exclude:
+                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Archive, decision.Reason, cancellationToken).ConfigureAwait(false);
+                    result.Actions.Add("Moved to " + result.AcknowledgedTo);
+                    return;
+
+                case ReplyDisposition.Reject:
+                    var noticeId = NoticeIdFor(message);
+                    await StoreOnceAsync(message, result, noticeId, () => Task.FromResult(TooLargeNotice.WithId(TooLargeNotice.Create(message, result, decision), noticeId)),
+                        decision.Keywords, DateTimeOffset.UtcNow, "Notice stored", cancellationToken).ConfigureAwait(false);
+                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Rejected, decision.Reason, cancellationToken).ConfigureAwait(false);
+                    result.Actions.Add("Moved to " + result.AcknowledgedTo);
+                    return;
+            }
+
+            await StoreOnceAsync(message, result, result.MessageId, loaded.LoadAsync, decision.Keywords,
+                result.Date ?? message.ReceivedDate, "Stored", cancellationToken).ConfigureAwait(false);
+
+            if (decision.ForwardTo.Count > 0)
+            {
+                if ((message.State & SourceState.Forwarded) == 0)
+                {
+                    if (_forwarder == null)
+                        throw new ReplyAdminException("SmtpRelayNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
+                            $"List(s) {string.Join(", ", result.Lists)} forward replies, but no SMTP relay is configured.", string.Join(", ", result.Lists),
+                            "Configure the relay with Set-ReplySmtpRelay; the message stays at the source until then.");
+                    await _forwarder.ForwardAsync(await loaded.LoadAsync().ConfigureAwait(false), decision.ForwardTo, cancellationToken).ConfigureAwait(false);
+                    result.Actions.Add("Forwarded to " + string.Join(", ", decision.ForwardTo));
+                    await SetStateAsync(message, SourceState.Forwarded, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    result.Actions.Add("Already forwarded by an earlier run");
+                }
+            }
+
+            result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
+            result.Actions.Add("Moved to " + result.AcknowledgedTo);
+        }
+
+        // Exactly-once storing: claim at the source, append, mark stored. A claimed but unmarked message was
+        // interrupted between the two: look for the copy in the reply folder before appending again.
+        private async Task StoreOnceAsync(SourceMessage message, ProcessingResult result, string identity, Func<Task<MimeMessage>> load,
+            IReadOnlyList<string> keywords, DateTimeOffset? date, string verb, CancellationToken cancellationToken)
+        {
+            if ((message.State & SourceState.Stored) != 0)
+            {
+                result.Actions.Add($"{verb} by an earlier run");
+                return;
+            }
+            uint? uid = null;
+            var found = false;
+            if ((message.State & SourceState.Claimed) != 0 && identity != null)
+            {
+                uid = await _store.FindAsync(identity, cancellationToken).ConfigureAwait(false);
+                found = uid.HasValue;
+            }
+            else if ((message.State & SourceState.Claimed) == 0)
+            {
+                await SetStateAsync(message, SourceState.Claimed, cancellationToken).ConfigureAwait(false);
+            }
+            if (!found)
+                uid = await _store.AppendAsync(await load().ConfigureAwait(false), keywords.ToList(), date, cancellationToken).ConfigureAwait(false);
+            result.DestinationUid = uid;
+            result.Actions.Add(found ? $"{verb} by an interrupted run (UID {uid})" : $"{verb} as UID {uid}");
+            await SetStateAsync(message, SourceState.Stored, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
+        {
+            await _source.SetStateAsync(message, state, cancellationToken).ConfigureAwait(false);
+            message.State |= state;
+        }
+
+        // The notice's Message-ID is derived from the source message, so a re-run finds the notice it already stored.
+        private string NoticeIdFor(SourceMessage message)
+        {
+            using (var sha = SHA256.Create())
+            {
+                var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(_source.Description + "\n" + message.Id + "\n" + MessageIdOf(message.Headers ?? new HeaderList())));
+                return "notice." + BitConverter.ToString(hash, 0, 12).Replace("-", "").ToLowerInvariant() + "@replyadmin.invalid";
+            }
+        }
+
+        internal static string MessageIdOf(HeaderList headers)
+        {
+            var value = headers["Message-ID"];
+            if (string.IsNullOrWhiteSpace(value)) return null;
+            try { return MimeUtils.ParseMessageId(value) ?? value.Trim().Trim('<', '>'); }
+            catch (Exception) { return value.Trim().Trim('<', '>'); }
+        }
+
+        private static DateTimeOffset? DateOf(HeaderList headers)
+        {
+            var value = headers["Date"];
+            return value != null && DateUtils.TryParse(value, out var date) ? date : (DateTimeOffset?)null;
+        }
+
+        /// <summary>The whole message, loaded from the source at most once and only when needed.</summary>
+        private sealed class LoadedMessage : IDisposable
+        {
+            private readonly IReplySource _source;
+            private readonly SourceMessage _message;
+            private readonly CancellationToken _cancellationToken;
+            private Stream _stream;
+            private MimeMessage _parsed;
+
+            public LoadedMessage(IReplySource source, SourceMessage message, CancellationToken cancellationToken)
+            {
+                _source = source;
+                _message = message;
+                _cancellationToken = cancellationToken;
+            }
+
+            public MimeMessage Load() => LoadAsync().GetAwaiter().GetResult();
+
+            public async Task<MimeMessage> LoadAsync()
+            {
+                if (_parsed != null) return _parsed;
+                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+                // Persistent parsing leaves the bodies in the stream: nothing is copied, and the original bytes are written back unchanged.
+                _parsed = await MimeMessage.LoadAsync(ParserOptions.Default, _stream, persistent: true, _cancellationToken).ConfigureAwait(false);
+                return _parsed;
+            }
+
+            public void Dispose()
+            {
+                _parsed?.Dispose();
+                _stream?.Dispose();
+            }
+        }
+    }
+}

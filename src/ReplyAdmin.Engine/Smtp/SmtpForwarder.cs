@@ -1,0 +1,155 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+using MimeKit.Utils;
+using ReplyAdmin.Engine.Classification;
+using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Imap;
+using ReplyAdmin.Engine.Processing;
+
+namespace ReplyAdmin.Engine.Smtp
+{
+    /// <summary>
+    /// Forwards replies through the SMTP relay: the original message unchanged, with Resent-* headers and our
+    /// loop guard added on top, sent with the configured envelope sender. One connection serves the whole run.
+    /// </summary>
+    public sealed class SmtpForwarder : IReplyForwarder
+    {
+        private readonly SmtpRelaySettings _settings;
+        private readonly NetworkCredential _credential;
+        private readonly TimeSpan _timeout;
+        private SmtpClient _client;
+        private ReplyAdminException _unreachable;
+
+        /// <summary>Creates the forwarder; nothing connects until the first forward.</summary>
+        /// <param name="settings">The relay.</param>
+        /// <param name="credential">The relay login, or null when the relay needs none.</param>
+        /// <param name="timeout">Time limit of every network operation.</param>
+        public SmtpForwarder(SmtpRelaySettings settings, NetworkCredential credential, TimeSpan timeout)
+        {
+            _settings = settings;
+            _credential = credential;
+            _timeout = timeout;
+        }
+
+        /// <inheritdoc />
+        public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        {
+            var where = $"{_settings.Host}:{_settings.Port}";
+            var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            var sender = MailboxAddress.Parse(_settings.EnvelopeSender ?? recipients[0]);
+            var added = AddResentHeaders(message, sender, recipients);
+            try
+            {
+                await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+            }
+            catch (SmtpCommandException e)
+            {
+                var permanent = (int)e.StatusCode >= 500;
+                throw new ReplyAdminException(permanent ? "SmtpForwardRejected" : "SmtpForwardDeferred",
+                    permanent ? ReplyAdminErrorKind.InvalidData : ReplyAdminErrorKind.ResourceUnavailable,
+                    $"The SMTP relay {where} {(permanent ? "refused" : "deferred")} the forward to {string.Join(", ", recipients)}: {(int)e.StatusCode} {e.Message}",
+                    string.Join(", ", recipients),
+                    permanent ? "Check the forward address and the relay's rules; the message stays at the source (stored, not yet forwarded)."
+                              : "The relay asks to try later; the next run retries the forward without storing a second copy.", e);
+            }
+            catch (Exception e) when (e is SmtpProtocolException || e is IOException || e is ServiceNotConnectedException)
+            {
+                Drop();
+                throw new ReplyAdminException("SmtpConnectionLost", ReplyAdminErrorKind.ConnectionError,
+                    $"The connection to the SMTP relay {where} broke during a forward: {e.Message}", where,
+                    "The next run retries the forward without storing a second copy.", e);
+            }
+            finally
+            {
+                // The parsed message may be used again (e.g. stored after forwarding in a later version): leave it as read.
+                foreach (var header in added) message.Headers.Remove(header);
+            }
+        }
+
+        private static List<Header> AddResentHeaders(MimeMessage message, MailboxAddress sender, IReadOnlyList<string> recipients)
+        {
+            // RFC 5322 3.6.6: Resent-* fields are prepended as a block; the original headers stay as they were.
+            var added = new List<Header>
+            {
+                new Header(LoopGuard.HeaderName, "1"),
+                new Header(HeaderId.ResentMessageId, "<" + MimeUtils.GenerateMessageId(sender.Domain) + ">"),
+                new Header(HeaderId.ResentTo, string.Join(", ", recipients)),
+                new Header(HeaderId.ResentFrom, sender.ToString()),
+                new Header(HeaderId.ResentDate, DateUtils.FormatDate(DateTimeOffset.Now)),
+            };
+            foreach (var header in added) message.Headers.Insert(0, header);
+            return added;
+        }
+
+        private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+        {
+            if (_unreachable != null)
+                throw _unreachable; // one failed connection per run is enough: later forwards fail fast with the same reason
+            if (_client != null && _client.IsConnected)
+                return _client;
+            var where = $"{_settings.Host}:{_settings.Port}";
+            var check = new CertificateCheck(_settings.CertificateThumbprint);
+            var client = new SmtpClient { Timeout = (int)_timeout.TotalMilliseconds, ServerCertificateValidationCallback = check.Validate, CheckCertificateRevocation = false };
+            var options = _settings.TlsMode == SmtpTlsMode.Implicit ? SecureSocketOptions.SslOnConnect
+                : _settings.TlsMode == SmtpTlsMode.StartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None;
+            try
+            {
+                await client.ConnectAsync(_settings.Host, _settings.Port, options, cancellationToken).ConfigureAwait(false);
+                if (!string.IsNullOrEmpty(_settings.UserName) && _credential != null)
+                    await client.AuthenticateAsync(_credential, cancellationToken).ConfigureAwait(false);
+                _client = client;
+                return client;
+            }
+            catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+            {
+                client.Dispose();
+                var presented = check.Presented;
+                _unreachable = e is AuthenticationException
+                    ? new ReplyAdminException("SmtpAuthenticationFailed", ReplyAdminErrorKind.AuthenticationError,
+                        $"The SMTP relay {where} refused the login of '{_settings.UserName}'.", where, "Check the relay's user name and credential reference.", e)
+                    : e is SslHandshakeException && presented != null && !presented.Trusted && !presented.Pinned
+                    ? new ReplyAdminException("SmtpCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
+                        $"The certificate of the SMTP relay {where} is not trusted ({presented.PolicyErrors}); SHA-256 thumbprint {presented.Thumbprint}.", where,
+                        $"Use a trusted certificate, or pin it with Set-ReplySmtpRelay -CertificateThumbprint {presented.Thumbprint}.", e)
+                    : e is SslHandshakeException || (e is NotSupportedException && options == SecureSocketOptions.StartTls)
+                    ? new ReplyAdminException("SmtpTlsFailed", ReplyAdminErrorKind.SecurityError,
+                        $"TLS with the SMTP relay {where} failed: {e.Message}", where, "Check -TlsMode and the port (587 STARTTLS, 465 implicit TLS).", e)
+                    : new ReplyAdminException("SmtpRelayUnavailable", ReplyAdminErrorKind.ConnectionError,
+                        $"The SMTP relay {where} cannot be reached: {e.Message}", where,
+                        "Messages to forward stay at the source (stored once); the next run forwards them when the relay is back.", e);
+                throw _unreachable;
+            }
+        }
+
+        private void Drop()
+        {
+            _client?.Dispose();
+            _client = null;
+        }
+
+        /// <inheritdoc />
+        public void Dispose()
+        {
+            if (_client == null) return;
+            try
+            {
+                if (_client.IsConnected) _client.Disconnect(true);
+            }
+            catch (Exception e) when (e is IOException || e is SmtpProtocolException || e is SmtpCommandException || e is SocketException || e is OperationCanceledException)
+            {
+                // Already gone.
+            }
+            _client.Dispose();
+        }
+    }
+}

@@ -1,0 +1,90 @@
+# Reads and writes test mailboxes over IMAP the way a mail client does (MailKit, implicit TLS, the test
+# server's pinned certificate). Dot-source after importing the module and starting the mail server.
+Set-StrictMode -Version Latest
+
+function Connect-TestImap {
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $User)
+    $endpoint = [ReplyAdmin.Engine.Imap.ImapEndpoint]::new()
+    $endpoint.Host = $Server.ImapHost
+    $endpoint.Port = $Server.ImapPort
+    $endpoint.UserName = $User
+    $endpoint.CertificateThumbprint = $Server.CertificateThumbprint
+    $credential = [System.Net.NetworkCredential]::new($User, $Server.Users[$User])
+    [ReplyAdmin.Engine.Imap.ImapConnector]::ConnectAsync($endpoint, $credential, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+}
+
+function Get-TestImapFolder {
+    param($Client, [string] $Folder, [switch] $Create)
+    $ns = $Client.PersonalNamespaces[0]
+    $path = if ($Folder -eq 'INBOX') { 'INBOX' } else { $Folder.Replace('/', [string]$ns.DirectorySeparator) }
+    # A folder is an IEnumerable of messages: return it with ',' so PowerShell does not enumerate it.
+    try { return , $Client.GetFolder($path) }
+    catch [MailKit.FolderNotFoundException] {
+        if (-not $Create) { return $null }
+        $parent = $Client.GetFolder($ns)
+        foreach ($level in $Folder.Split('/')) {
+            $next = $parent.GetSubfolders($false) | Where-Object Name -EQ $level
+            $parent = if ($next) { $next } else { $parent.Create($level, $true) }
+        }
+        return , $parent
+    }
+}
+
+# Every message of a folder: UID, keywords, flags, Message-ID, subject and the exact bytes (BODY.PEEK[]).
+function Get-TestImapMessage {
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $User, [string] $Folder = 'INBOX')
+    $client = Connect-TestImap -Server $Server -User $User
+    try {
+        $mailbox = Get-TestImapFolder -Client $client -Folder $Folder
+        if (-not $mailbox) { return }
+        [void] $mailbox.Open([MailKit.FolderAccess]::ReadOnly)
+        if ($mailbox.Count -eq 0) { return }
+        $items = [MailKit.MessageSummaryItems]'UniqueId, Flags, Envelope, Size, InternalDate'
+        foreach ($summary in $mailbox.Fetch(0, -1, [MailKit.FetchRequest]::new($items))) {
+            $stream = $mailbox.GetStream($summary.UniqueId)
+            $buffer = [IO.MemoryStream]::new()
+            $stream.CopyTo($buffer); $stream.Dispose()
+            [pscustomobject]@{
+                Uid          = $summary.UniqueId.Id
+                Keywords     = @($summary.Keywords)
+                Flags        = $summary.Flags
+                MessageId    = $summary.Envelope.MessageId
+                Subject      = $summary.Envelope.Subject
+                InternalDate = $summary.InternalDate
+                Bytes        = $buffer.ToArray()
+            }
+        }
+    }
+    finally { $client.Disconnect($true); $client.Dispose() }
+}
+
+# Appends message files unchanged (persistent parse: the original bytes are written back).
+function Add-TestImapMessage {
+    param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $User, [string] $Folder = 'INBOX', [Parameter(Mandatory)] [string[]] $Path)
+    $client = Connect-TestImap -Server $Server -User $User
+    try {
+        $target = Get-TestImapFolder -Client $client -Folder $Folder -Create
+        foreach ($file in $Path) {
+            $stream = [IO.File]::OpenRead($file)
+            try {
+                $message = [MimeKit.MimeMessage]::Load([MimeKit.ParserOptions]::Default, $stream, $true)
+                [void] $target.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None))
+            }
+            finally { $stream.Dispose() }
+        }
+    }
+    finally { $client.Disconnect($true); $client.Dispose() }
+}
+
+# Writes a configuration for the test server: reply mailbox, SMTP relay and the given lists.
+function New-TestReplyConfiguration {
+    param([Parameter(Mandatory)] $Server, [string] $ReplyFolder = 'INBOX', [string] $ReplyUser = 'replies@example.test')
+    $config = New-TestConfigPath
+    $env:REPLYADMIN_TEST_REPLIES_PW = $Server.Users[$ReplyUser]
+    $env:REPLYADMIN_TEST_INBOUND_PW = $Server.Users['inbound@example.test']
+    Set-ReplyMailbox -ConfigPath $config -Server $Server.ImapHost -Port $Server.ImapPort -UserName $ReplyUser -Folder $ReplyFolder `
+        -CredentialReference 'env:REPLYADMIN_TEST_REPLIES_PW' -CertificateThumbprint $Server.CertificateThumbprint
+    Set-ReplySmtpRelay -ConfigPath $config -Server '127.0.0.1' -Port $Server.SmtpPort -TlsMode StartTls -EnvelopeSender 'bounces@example.test' `
+        -CertificateThumbprint $Server.CertificateThumbprint
+    $config
+}
