@@ -118,13 +118,14 @@ namespace ReplyAdmin.Commands
         }
 
         /// <summary>Resolves credential references, with SecretManagement's Get-Secret for <c>secret:</c> references.</summary>
-        protected CredentialResolver CredentialResolver => new CredentialResolver(LookupSecret);
+        protected CredentialResolver CredentialResolver => new CredentialResolver(SecretManagementAvailable ? LookupSecret : (Func<string, string>)null);
+
+        /// <summary>True when SecretManagement's Get-Secret can be called.</summary>
+        protected bool SecretManagementAvailable => InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) != null;
 
         /// <summary>The password of a SecretManagement secret, or null. Call on the pipeline thread only.</summary>
         protected string LookupSecret(string name)
         {
-            if (InvokeCommand.GetCommand("Get-Secret", CommandTypes.Cmdlet | CommandTypes.Function) == null)
-                return null;
             var results = InvokeCommand.InvokeScript("param($n) Get-Secret -Name $n -AsPlainText -ErrorAction Stop", true,
                 PipelineResultTypes.None, null, name);
             return results.Count == 0 ? null : results[0]?.BaseObject?.ToString();

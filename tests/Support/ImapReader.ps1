@@ -23,8 +23,9 @@ function Get-TestImapFolder {
         if (-not $Create) { return $null }
         $parent = $Client.GetFolder($ns)
         foreach ($level in $Folder.Split('/')) {
-            $next = $parent.GetSubfolders($false) | Where-Object Name -EQ $level
-            $parent = if ($next) { $next } else { $parent.Create($level, $true) }
+            $next = $null
+            foreach ($sub in $parent.GetSubfolders($false)) { if ($sub.Name -eq $level) { $next = $sub } }
+            if ($null -ne $next) { $parent = $next } else { $parent = $parent.Create($level, $true) }
         }
         return , $parent
     }

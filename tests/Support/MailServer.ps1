@@ -5,6 +5,8 @@
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
+$script:TestPostfixMaster = "$((& postconf -d -h daemon_directory 2>$null) -join '')/master"
+if (-not (Test-Path -LiteralPath $script:TestPostfixMaster)) { $script:TestPostfixMaster = '/usr/lib/postfix/sbin/master' }
 $script:TestMailDefaultUsers = @('replies@example.test', 'inbound@example.test', 'forward@example.test', 'staff@example.test')
 
 function New-TestMailRandomString {
@@ -27,15 +29,17 @@ function Get-TestMailFreePort {
 
 function Invoke-TestMailNative {
     # Runs a native command, throws with its output on a non-zero exit code.
-    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [string] $InputFile)
-    if ($InputFile) {
-        # Let the shell redirect stdin so the file's bytes reach the command unchanged.
-        $out = & /bin/sh -c 'f="$1"; shift; exec "$@" < "$f"' sh $InputFile $FilePath @ArgumentList 2>&1
-    } else {
-        $out = & $FilePath @ArgumentList 2>&1
+    # Output goes through a temp file, not a pipe: daemons (dovecot, postfix master) inherit stdout/stderr,
+    # and PowerShell would wait for that pipe's EOF forever.
+    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [string] $InputFile = '/dev/null')
+    $outFile = [System.IO.Path]::GetTempFileName()
+    try {
+        & /bin/sh -c 'in="$1"; out="$2"; shift 2; exec "$@" < "$in" > "$out" 2>&1' sh $InputFile $outFile $FilePath @ArgumentList
+        $code = $LASTEXITCODE
+        $text = [System.IO.File]::ReadAllText($outFile).TrimEnd()
+    } finally {
+        Remove-Item -LiteralPath $outFile -Force -ErrorAction SilentlyContinue
     }
-    $code = $LASTEXITCODE
-    $text = ($out | ForEach-Object { "$_" }) -join "`n"
     if ($code -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code ${code}: $text" }
     $text
 }
@@ -50,7 +54,8 @@ function Get-TestMailProcessGroup {
         try { $stat = [System.IO.File]::ReadAllText("$dir/stat") } catch { continue }
         # Fields after the ")" of comm: state ppid pgrp ...
         $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
-        if ([int] $fields[2] -eq $GroupId) { [int] $name }
+        # Zombies are already dead; they only wait for their parent (or init) to reap them.
+        if ($fields[0] -ne 'Z' -and [int] $fields[2] -eq $GroupId) { [int] $name }
     }
 }
 
@@ -62,30 +67,50 @@ function Test-TestMailProcess {
     return ($comm -eq $Name)
 }
 
+function Send-TestMailGroupKill {
+    # procps kill takes a negative pid (= process group) after "--"; dash's builtin kill does not.
+    param([int] $GroupId)
+    & /bin/sh -c '/usr/bin/kill -KILL -- "-$1"' sh $GroupId 2>$null
+}
+
 function Stop-TestMailProcessGroup {
-    param([int] $MasterPid, [string] $Name, [int] $TimeoutSeconds = 10)
+    # -Kill: SIGKILL the whole group at once (a crash, and instant); otherwise SIGTERM the master
+    # (graceful; Dovecot's master needs ~1-3 s to exit, Postfix's well under 1 s) and SIGKILL after the timeout.
+    param([int] $MasterPid, [string] $Name, [switch] $Kill, [int] $TimeoutSeconds = 10)
     if (-not (Test-TestMailProcess -ProcessId $MasterPid -Name $Name)) { return }
     $isLeader = @(Get-TestMailProcessGroup -GroupId $MasterPid) -contains $MasterPid
-    & kill -TERM $MasterPid 2>$null
+    if ($Kill -and $isLeader) { Send-TestMailGroupKill -GroupId $MasterPid }
+    elseif ($Kill) { & kill -KILL $MasterPid 2>$null }
+    else { & kill -TERM $MasterPid 2>$null }
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     while ([DateTime]::UtcNow -lt $deadline) {
-        $left = if ($isLeader) { @(Get-TestMailProcessGroup -GroupId $MasterPid) } else { @(if (Test-TestMailProcess $MasterPid $Name) { $MasterPid }) }
+        $left = @(if ($isLeader) { Get-TestMailProcessGroup -GroupId $MasterPid } elseif (Test-TestMailProcess $MasterPid $Name) { $MasterPid })
         if ($left.Count -eq 0) { return }
         Start-Sleep -Milliseconds 50
     }
     # Graceful stop timed out: kill the instance's group (never anything by name).
-    if ($isLeader) { & kill -KILL -- "-$MasterPid" 2>$null } else { & kill -KILL $MasterPid 2>$null }
+    if ($isLeader) { Send-TestMailGroupKill -GroupId $MasterPid } else { & kill -KILL $MasterPid 2>$null }
     Start-Sleep -Milliseconds 200
+    $left = @(if ($isLeader) { Get-TestMailProcessGroup -GroupId $MasterPid } elseif (Test-TestMailProcess $MasterPid $Name) { $MasterPid })
+    if ($left.Count -gt 0) { throw "$Name (pid $MasterPid) did not exit: $($left -join ', ')" }
+}
+
+function Get-TestMailPidFile {
+    # Postfix holds a lock on its pid file and .NET refuses to open locked files, so read it with cat.
+    param([string] $Path)
+    if (-not (Test-Path -LiteralPath $Path)) { return 0 }
+    $text = (& cat $Path 2>$null) -join ''
+    if ($text -match '(\d+)') { [int] $Matches[1] } else { 0 }
 }
 
 function Wait-TestMailPortFree {
-    # After a stop, make sure no straggler still holds the listening socket before we rebind it.
+    # After a stop, make sure no straggler still holds a listening socket before we rebind the port
+    # (TIME_WAIT connections do not matter: both servers bind with SO_REUSEADDR).
     param([int[]] $Port, [int] $TimeoutSeconds = 10)
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
     foreach ($p in $Port) {
-        while ($true) {
-            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $p)
-            try { $l.Start(); $l.Stop(); break } catch { if ([DateTime]::UtcNow -gt $deadline) { throw "Port $p is still in use" } }
+        while ((& ss -Hltn "sport = :$p" 2>$null) -match 'LISTEN') {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Port $p is still in use (listening)" }
             Start-Sleep -Milliseconds 50
         }
     }
@@ -151,13 +176,15 @@ function Start-TestDovecot {
     # dovecot daemonizes itself; config errors are reported on stderr before it forks.
     $null = Invoke-TestMailNative -FilePath 'dovecot' -ArgumentList '-c', $Server.DovecotConfig
     Wait-TestMailGreeting -Server $Server -Port $Server.ImapPort -Tls -Expect '* OK' -What 'Dovecot IMAPS'
-    $Server.DovecotPid = [int] (Get-Content -LiteralPath (Join-Path $Server.DovecotBaseDir 'master.pid') -TotalCount 1)
+    $Server.DovecotPid = Get-TestMailPidFile -Path (Join-Path $Server.DovecotBaseDir 'master.pid')
 }
 
 function Stop-TestDovecot {
+    # -Kill: SIGKILL this instance's process group (crash-like, instant) instead of a graceful stop.
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [object] $Server)
-    Stop-TestMailProcessGroup -MasterPid $Server.DovecotPid -Name 'dovecot'
+    param([Parameter(Mandatory)] [object] $Server, [switch] $Kill)
+    if ($Server.DovecotPid -le 0) { $Server.DovecotPid = Get-TestMailPidFile -Path (Join-Path $Server.DovecotBaseDir 'master.pid') }
+    Stop-TestMailProcessGroup -MasterPid $Server.DovecotPid -Name 'dovecot' -Kill:$Kill
     $Server.DovecotPid = 0
 }
 
@@ -166,18 +193,22 @@ function Start-TestPostfix {
     param([Parameter(Mandatory)] [object] $Server)
     if (Test-TestMailProcess -ProcessId $Server.PostfixPid -Name 'master') { return }
     Wait-TestMailPortFree -Port $Server.SmtpPort
-    # 'postfix -c DIR start' runs postfix-script, which also creates the missing queue directories with
-    # the right owners. As root, -c needs no alternate_config_directories entry in /etc/postfix/main.cf.
-    $null = Invoke-TestMailNative -FilePath 'postfix' -ArgumentList '-c', $Server.PostfixConfigDir, 'start'
+    # 'postfix -c DIR start' would work too (as root, -c needs no alternate_config_directories entry in
+    # /etc/postfix/main.cf), but its postfix-script checks cost ~2.5 s; we made the queue directories
+    # ourselves, so start the master directly. -w returns once the daemon has initialized.
+    $null = Invoke-TestMailNative -FilePath $script:TestPostfixMaster -ArgumentList '-c', $Server.PostfixConfigDir, '-w'
+    Write-Verbose "Postfix master initialized"
     Wait-TestMailGreeting -Server $Server -Port $Server.SmtpPort -Expect '220 ' -What 'Postfix SMTP'
-    $Server.PostfixPid = [int] ((Get-Content -LiteralPath (Join-Path $Server.PostfixQueueDir 'pid/master.pid') -TotalCount 1).Trim())
+    $Server.PostfixPid = Get-TestMailPidFile -Path (Join-Path $Server.PostfixQueueDir 'pid/master.pid')
 }
 
 function Stop-TestPostfix {
     [CmdletBinding()]
-    param([Parameter(Mandatory)] [object] $Server)
+    param([Parameter(Mandatory)] [object] $Server, [switch] $Kill)
     # SIGTERM to master = 'postfix stop'; master then terminates its own process group.
-    Stop-TestMailProcessGroup -MasterPid $Server.PostfixPid -Name 'master'
+    # Pid file as fallback in case a start failed after master came up.
+    if ($Server.PostfixPid -le 0) { $Server.PostfixPid = Get-TestMailPidFile -Path (Join-Path $Server.PostfixQueueDir 'pid/master.pid') }
+    Stop-TestMailProcessGroup -MasterPid $Server.PostfixPid -Name 'master' -Kill:$Kill
     $Server.PostfixPid = 0
 }
 
@@ -187,6 +218,7 @@ function Start-TestMailServer {
         [string[]] $Users = $script:TestMailDefaultUsers,
         [string] $Root
     )
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
     if (-not $Root) { $Root = Join-Path ([System.IO.Path]::GetTempPath()) "replyadmin-mail-$id" }
     $null = New-Item -ItemType Directory -Path $Root -Force
@@ -241,6 +273,19 @@ function Start-TestMailServer {
         & chown "${nobodyUid}:${nogroupGid}" $server.MailDir
         & chmod 0700 $server.MailDir
         & chown postfix:postfix $server.PostfixDataDir
+        # Queue layout as in /etc/postfix/postfix-files (what 'postfix start' would create).
+        $q = $server.PostfixQueueDir
+        foreach ($d in 'active', 'bounce', 'corrupt', 'defer', 'deferred', 'flush', 'hold', 'incoming', 'saved', 'trace', 'private', 'public', 'maildrop', 'pid') {
+            $null = New-Item -ItemType Directory -Path (Join-Path $q $d) -Force
+        }
+        $null = Invoke-TestMailNative -FilePath '/bin/sh' -ArgumentList '-c', @'
+set -e; cd "$1"
+chmod 755 . pid
+chown postfix:root active bounce corrupt defer deferred flush hold incoming saved trace private
+chmod 700 active bounce corrupt defer deferred flush hold incoming saved trace private
+chown postfix:postdrop public maildrop
+chmod 710 public; chmod 730 maildrop
+'@, 'sh', $q
 
         # Self-signed certificate for localhost / 127.0.0.1.
         $null = Invoke-TestMailNative -FilePath 'openssl' -ArgumentList @(
@@ -294,6 +339,8 @@ userdb {
   driver = passwd-file
   args = username_format=%Lu $usersFile
 }
+# The plaintext listener exists so tests can check the client refuses it. Note: Dovecot counts loopback
+# as "secured", so even with ssl = required a plaintext LOGIN from 127.0.0.1 is accepted here.
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -314,6 +361,7 @@ service lmtp {
 "@
         [System.IO.File]::WriteAllText($server.DovecotConfig, $dovecotConf)
 
+        $domains = @($userTable.Keys | ForEach-Object { $_.Split('@')[-1] } | Sort-Object -Unique)
         $postfixMain = @"
 compatibility_level = 3.6
 queue_directory = $($server.PostfixQueueDir)
@@ -327,10 +375,16 @@ mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+# Loopback clients need no auth, but only our own domains are accepted: nothing can leave the box,
+# and unknown users are refused at RCPT time (550) instead of bouncing later.
+smtpd_relay_restrictions = reject_unauth_destination
+default_transport = error:the test mail server does not relay
+relay_transport = error:the test mail server does not relay
 smtpd_client_connection_count_limit = 0
 smtpd_error_sleep_time = 0
-virtual_mailbox_domains = example.test
+virtual_mailbox_domains = $($domains -join ', ')
+# texthash: needs no postmap.
+virtual_mailbox_maps = texthash:$($server.PostfixConfigDir)/vmailbox
 virtual_transport = lmtp:inet:127.0.0.1:$($server.LmtpPort)
 local_transport = error:local delivery is disabled
 alias_maps =
@@ -339,7 +393,10 @@ local_recipient_maps =
 relayhost =
 biff = no
 append_dot_mydomain = no
-smtputf8_enable = yes
+# Dovecot 2.3's LMTP does not offer SMTPUTF8, so Postfix would bounce every message a client submitted
+# with SMTPUTF8 ("SMTPUTF8 is required, but was not offered"). Not offering it makes clients (MailKit)
+# send plain 8BITMIME; raw UTF-8 headers and 8-bit bodies still pass through unchanged.
+smtputf8_enable = no
 message_size_limit = 62914560
 mailbox_size_limit = 0
 virtual_mailbox_limit = 0
@@ -380,10 +437,15 @@ scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 "@
         [System.IO.File]::WriteAllText((Join-Path $server.PostfixConfigDir 'main.cf'), $postfixMain)
+        $vmailbox = foreach ($u in $userTable.Keys) { "$u OK" }
+        [System.IO.File]::WriteAllText((Join-Path $server.PostfixConfigDir 'vmailbox'), (($vmailbox -join "`n") + "`n"))
         [System.IO.File]::WriteAllText((Join-Path $server.PostfixConfigDir 'master.cf'), $postfixMaster)
 
+        Write-Verbose "[$id] config and certificate ready after $($clock.ElapsedMilliseconds) ms"
         Start-TestDovecot -Server $server
+        Write-Verbose "[$id] Dovecot up after $($clock.ElapsedMilliseconds) ms"
         Start-TestPostfix -Server $server
+        Write-Verbose "[$id] Postfix up after $($clock.ElapsedMilliseconds) ms"
     } catch {
         $err = $_
         try { Stop-TestMailServer -Server $server } catch { Write-Warning "Cleanup after failed start: $_" }
@@ -395,8 +457,8 @@ postlog   unix-dgram n - n - 1 postlogd
 function Stop-TestMailServer {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [object] $Server)
-    Stop-TestPostfix -Server $Server
-    Stop-TestDovecot -Server $Server
+    # Teardown: the files are deleted next, so a graceful shutdown buys nothing; -Kill is instant.
+    try { Stop-TestPostfix -Server $Server -Kill } finally { Stop-TestDovecot -Server $Server -Kill }
     if ($Server.Root -and (Test-Path -LiteralPath $Server.Root)) { Remove-Item -LiteralPath $Server.Root -Recurse -Force }
     if (Test-Path -LiteralPath $Server.PostfixLogPath) { Remove-Item -LiteralPath $Server.PostfixLogPath -Force }
 }

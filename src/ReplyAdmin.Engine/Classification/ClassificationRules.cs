@@ -61,6 +61,8 @@ namespace ReplyAdmin.Engine.Classification
     {
         private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
         private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled;
+        // Subjects and body text are normalised to lower case first (Normalize): their patterns need no case folding.
+        private const RegexOptions Lower = RegexOptions.CultureInvariant | RegexOptions.Compiled;
         private const int MaxSubjectLength = 1000;
         private const int MaxTextLength = 6000;
 
@@ -122,7 +124,8 @@ namespace ReplyAdmin.Engine.Classification
         private static void ReportContentType(HeaderIndex headers, Findings found)
         {
             var value = First(headers, "Content-Type");
-            if (value == null || !ContentType.TryParse(value, out var type) || !type.IsMimeType("multipart", "report"))
+            if (value == null || value.IndexOf("report", StringComparison.OrdinalIgnoreCase) < 0
+                || !ContentType.TryParse(value, out var type) || !type.IsMimeType("multipart", "report"))
                 return;
             var reportType = (type.Parameters["report-type"] ?? string.Empty).Trim().ToLowerInvariant();
             var detail = $"Content-Type: multipart/report; report-type={reportType}";
@@ -314,10 +317,10 @@ namespace ReplyAdmin.Engine.Classification
         // Reply and forward prefixes in the languages mail clients use (Re, AW, SV, Odp, R, ...; WG, Fwd, TR, RV, I, ...).
         private const string ReplyPrefix = @"(re|aw|sv|vs|odp|antw|atb|ynt|r|ris|rif|res|resp|ha|reply|отв|ответ|回复|答复|返信)";
         private const string ForwardPrefix = @"(fw|fwd|wg|tr|rv|i|enc|doorst|pd|vb|vl|fs|trs|転送|转发|пересл)";
-        private static readonly Regex LeadingReplyOrForward = new Regex(@"^\s*(" + ReplyPrefix + "|" + ForwardPrefix + @")\s*(\[\d+\]|\(\d+\))?\s*[:：]", Options, RegexTimeout);
-        private static readonly Regex LeadingForward = new Regex(@"^\s*" + ForwardPrefix + @"\s*(\[\d+\])?\s*[:：]", Options, RegexTimeout);
+        private static readonly Regex LeadingReplyOrForward = new Regex(@"^\s*(" + ReplyPrefix + "|" + ForwardPrefix + @")\s*(\[\d+\]|\(\d+\))?\s*[:：]", Lower, RegexTimeout);
+        private static readonly Regex LeadingForward = new Regex(@"^\s*" + ForwardPrefix + @"\s*(\[\d+\])?\s*[:：]", Lower, RegexTimeout);
         // Tags some gateways put in front: [EXT], [SPAM], *** ... ***
-        private static readonly Regex LeadingTags = new Regex(@"^(\s*(\[[^\]]{0,40}\]|\*+|\{[^}]{0,40}\}))+\s*", Options, RegexTimeout);
+        private static readonly Regex LeadingTags = new Regex(@"^(\s*(\[[^\]]{0,40}\]|\*+|\{[^}]{0,40}\}))+\s*", Lower, RegexTimeout);
 
         /// <summary>A subject phrase: the words, its meaning, and how much it says.</summary>
         private sealed class SubjectPhrase
@@ -330,8 +333,11 @@ namespace ReplyAdmin.Engine.Classification
                 Kind = kind;
                 Ambiguous = ambiguous;
                 // At the start; then the responder's colon (strong), or the end, or a date/"until"/"Re:" (moderate), or other words (weak).
-                Regex = new Regex(@"^(" + pattern + @")(?<rest>.*)$", Options | RegexOptions.Singleline, RegexTimeout);
+                Pattern = pattern;
+                Regex = new Regex(@"^(" + pattern + @")(?<rest>.*)$", Lower | RegexOptions.Singleline, RegexTimeout);
             }
+
+            public string Pattern { get; }
 
             public string Rule { get; }
             public string Source { get; }
@@ -366,10 +372,13 @@ namespace ReplyAdmin.Engine.Classification
                 EvidenceIndication.Bounce, AutoReplyKind.None, false),
         };
 
-        private static readonly Regex StrongRest = new Regex(@"^\s*[:：]", Options, RegexTimeout);
+        // One pass that says whether any phrase starts the subject at all (most subjects: none), before the per-phrase rules.
+        private static readonly Regex AnySubjectPhrase = new Regex(@"^(" + string.Join("|", SubjectPhrases.Select(p => p.Pattern)) + ")", Lower, RegexTimeout);
+
+        private static readonly Regex StrongRest = new Regex(@"^\s*[:：]", Lower, RegexTimeout);
         // After the phrase: nothing, a separator, a date or "until", or the original subject behind a reply prefix.
-        private static readonly Regex ModerateRest = new Regex(@"^(\s*$|\s*[-–!.,(\[]|\s+(until|till|bis|from|vom|ab|du|jusqu|dal|al|hasta|tot|do|till|returning|back|zuruck|\d)|\s+" + ReplyPrefix + @"\s*[:：]|\s+(alert|notice|notification|reply|message|nachricht|info)\b)", Options, RegexTimeout);
-        private static readonly Regex WordBoundaryRest = new Regex(@"^($|[^\p{L}\p{N}])", Options, RegexTimeout);
+        private static readonly Regex ModerateRest = new Regex(@"^(\s*$|\s*[-–!.,(\[]|\s+(until|till|bis|from|vom|ab|du|jusqu|dal|al|hasta|tot|do|till|returning|back|zuruck|\d)|\s+" + ReplyPrefix + @"\s*[:：]|\s+(alert|notice|notification|reply|message|nachricht|info)\b)", Lower, RegexTimeout);
+        private static readonly Regex WordBoundaryRest = new Regex(@"^($|[^\p{L}\p{N}])", Lower, RegexTimeout);
 
         private static void Subject(HeaderIndex headers, Findings found)
         {
@@ -389,6 +398,8 @@ namespace ReplyAdmin.Engine.Classification
             if (SafeMatch(LeadingReplyOrForward, subject))
                 return;
 
+            if (!SafeMatch(AnySubjectPhrase, subject))
+                return;
             foreach (var phrase in SubjectPhrases)
             {
                 var m = SafeRegexMatch(phrase.Regex, subject);
@@ -521,7 +532,7 @@ namespace ReplyAdmin.Engine.Classification
             @"|-{2,}\s*forwarded message\s*-{2,}|begin forwarded message|-{2,}\s*weitergeleitete nachricht\s*-{2,}" +
             @"|on .{0,200}wrote:\s*$|am .{0,200}schrieb.{0,80}:\s*$|le .{0,200}a ecrit\s*:\s*$|il .{0,200}ha scritto:\s*$|op .{0,200}schreef.{0,80}:\s*$|el .{0,200}escribio:\s*$" +
             @"|(from|von|de|da|van|od|fran|lahettaja)\s*:\s.*\s+(sent|gesendet|envoye|inviato|verzonden|wyslano|enviado|skickat|date|datum)\s*:)",
-            Options | RegexOptions.Multiline, RegexTimeout);
+            Lower | RegexOptions.Multiline, RegexTimeout);
 
         private static string OwnText(string text)
         {
@@ -550,7 +561,7 @@ namespace ReplyAdmin.Engine.Classification
                 Weight = weight;
                 Indicates = indicates;
                 Kind = kind;
-                Regex = new Regex(pattern, Options, RegexTimeout);
+                Regex = new Regex(pattern, Lower, RegexTimeout);
             }
 
             public string Rule { get; }

@@ -335,8 +335,8 @@ namespace ReplyAdmin.Engine.Processing
             {
                 if (_parsed != null) return _parsed;
                 _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
-                // Persistent parsing leaves the bodies in the stream: nothing is copied, and the original bytes are written back unchanged.
-                _parsed = await MimeMessage.LoadAsync(ParserOptions.Default, _stream, persistent: true, _cancellationToken).ConfigureAwait(false);
+                // The body stays in the stream: nothing is copied or re-encoded, and the original bytes are written back.
+                _parsed = await RawMessage.LoadAsync(_stream, _cancellationToken).ConfigureAwait(false);
                 return _parsed;
             }
 

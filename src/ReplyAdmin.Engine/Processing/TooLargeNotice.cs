@@ -20,7 +20,6 @@ namespace ReplyAdmin.Engine.Processing
                 notice.To.Add(new MailboxAddress("ReplyAdmin", "replyadmin@replyadmin.invalid"));
             if (result.From != null && InternetAddressList.TryParse(result.From, out var senders))
                 notice.ReplyTo.AddRange(senders.Mailboxes.Take(5));
-            notice.MessageId = null;
             notice.Subject = $"[ReplyAdmin] Reply not stored: {Shorten(result.Subject ?? "(no subject)", 120)}";
             notice.Date = DateTimeOffset.UtcNow;
             notice.Body = new TextPart("plain")

@@ -101,7 +101,7 @@ namespace ReplyAdmin.Commands
             // so the engine's reports come back through a queue.
             var events = new BlockingCollection<Action>();
             var observer = new QueueObserver(events, this);
-            request.Credentials = new CredentialResolver(name => OnPipelineThread(events, () => LookupSecret(name)));
+            request.Credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
             var run = Task.Run(async () =>
             {
                 try { return await ReplyProcessing.RunAsync(request, observer, Stopping).ConfigureAwait(false); }

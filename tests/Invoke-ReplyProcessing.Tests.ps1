@@ -1,0 +1,415 @@
+#Requires -Version 7.0
+Set-StrictMode -Version Latest
+
+BeforeAll {
+    . "$PSScriptRoot/Support/Common.ps1"
+    . "$PSScriptRoot/Support/MailServer.ps1"
+    Import-Module $ModulePath -Force
+    . "$PSScriptRoot/Support/ImapReader.ps1"
+    $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test', 'forward@example.test', 'staff@example.test'
+    $fixtures = Join-Path $PSScriptRoot 'fixtures/replies'
+
+    # A copy of a fixture with a Message-ID unique to this test, and optional header changes.
+    function New-TestReply {
+        param([string] $Directory, [string] $Template, [string] $Token, [string] $Name = $Template,
+            [hashtable] $Replace = @{}, [int] $PadTo = 0)
+        $text = [IO.File]::ReadAllText((Join-Path $fixtures "$Template.eml"))
+        $text = $text -replace 'Message-ID: <([^@>]+)@', "Message-ID: <`$1.$Token@"
+        foreach ($key in $Replace.Keys) { $text = $text.Replace($key, $Replace[$key]) }
+        $bytes = [Text.Encoding]::UTF8.GetBytes($text)
+        if ($PadTo -gt 0) {
+            $pad = $PadTo - $bytes.Length
+            $line = ('x' * 76) + "`r`n"
+            $text += ($line * [math]::Floor($pad / $line.Length)) + ('y' * ($pad % $line.Length))
+            $bytes = [Text.Encoding]::UTF8.GetBytes($text)
+        }
+        $path = Join-Path $Directory "$Name.eml"
+        [IO.File]::WriteAllBytes($path, $bytes)
+        $path
+    }
+
+    # A configuration with a fresh reply folder and a directory source; returns what the tests need.
+    function New-TestScenario {
+        param([hashtable[]] $Lists = @(@{ Name = 'news'; Address = 'news@example.test' }))
+        $token = [guid]::NewGuid().ToString('N').Substring(0, 10)
+        $folder = "Replies-$token"
+        $config = New-TestReplyConfiguration -Server $server -ReplyFolder $folder
+        $client = Connect-TestImap -Server $server -User 'replies@example.test'
+        try { $null = Get-TestImapFolder -Client $client -Folder $folder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+        foreach ($list in $Lists) { Add-ReplyList -ConfigPath $config @list }
+        $inbound = Join-Path (Split-Path $config) 'inbound'
+        $null = New-Item -ItemType Directory -Path $inbound
+        Set-ReplySource -ConfigPath $config -Kind Directory -Path $inbound
+        [pscustomobject]@{ Token = $token; Folder = $folder; Config = $config; Inbound = $inbound }
+    }
+
+    function Get-StoredReply { param($Scenario) @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $Scenario.Folder) }
+
+    # Forwards arrive through Postfix and LMTP a moment later: wait for the expected number.
+    function Get-ForwardedReply {
+        param($Scenario, [int] $Expected)
+        $deadline = [DateTime]::UtcNow.AddSeconds(20)
+        do {
+            $found = @(Get-TestImapMessage -Server $server -User 'forward@example.test' | Where-Object { $_.MessageId -like "*$($Scenario.Token)*" })
+            if ($found.Count -ge $Expected -and ($Expected -gt 0 -or [DateTime]::UtcNow -gt $deadline.AddSeconds(-18))) { break }
+            Start-Sleep -Milliseconds 250
+        } while ([DateTime]::UtcNow -lt $deadline)
+        $found
+    }
+
+    function Test-BytesEqual([byte[]] $A, [byte[]] $B) { [Linq.Enumerable]::SequenceEqual($A, $B) }
+
+    function Test-BytesEndWith([byte[]] $Whole, [byte[]] $Tail) {
+        $Whole.Length -ge $Tail.Length -and [Linq.Enumerable]::SequenceEqual([byte[]]$Whole[($Whole.Length - $Tail.Length)..($Whole.Length - 1)], $Tail)
+    }
+}
+
+AfterAll {
+    if ($server) { Stop-TestMailServer -Server $server }
+}
+
+Describe 'Invoke-ReplyProcessing' -Tag Integration {
+    Context 'When a list uses <Setting>' -ForEach @(
+        @{ Setting = 'Store in IMAP (including auto-generated)'; Action = 'StoreInImap'; AutoReplies = 'Include'; ExpectStored = @('human', 'out-of-office', 'bounce'); ExpectForwarded = @() }
+        @{ Setting = 'Store in IMAP (without auto-generated)'; Action = 'StoreInImap'; AutoReplies = 'Exclude'; ExpectStored = @('human'); ExpectForwarded = @() }
+        @{ Setting = 'Forward and store (including auto-generated)'; Action = 'ForwardAndStoreInImap'; AutoReplies = 'Include'; ExpectStored = @('human', 'out-of-office', 'bounce'); ExpectForwarded = @('human', 'out-of-office', 'bounce') }
+        @{ Setting = 'Forward and store (without auto-generated)'; Action = 'ForwardAndStoreInImap'; AutoReplies = 'Exclude'; ExpectStored = @('human'); ExpectForwarded = @('human') }
+    ) {
+        BeforeAll {
+            $list = @{ Name = 'news'; Address = 'news@example.test'; Action = $Action; AutoReplies = $AutoReplies }
+            if ($Action -eq 'ForwardAndStoreInImap') { $list.ForwardTo = 'forward@example.test' }
+            $scenario = New-TestScenario -Lists $list
+            $inputs = @{}
+            foreach ($name in 'human', 'out-of-office', 'bounce') {
+                $path = New-TestReply -Directory $scenario.Inbound -Template $name -Token $scenario.Token
+                $inputs[$name] = [IO.File]::ReadAllBytes($path)
+            }
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $stored = Get-StoredReply $scenario
+            $forwarded = Get-ForwardedReply $scenario -Expected $ExpectForwarded.Count
+        }
+
+        It 'Reports one finished result per message' {
+            $results | Should -HaveCount 3
+            $results.Outcome | Sort-Object -Unique | Should -Be 'Done'
+        }
+
+        It 'Stores exactly the expected messages, byte for byte' {
+            $stored | Should -HaveCount $ExpectStored.Count
+            foreach ($name in $ExpectStored) {
+                $copy = $stored | Where-Object { $_.MessageId -like "*-1.$($scenario.Token)@*" -and (Test-BytesEqual $_.Bytes $inputs[$name]) }
+                $copy | Should -HaveCount 1 -Because "$name must be stored once, unchanged"
+            }
+        }
+
+        It 'Marks stored messages with the list and class keywords and leaves them unread' {
+            foreach ($message in $stored) {
+                $message.Keywords | Should -Contain 'ReplyAdmin-List-news'
+                ($message.Keywords -match '^ReplyAdmin-(Human|AutoReply|Bounce)$') | Should -HaveCount 1
+                $message.Flags.HasFlag([MailKit.MessageFlags]::Seen) | Should -BeFalse
+            }
+        }
+
+        It 'Classifies the out-of-office reply and the bounce' {
+            ($results | Where-Object SourceId -EQ 'out-of-office.eml').Class | Should -Be 'AutoReply'
+            ($results | Where-Object SourceId -EQ 'bounce.eml').Class | Should -Be 'Bounce'
+            ($results | Where-Object SourceId -EQ 'human.eml').Class | Should -Be 'Human'
+        }
+
+        It 'Forwards exactly the expected messages, the original unchanged below the added headers' {
+            $forwarded | Should -HaveCount $ExpectForwarded.Count
+            foreach ($name in $ExpectForwarded) {
+                # Postfix drops the old Return-Path (message_drop_headers), as every MTA should; the rest arrives unchanged.
+                $original = [Text.Encoding]::UTF8.GetBytes(([Text.Encoding]::UTF8.GetString($inputs[$name]) -replace '^Return-Path: [^\r\n]*\r\n', ''))
+                $copy = @($forwarded | Where-Object { Test-BytesEndWith $_.Bytes $original })
+                $copy | Should -HaveCount 1 -Because "$name must be forwarded once"
+                $head = [Text.Encoding]::UTF8.GetString($copy[0].Bytes, 0, $copy[0].Bytes.Length - $original.Length)
+                $head | Should -Match '(?m)^X-ReplyAdmin-Forwarded: '
+                $head | Should -Match '(?m)^Resent-From: bounces@example\.test'
+                $head | Should -Match '(?m)^Resent-To: forward@example\.test'
+            }
+        }
+
+        It 'Acknowledges every message at the source' {
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -BeNullOrEmpty
+            Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/Processed') | Should -HaveCount 3
+            Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/InFlight') | Should -BeNullOrEmpty
+        }
+
+        It 'Stores nothing twice when run again' {
+            Invoke-ReplyProcessing -ConfigPath $scenario.Config | Should -BeNullOrEmpty
+            Get-StoredReply $scenario | Should -HaveCount $ExpectStored.Count
+        }
+    }
+
+    Context 'When a message is at or over the size limit' {
+        BeforeAll {
+            $scenario = New-TestScenario
+            Set-ReplyMailbox -ConfigPath $scenario.Config -MaxMessageSize 20000
+            $atLimit = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token -Name 'at-limit' -PadTo 20000
+            $overLimit = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)x" -Name 'over-limit' -PadTo 20001 `
+                -Replace @{ 'Subject: Re: Unser Frühjahrsangebot' = 'Subject: Re: Angebot mit grossem Anhang' }
+            $inputAt = [IO.File]::ReadAllBytes($atLimit)
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $stored = Get-StoredReply $scenario
+        }
+
+        It 'Stores a message of exactly the limit' {
+            (Get-Item (Join-Path $scenario.Inbound 'ReplyAdmin/Processed/at-limit.eml')).Length | Should -Be 20000
+            ($results | Where-Object SourceId -EQ 'at-limit.eml').Disposition | Should -Be 'Store'
+            @($stored | Where-Object { Test-BytesEqual $_.Bytes $inputAt }) | Should -HaveCount 1
+        }
+
+        It 'Rejects a message one byte over the limit and keeps it with the reason' {
+            $result = $results | Where-Object SourceId -EQ 'over-limit.eml'
+            $result.Disposition | Should -Be 'Reject'
+            $result.Outcome | Should -Be 'Done'
+            $kept = Join-Path $scenario.Inbound 'ReplyAdmin/Rejected/over-limit.eml'
+            (Get-Item $kept).Length | Should -Be 20001
+            Get-Content "$kept.reason.txt" | Should -Match '20,001 bytes is over the limit of 20,000 bytes'
+        }
+
+        It 'Tells staff with a notice in the reply folder' {
+            $notice = @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-TooLarge' })
+            $notice | Should -HaveCount 1
+            $notice[0].Subject | Should -BeLike '*Angebot mit grossem Anhang*'
+            $text = [Text.Encoding]::UTF8.GetString($notice[0].Bytes)
+            $text | Should -Match 'anna\.schmidt@customer\.test'
+            $text | Should -Match '20,001 bytes'
+            $text | Should -Match 'news <news@example\.test>'
+            $notice[0].Keywords | Should -Contain 'ReplyAdmin-List-news'
+        }
+
+        It 'Stores neither the oversized message nor anything else' {
+            $stored | Should -HaveCount 2
+        }
+    }
+
+    Context 'When messages are addressed in unusual ways' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @(
+                @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
+                @{ Name = 'sales'; Address = 'sales@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'staff@example.test' }
+            )
+            $d = $scenario.Inbound; $t = $scenario.Token
+            $null = New-TestReply $d human $t -Name 'two-lists' -Replace @{ 'Message-ID: <human-1.' = 'Message-ID: <two.'; "To: Newsletter <news@example.test>" = "To: news@example.test`r`nCc: Sales <sales@example.test>"; "Delivered-To: news@example.test`r`n" = '' }
+            $null = New-TestReply $d human $t -Name 'sub-address' -Replace @{ 'Message-ID: <human-1.' = 'Message-ID: <sub.'; "To: Newsletter <news@example.test>" = 'To: news+spring2026@EXAMPLE.test'; "Delivered-To: news@example.test`r`n" = '' }
+            $null = New-TestReply $d human $t -Name 'unknown-list' -Replace @{ 'Message-ID: <human-1.' = 'Message-ID: <unknown.'; "To: Newsletter <news@example.test>" = 'To: someone@example.test'; "Delivered-To: news@example.test`r`n" = '' }
+            $null = New-TestReply $d human $t -Name 'no-message-id' -Replace @{ "Message-ID: <human-1.$t@customer.test>`r`n" = '' }
+            $null = New-TestReply $d human $t -Name 'eight-bit-headers' -Replace @{ 'Message-ID: <human-1.' = 'Message-ID: <eightbit.'; 'From: Anna Schmidt' = 'From: Jürgen Größe' }
+            $null = New-TestReply $d bounce $t -Name 'malformed-mime' -Replace @{ 'Message-ID: <bounce-1.' = 'Message-ID: <malformed.'; '--BOUNDARY-1--' = ''; 'Auto-Submitted: auto-replied' = 'X-Note: boundary never closed'; 'Return-Path: <>' = 'Return-Path: <x@mx.customer.test>' }
+            [IO.File]::WriteAllBytes((Join-Path $d 'garbage.eml'), [byte[]](0, 1, 2, 255, 254, 0, 10, 13))
+            $inputs = @{}
+            Get-ChildItem $d -Filter *.eml | ForEach-Object { $inputs[$_.Name] = [IO.File]::ReadAllBytes($_.FullName) }
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue -ErrorVariable processingErrors)
+            $stored = Get-StoredReply $scenario
+            function Get-Result([string] $Name) { $results | Where-Object SourceId -EQ "$Name.eml" }
+            function Get-Stored([string] $Name) { @($stored | Where-Object { Test-BytesEqual $_.Bytes $inputs["$Name.eml"] }) }
+        }
+
+        It 'Gives every message an outcome and reports no error' {
+            $results | Should -HaveCount 7
+            $results.Outcome | Should -Not -Contain 'Failed'
+            $processingErrors | Should -BeNullOrEmpty
+        }
+
+        It 'Stores a message for two lists once, with both keywords, and forwards it to both lists' {
+            (Get-Result 'two-lists').Lists | Should -Be @('news', 'sales')
+            $copy = Get-Stored 'two-lists'
+            $copy | Should -HaveCount 1
+            $copy[0].Keywords | Should -Contain 'ReplyAdmin-List-news'
+            $copy[0].Keywords | Should -Contain 'ReplyAdmin-List-sales'
+            (Get-Result 'two-lists').ForwardedTo | Should -Be @('forward@example.test', 'staff@example.test')
+        }
+
+        It 'Maps a sub-address to its list' {
+            (Get-Result 'sub-address').Lists | Should -Be 'news'
+            (Get-Stored 'sub-address')[0].Keywords | Should -Contain 'ReplyAdmin-List-news'
+        }
+
+        It 'Stores a message for no configured list as unrouted, without forwarding' {
+            (Get-Result 'unknown-list').Disposition | Should -Be 'StoreUnrouted'
+            (Get-Stored 'unknown-list')[0].Keywords | Should -Contain 'ReplyAdmin-Unrouted'
+            (Get-Result 'unknown-list').ForwardedTo | Should -BeNullOrEmpty
+        }
+
+        It 'Stores <Name> unchanged' -TestCases @(
+            @{ Name = 'no-message-id' }, @{ Name = 'eight-bit-headers' }, @{ Name = 'malformed-mime' }
+        ) {
+            param($Name)
+            (Get-Result $Name).Outcome | Should -Be 'Done'
+            Get-Stored $Name | Should -HaveCount 1
+        }
+
+        It 'Rejects a file that is not e-mail, with a notice for staff' {
+            (Get-Result 'garbage').Disposition | Should -Be 'Reject'
+            Test-Path (Join-Path $scenario.Inbound 'ReplyAdmin/Rejected/garbage.eml') | Should -BeTrue
+            @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-TooLarge' }) | Should -HaveCount 1
+        }
+    }
+
+    Context 'When the SMTP relay refuses a forward (5xx)' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }
+            $path = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $first = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue -ErrorVariable forwardErrors)
+            $afterFirst = Get-StoredReply $scenario
+            Set-ReplyListHandling -ConfigPath $scenario.Config -Name news -ForwardTo 'forward@example.test'
+            $second = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+        }
+
+        It 'Leaves the message at the source with the relay''s answer' {
+            $first[0].Outcome | Should -Be 'Failed'
+            $first[0].ErrorId | Should -Be 'SmtpForwardRejected'
+            $first[0].Reason | Should -Match '550'
+            $forwardErrors[0].FullyQualifiedErrorId | Should -Be 'SmtpForwardRejected,ReplyAdmin.Commands.InvokeReplyProcessingCommand'
+            $forwardErrors[0].TargetObject | Should -Be 'nobody-here@example.test'
+        }
+
+        It 'Has stored the copy once already' {
+            $afterFirst | Should -HaveCount 1
+        }
+
+        It 'Completes on the next run without storing a second copy' {
+            $second[0].Outcome | Should -Be 'Done'
+            $second[0].Actions | Should -Contain 'Stored by an earlier run'
+            Get-StoredReply $scenario | Should -HaveCount 1
+            Get-ForwardedReply $scenario -Expected 1 | Should -HaveCount 1
+            Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/InFlight') | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'When the SMTP relay is down' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)b" -Name 'second'
+            Stop-TestPostfix -Server $server
+            try { $first = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue -ErrorVariable relayErrors) }
+            finally { Start-TestPostfix -Server $server }
+            $second = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+        }
+
+        It 'Leaves every message to forward at the source with a clear reason' {
+            $first.Outcome | Should -Be @('Failed', 'Failed')
+            $first.ErrorId | Sort-Object -Unique | Should -Be 'SmtpRelayUnavailable'
+            $relayErrors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        }
+
+        It 'Forwards them on the next run with one stored copy each' {
+            $second.Outcome | Should -Be @('Done', 'Done')
+            Get-StoredReply $scenario | Should -HaveCount 2
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            do { $fwd = @(Get-TestImapMessage -Server $server -User 'forward@example.test' | Where-Object { $_.MessageId -like "*$($scenario.Token)*" }) }
+            while ($fwd.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 250))
+            $fwd | Should -HaveCount 2
+        }
+    }
+
+    Context 'When run with -WhatIf' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
+            foreach ($name in 'human', 'out-of-office', 'bounce') { $null = New-TestReply -Directory $scenario.Inbound -Template $name -Token $scenario.Token }
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -WhatIf)
+        }
+
+        It 'Decides and reports every message' {
+            $results | Should -HaveCount 3
+            $results.Outcome | Sort-Object -Unique | Should -Be 'WhatIf'
+            ($results | Where-Object SourceId -EQ 'human.eml').Disposition | Should -Be 'ForwardAndStore'
+        }
+
+        It 'Changes nothing on either server or at the source' {
+            Get-StoredReply $scenario | Should -BeNullOrEmpty
+            Get-ForwardedReply $scenario -Expected 0 | Should -BeNullOrEmpty
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 3
+            Test-Path (Join-Path (Split-Path $scenario.Config) 'journal') | Should -BeFalse
+        }
+    }
+
+    Context 'When the source is an IMAP mailbox' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
+            $inboundFolder = "In-$($scenario.Token)"
+            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+                -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+            $paths = foreach ($name in 'human', 'out-of-office', 'bounce') { New-TestReply -Directory $scenario.Inbound -Template $name -Token $scenario.Token }
+            Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+        }
+
+        It 'Stores the human reply and archives the auto-generated ones' {
+            $stored = Get-StoredReply $scenario
+            $stored | Should -HaveCount 1
+            Test-BytesEqual $stored[0].Bytes ([IO.File]::ReadAllBytes($paths[0])) | Should -BeTrue
+            @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Auto") | Should -HaveCount 2
+        }
+
+        It 'Moves the handled message to the processed folder with its state, leaving the inbound folder empty' {
+            Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder | Should -BeNullOrEmpty
+            $processed = @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Processed")
+            $processed | Should -HaveCount 1
+            $processed[0].Keywords | Should -Contain 'ReplyAdmin-Stored'
+            $processed[0].Flags.HasFlag([MailKit.MessageFlags]::Seen) | Should -BeFalse
+        }
+    }
+
+    Context 'When messages are piped in as files' {
+        It 'Stores each file and leaves the files where they are; a second run stores no duplicate' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $first = @(Get-ChildItem $scenario.Inbound -Filter *.eml | Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $second = @(Get-ChildItem $scenario.Inbound -Filter *.eml | Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $first[0].Actions[0] | Should -Match '^Stored as UID \d+$'
+            $second[0].Actions[0] | Should -Match '^Stored by an interrupted run'
+            Get-StoredReply $scenario | Should -HaveCount 1
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
+        }
+    }
+
+    Context 'When another run holds the source' {
+        It 'Refuses to run and changes nothing' {
+            $scenario = New-TestScenario
+            Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null   # creates the lock file
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $lock = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'locks') -Filter 'run-*.lock' | Select-Object -First 1
+            $held = [IO.File]::Open($lock.FullName, 'Open', 'ReadWrite', 'None')
+            try {
+                { Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'ProcessingAlreadyRunning,ReplyAdmin.Commands.InvokeReplyProcessingCommand'
+            }
+            finally { $held.Dispose() }
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
+            Get-StoredReply $scenario | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'When the reply mailbox cannot be reached' {
+        It 'Ends with a terminating error that names the server, leaving the messages at the source' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $free = Get-TestMailFreePort
+            Set-ReplyMailbox -ConfigPath $scenario.Config -Port $free
+            $err = { Invoke-ReplyProcessing -ConfigPath $scenario.Config -TimeoutSeconds 5 -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be 'ImapConnectFailed,ReplyAdmin.Commands.InvokeReplyProcessingCommand'
+            $err.Exception.Message | Should -Match "127\.0\.0\.1:$free"
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
+        }
+    }
+
+    Context 'When it writes the journal' {
+        It 'Records each message without secrets' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
+            $journal = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'journal') -Filter '*.jsonl'
+            $lines = @(Get-Content $journal.FullName)
+            $lines | Should -HaveCount 1
+            $entry = $lines[0] | ConvertFrom-Json
+            $entry.messageId | Should -Be "human-1.$($scenario.Token)@customer.test"
+            $entry.outcome | Should -Be 'Done'
+            foreach ($password in $server.Users.Values) { $lines[0] | Should -Not -Match ([regex]::Escape($password)) }
+        }
+    }
+}

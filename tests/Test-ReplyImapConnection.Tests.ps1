@@ -1,0 +1,148 @@
+#Requires -Version 7.0
+Set-StrictMode -Version Latest
+
+BeforeAll {
+    . "$PSScriptRoot/Support/Common.ps1"
+    . "$PSScriptRoot/Support/MailServer.ps1"
+    Import-Module $ModulePath -Force
+    . "$PSScriptRoot/Support/ImapReader.ps1"
+    $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test', 'forward@example.test'
+    $password = $server.Users['replies@example.test']
+    $credential = [pscredential]::new('replies@example.test', (ConvertTo-SecureString $password -AsPlainText -Force))
+    $wrong = [pscredential]::new('replies@example.test', (ConvertTo-SecureString 'not-the-password' -AsPlainText -Force))
+    $common = @{ Server = $server.ImapHost; Port = $server.ImapPort; CertificateThumbprint = $server.CertificateThumbprint; TimeoutSeconds = 10 }
+}
+
+AfterAll {
+    if ($server) { Stop-TestMailServer -Server $server }
+}
+
+Describe 'Test-ReplyImapConnection' -Tag Integration {
+    Context 'When everything is right' {
+        BeforeAll {
+            $report = Test-ReplyImapConnection @common -Credential $credential
+        }
+
+        It 'Succeeds and reports the TLS session' {
+            $report.Succeeded | Should -BeTrue
+            $report.FailedStep | Should -Be 'None'
+            $report.TlsProtocol | Should -Match '^Tls1[23]$'
+            $report.TlsCipher | Should -Not -BeNullOrEmpty
+        }
+
+        It 'Reports the pinned certificate with its subject, expiry and thumbprint' {
+            $report.Certificate.Subject | Should -Be 'CN=localhost'
+            $report.Certificate.Thumbprint | Should -Be $server.CertificateThumbprint
+            $report.Certificate.Pinned | Should -BeTrue
+            $report.Certificate.Trusted | Should -BeFalse
+            $report.Certificate.NotAfter | Should -BeGreaterThan ([DateTime]::UtcNow)
+        }
+
+        It 'Reports login, folder and the capabilities processing relies on' {
+            $report.Authenticated | Should -BeTrue
+            $report.FolderExists | Should -BeTrue
+            $report.FolderWritable | Should -BeTrue
+            foreach ($capability in 'UIDPLUS', 'MOVE', 'MULTIAPPEND', 'CONDSTORE', 'IDLE') { $report.Capabilities | Should -Contain $capability }
+            $report.EffectiveMaxMessageSize | Should -Be 10485760
+        }
+
+        It 'Never puts the password in the result' {
+            ($report | ConvertTo-Json -Depth 5) | Should -Not -Match ([regex]::Escape($password))
+        }
+
+        It 'Returns $true with -Quiet' {
+            Test-ReplyImapConnection @common -Credential $credential -Quiet | Should -BeExactly $true
+        }
+    }
+
+    Context 'When a step fails' {
+        It 'Reports <Scenario> at step <Step> with <ErrorId>' -TestCases @(
+            @{ Scenario = 'a wrong password'; Step = 'Authentication'; ErrorId = 'ImapAuthenticationFailed'; Category = 'AuthenticationError'; Change = @{ Credential = $null } }
+            @{ Scenario = 'a folder that does not exist'; Step = 'Folder'; ErrorId = 'ImapFolderNotFound'; Category = 'ObjectNotFound'; Change = @{ Folder = 'NoSuchFolder' } }
+            @{ Scenario = 'an untrusted certificate'; Step = 'Tls'; ErrorId = 'ImapCertificateUntrusted'; Category = 'SecurityError'; Change = @{ CertificateThumbprint = $null } }
+            @{ Scenario = 'a pin of another certificate'; Step = 'Tls'; ErrorId = 'ImapCertificateUntrusted'; Category = 'SecurityError'; Change = @{ CertificateThumbprint = ('AB' * 32) } }
+            @{ Scenario = 'a plaintext IMAP port'; Step = 'Tls'; ErrorId = 'ImapPlaintextRefused'; Category = 'SecurityError'; Change = @{ Port = 'plaintext' } }
+            @{ Scenario = 'a server that is down'; Step = 'Connect'; ErrorId = 'ImapConnectFailed'; Category = 'ConnectionError'; Change = @{ Port = 'free' } }
+            @{ Scenario = 'a host name that does not resolve'; Step = 'Dns'; ErrorId = 'ImapHostNotFound'; Category = 'ConnectionError'; Change = @{ Server = 'no-such-host.invalid' } }
+        ) {
+            param($Scenario, $Step, $ErrorId, $Category, $Change)
+            $params = $common.Clone()
+            $params.Credential = $credential
+            foreach ($key in $Change.Keys) { $params[$key] = $Change[$key] }
+            if ($Change.ContainsKey('Credential')) { $params.Credential = $wrong }
+            if ($params.Port -eq 'plaintext') { $params.Port = $server.PlaintextImapPort }
+            if ($params.Port -eq 'free') { $params.Port = Get-TestMailFreePort }
+            if ($null -eq $params.CertificateThumbprint) { $params.Remove('CertificateThumbprint') }
+
+            $report = Test-ReplyImapConnection @params -ErrorAction SilentlyContinue -ErrorVariable failure
+            $report.Succeeded | Should -BeFalse
+            $report.FailedStep | Should -Be $Step
+            $report.FailureErrorId | Should -Be $ErrorId
+            $report.RecommendedAction | Should -Not -BeNullOrEmpty
+            $failure | Should -HaveCount 1
+            $failure[0].FullyQualifiedErrorId | Should -Be "$ErrorId,ReplyAdmin.Commands.TestReplyImapConnectionCommand"
+            $failure[0].CategoryInfo.Category | Should -Be $Category
+            $failure[0].ToString() | Should -Not -Match ([regex]::Escape($password))
+            Test-ReplyImapConnection @params -Quiet -ErrorAction SilentlyContinue | Should -BeExactly $false
+        }
+
+        It 'Tells how to pin a self-signed certificate, naming its thumbprint' {
+            $params = $common.Clone(); $params.Remove('CertificateThumbprint')
+            $report = Test-ReplyImapConnection @params -Credential $credential -ErrorAction SilentlyContinue
+            $report.RecommendedAction | Should -Match $server.CertificateThumbprint
+            $report.Certificate.Thumbprint | Should -Be $server.CertificateThumbprint
+        }
+    }
+
+    Context 'When it uses the configured reply mailbox' {
+        BeforeEach {
+            $config = New-TestReplyConfiguration -Server $server
+        }
+
+        It 'Resolves the password from an environment variable reference' {
+            (Test-ReplyImapConnection -ConfigPath $config).Succeeded | Should -BeTrue
+        }
+
+        It 'Resolves the password from a protected file and refuses a file others can read' {
+            $file = Join-Path (Split-Path $config) 'imap-password'
+            Set-Content -Path $file -Value $password -NoNewline
+            & chmod 600 $file
+            Set-ReplyMailbox -ConfigPath $config -CredentialReference "file:$file"
+            (Test-ReplyImapConnection -ConfigPath $config).Succeeded | Should -BeTrue
+            & chmod 644 $file
+            { Test-ReplyImapConnection -ConfigPath $config -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CredentialFileTooOpen,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
+        }
+
+        It 'Reports <Scenario> as <ErrorId>' -TestCases @(
+            @{ Scenario = 'an unset environment variable'; Reference = 'env:REPLYADMIN_TEST_UNSET_VARIABLE'; ErrorId = 'CredentialNotFound' }
+            @{ Scenario = 'a missing password file'; Reference = 'file:/nonexistent/password'; ErrorId = 'CredentialNotFound' }
+            @{ Scenario = 'a secret without SecretManagement'; Reference = 'secret:ReplyAdminImap'; ErrorId = 'CredentialStoreUnavailable' }
+        ) {
+            param($Scenario, $Reference, $ErrorId)
+            Set-ReplyMailbox -ConfigPath $config -CredentialReference $Reference
+            { Test-ReplyImapConnection -ConfigPath $config -ErrorAction Stop } |
+                Should -Throw -ErrorId "$ErrorId,ReplyAdmin.Commands.TestReplyImapConnectionCommand"
+        }
+
+        It 'Reports a missing credential reference and accepts -Credential instead' {
+            $json = Get-Content $config -Raw | ConvertFrom-Json
+            $json.replyMailbox.PSObject.Properties.Remove('credentialReference')
+            $json | ConvertTo-Json -Depth 5 | Set-Content $config
+            { Test-ReplyImapConnection -ConfigPath $config -ErrorAction Stop } |
+                Should -Throw -ErrorId 'CredentialReferenceMissing,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
+            (Test-ReplyImapConnection -ConfigPath $config -Credential $credential).Succeeded | Should -BeTrue
+        }
+
+        It 'Reports a reply mailbox that is not configured' {
+            { Test-ReplyImapConnection -ConfigPath (New-TestConfigPath) -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ReplyMailboxNotConfigured,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
+        }
+
+        It 'Says in verbose output what it tests without the password' {
+            $verbose = Test-ReplyImapConnection -ConfigPath $config -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+            ($verbose.Message -join "`n") | Should -Match 'implicit TLS'
+            ($verbose.Message -join "`n") | Should -Not -Match ([regex]::Escape($password))
+        }
+    }
+}
