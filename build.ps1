@@ -7,13 +7,14 @@
     Test   builds, then runs the Pester suite (unit and integration) against real Dovecot and Postfix
            servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
     Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.
+    Bench  builds and measures throughput and memory against Dovecot, side by side with mbsync.
     Run it with the PowerShell of the repo's tool manifest:  dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test -Tag Unit
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -89,5 +90,6 @@ function Invoke-Test {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Build; Invoke-Test }
-    'Demo' { Invoke-Build; & (Join-Path $root 'tests/Support/Demo.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
+    'Demo' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Support/Demo.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
+    'Bench' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Benchmark/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
 }
