@@ -17,7 +17,8 @@
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
         'Test-ReplyImapConnection',
         'Invoke-ReplyProcessing',
-        'Get-ReplyClassification'
+        'Get-ReplyClassification',
+        'Get-ReplyJournal'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

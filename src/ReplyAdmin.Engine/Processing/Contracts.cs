@@ -112,8 +112,13 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Connects and checks the folder.</summary>
         Task OpenAsync(CancellationToken cancellationToken);
 
-        /// <summary>Finds a message already stored with this Message-ID (used only when recovering an interrupted run).</summary>
-        Task<uint?> FindAsync(string messageId, CancellationToken cancellationToken);
+        /// <summary>
+        /// Finds the copy an interrupted run stored (used only when recovering). With <paramref name="content"/>, a candidate
+        /// counts only when its bytes are the same as the content's (line ends and NULs normalized), so another message with
+        /// the same Message-ID is never taken for this one; without a Message-ID the candidates are the messages of the same size.
+        /// Without <paramref name="content"/> (notices, whose Message-ID is unique by construction) the Message-ID decides.
+        /// </summary>
+        Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken);
 
         /// <summary>Stores a message with keywords and the given internal date; returns the new UID when the server tells it.</summary>
         Task<uint?> AppendAsync(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate, CancellationToken cancellationToken);

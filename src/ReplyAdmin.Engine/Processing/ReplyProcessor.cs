@@ -224,7 +224,7 @@ namespace ReplyAdmin.Engine.Processing
                 case ReplyDisposition.Reject:
                     var noticeId = NoticeIdFor(message);
                     await StoreOnceAsync(message, result, noticeId, () => Task.FromResult(TooLargeNotice.WithId(TooLargeNotice.Create(message, result, decision), noticeId)),
-                        decision.Keywords, DateTimeOffset.UtcNow, "Notice stored", cancellationToken).ConfigureAwait(false);
+                        decision.Keywords, DateTimeOffset.UtcNow, "Notice stored", cancellationToken, verifyContent: false).ConfigureAwait(false);
                     result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Rejected, decision.Reason, cancellationToken).ConfigureAwait(false);
                     result.Actions.Add("Moved to " + result.AcknowledgedTo);
                     return;
@@ -258,7 +258,7 @@ namespace ReplyAdmin.Engine.Processing
         // Exactly-once storing: claim at the source, append, mark stored. A claimed but unmarked message was
         // interrupted between the two: look for the copy in the reply folder before appending again.
         private async Task StoreOnceAsync(SourceMessage message, ProcessingResult result, string identity, Func<Task<MimeMessage>> load,
-            IReadOnlyList<string> keywords, DateTimeOffset? date, string verb, CancellationToken cancellationToken)
+            IReadOnlyList<string> keywords, DateTimeOffset? date, string verb, CancellationToken cancellationToken, bool verifyContent = true)
         {
             if ((message.State & SourceState.Stored) != 0)
             {
@@ -267,9 +267,10 @@ namespace ReplyAdmin.Engine.Processing
             }
             uint? uid = null;
             var found = false;
-            if ((message.State & SourceState.Claimed) != 0 && identity != null)
+            if ((message.State & SourceState.Claimed) != 0)
             {
-                uid = await _store.FindAsync(identity, cancellationToken).ConfigureAwait(false);
+                // Notices (verifyContent false) carry a unique derived Message-ID and a new Date each time: the ID decides.
+                uid = await _store.FindAsync(identity, verifyContent ? await load().ConfigureAwait(false) : null, cancellationToken).ConfigureAwait(false);
                 found = uid.HasValue;
             }
             else if ((message.State & SourceState.Claimed) == 0)

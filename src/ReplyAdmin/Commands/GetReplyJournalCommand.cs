@@ -1,0 +1,70 @@
+using System;
+using System.Management.Automation;
+using ReplyAdmin.Engine.Processing;
+
+namespace ReplyAdmin.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Gets what happened to replies, from the journal that Invoke-ReplyProcessing writes.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplyJournal")]
+    [OutputType(typeof(ProcessingResult))]
+    public sealed class GetReplyJournalCommand : ReplyAdminCmdlet
+    {
+        /// <summary>Sender (From header); wildcards allowed.</summary>
+        [Parameter(Position = 0)]
+        [SupportsWildcards]
+        public string From { get; set; }
+
+        /// <summary>Subject; wildcards allowed.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        public string Subject { get; set; }
+
+        /// <summary>Message-ID, with or without angle brackets.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string MessageId { get; set; }
+
+        /// <summary>Only results after this time.</summary>
+        [Parameter]
+        public DateTime After { get; set; }
+
+        /// <summary>Only results before this time.</summary>
+        [Parameter]
+        public DateTime Before { get; set; }
+
+        /// <summary>Only results with this outcome.</summary>
+        [Parameter]
+        public ReplyOutcome[] Outcome { get; set; }
+
+        /// <summary>Only results of this run.</summary>
+        [Parameter]
+        public string RunId { get; set; }
+
+        /// <summary>Journal directory; default: 'journal' beside the configuration file.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string JournalPath { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            var directory = JournalPath != null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath) : Journal.DefaultDirectory(ResolvedConfigPath);
+            var from = From == null ? null : new WildcardPattern(From.IndexOfAny(new[] { '*', '?' }) < 0 ? $"*{From}*" : From, WildcardOptions.IgnoreCase);
+            var subject = Subject == null ? null : new WildcardPattern(Subject.IndexOfAny(new[] { '*', '?' }) < 0 ? $"*{Subject}*" : Subject, WildcardOptions.IgnoreCase);
+            var messageId = MessageId?.Trim().Trim('<', '>');
+            var bound = MyInvocation.BoundParameters;
+            foreach (var result in Journal.Read(directory))
+            {
+                if (from != null && !from.IsMatch(result.From ?? string.Empty)) continue;
+                if (subject != null && !subject.IsMatch(result.Subject ?? string.Empty)) continue;
+                if (messageId != null && !string.Equals(messageId, result.MessageId, StringComparison.OrdinalIgnoreCase)) continue;
+                if (bound.ContainsKey(nameof(After)) && result.Time < new DateTimeOffset(After.ToUniversalTime())) continue;
+                if (bound.ContainsKey(nameof(Before)) && result.Time > new DateTimeOffset(Before.ToUniversalTime())) continue;
+                if (Outcome != null && Array.IndexOf(Outcome, result.Outcome) < 0) continue;
+                if (RunId != null && !string.Equals(RunId, result.RunId, StringComparison.OrdinalIgnoreCase)) continue;
+                WriteObject(result);
+            }
+        }
+    }
+}
