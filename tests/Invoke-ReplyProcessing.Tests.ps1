@@ -411,5 +411,21 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $entry.outcome | Should -Be 'Done'
             foreach ($password in $server.Users.Values) { $lines[0] | Should -Not -Match ([regex]::Escape($password)) }
         }
+
+        It 'Answers what happened to the reply from a sender with Get-ReplyJournal' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $null = New-TestReply -Directory $scenario.Inbound -Template out-of-office -Token $scenario.Token
+            $summary = Invoke-ReplyProcessing -ConfigPath $scenario.Config -Summary
+            $summary.Total | Should -Be 2
+            $summary.Stored | Should -Be 2
+            $entry = @(Get-ReplyJournal -ConfigPath $scenario.Config -From 'bernd')
+            $entry | Should -HaveCount 1
+            $entry[0].Class | Should -Be 'AutoReply'
+            $entry[0].RunId | Should -Be $summary.RunId
+            @(Get-ReplyJournal -ConfigPath $scenario.Config -MessageId "<human-1.$($scenario.Token)@customer.test>") | Should -HaveCount 1
+            Get-ReplyJournal -ConfigPath $scenario.Config -Outcome Failed | Should -BeNullOrEmpty
+            Get-ReplyJournal -ConfigPath $scenario.Config -After (Get-Date).AddMinutes(5) | Should -BeNullOrEmpty
+        }
     }
 }
