@@ -46,6 +46,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $publish '*.dll') $moduleOut
     Copy-Item (Join-Path $root 'ReplyAdmin.psd1') $moduleOut
     Copy-Item (Join-Path $root 'src/ReplyAdmin/*.format.ps1xml') $moduleOut
+    Copy-Item (Join-Path $root 'src/ReplyAdmin/Start-ReplyProcessing.ps1') $moduleOut
     if (Test-Path (Join-Path $moduleOut 'System.Management.Automation.dll')) {
         throw 'System.Management.Automation.dll must not ship with the module (PowerShellStandard.Library is a reference only).'
     }

@@ -398,6 +398,52 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When run as a scheduled task (Start-ReplyProcessing.ps1)' {
+        BeforeAll {
+            $pwsh = @(Get-PwshCommand)
+            $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
+            function Invoke-Scheduled([string] $Config) {
+                $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $Config -TimeoutSeconds 5 2>&1
+                [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
+            }
+        }
+
+        It 'Exits 0 and prints one summary line when every message was handled' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $run = Invoke-Scheduled $scenario.Config
+            $run.ExitCode | Should -Be 0
+            $run.Output | Should -HaveCount 1
+            $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 1 messages: 1 stored'
+        }
+
+        It 'Exits 1 when a message failed and stays at the source' {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $run = Invoke-Scheduled $scenario.Config
+            $run.ExitCode | Should -Be 1
+            ($run.Output -join "`n") | Should -Match 'SmtpForwardRejected'
+        }
+
+        It 'Exits 2 when the reply mailbox cannot be reached' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            Set-ReplyMailbox -ConfigPath $scenario.Config -Port (Get-TestMailFreePort)
+            $run = Invoke-Scheduled $scenario.Config
+            $run.ExitCode | Should -Be 2
+            ($run.Output -join "`n") | Should -Match 'ImapConnectFailed'
+        }
+
+        It 'Exits 3 when another run holds the source' {
+            $scenario = New-TestScenario
+            Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
+            $lock = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'locks') -Filter 'run-*.lock' | Select-Object -First 1
+            $held = [IO.File]::Open($lock.FullName, 'Open', 'ReadWrite', 'None')
+            try { (Invoke-Scheduled $scenario.Config).ExitCode | Should -Be 3 }
+            finally { $held.Dispose() }
+        }
+    }
+
     Context 'When it writes the journal' {
         It 'Records each message without secrets' {
             $scenario = New-TestScenario

@@ -1,0 +1,38 @@
+<#
+.SYNOPSIS
+    Runs Invoke-ReplyProcessing once, for a scheduled task or a systemd timer.
+.DESCRIPTION
+    Prints one summary line on standard output and each per-message error on standard error, and ends with an
+    exit code a scheduler can act on:
+      0  every waiting message was handled
+      1  the run finished, but some messages failed; they stay at the source and the next run retries them
+      2  the run failed (configuration, credentials, a server that cannot be reached); nothing was lost
+      3  another run is processing the same source; this run did nothing
+.EXAMPLE
+    pwsh -NoProfile -NonInteractive -File /opt/ReplyAdmin/Start-ReplyProcessing.ps1 -ConfigPath /etc/replyadmin/config.json
+#>
+[CmdletBinding()]
+param(
+    [string] $ConfigPath,
+    [int] $MaxMessages,
+    [int] $TimeoutSeconds = 60
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot 'ReplyAdmin.psd1')
+
+$parameters = @{ Summary = $true; TimeoutSeconds = $TimeoutSeconds }
+if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }
+if ($MaxMessages -gt 0) { $parameters.MaxMessages = $MaxMessages }
+try {
+    $failures = $null
+    $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures
+    foreach ($failure in @($failures)) { [Console]::Error.WriteLine("$($failure.FullyQualifiedErrorId.Split(',')[0]): $failure") }
+    [Console]::Out.WriteLine($summary.ToString())
+    exit $(if ($summary.Failed -gt 0) { 1 } else { 0 })
+}
+catch {
+    $id = $_.FullyQualifiedErrorId.Split(',')[0]
+    [Console]::Out.WriteLine("ReplyAdmin run did not complete: ${id}: $($_.Exception.Message)")
+    exit $(if ($id -eq 'ProcessingAlreadyRunning') { 3 } else { 2 })
+}
