@@ -444,6 +444,33 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When watching the IMAP source with -Watch' {
+        It 'Processes replies as they arrive, without waiting for the interval' {
+            $scenario = New-TestScenario
+            $inboundFolder = "Watch-$($scenario.Token)"
+            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try { $null = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+            $pwsh = @(Get-PwshCommand)
+            $command = "Import-Module '$ModulePath'; Invoke-ReplyProcessing -ConfigPath '$($scenario.Config)' -Watch -WatchInterval '00:10:00'"
+            $watcher = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) -PassThru `
+                -RedirectStandardOutput (Join-Path (Split-Path $scenario.Config) 'watch.out') -RedirectStandardError (Join-Path (Split-Path $scenario.Config) 'watch.err')
+            try {
+                foreach ($round in 1..2) {
+                    Start-Sleep -Seconds 2   # let the watcher reach IDLE
+                    $path = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)r$round" -Name "round$round"
+                    Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
+                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                    while (@(Get-StoredReply $scenario).Count -lt $round -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 300 }
+                    Get-StoredReply $scenario | Should -HaveCount $round -Because "reply $round must be processed while watching"
+                }
+                $watcher.HasExited | Should -BeFalse
+            }
+            finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }
+        }
+    }
+
     Context 'When it writes the journal' {
         It 'Records each message without secrets' {
             $scenario = New-TestScenario

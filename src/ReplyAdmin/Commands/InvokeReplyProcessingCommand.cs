@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Threading.Tasks;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Imap;
 using ReplyAdmin.Engine.Processing;
 
 namespace ReplyAdmin.Commands
@@ -73,6 +74,14 @@ namespace ReplyAdmin.Commands
             }
         }
 
+        /// <summary>Keep running: process, then wait for new replies (IMAP IDLE) and process again, until Ctrl+C.</summary>
+        [Parameter(ParameterSetName = ConfiguredSet)]
+        public SwitchParameter Watch { get; set; }
+
+        /// <summary>With -Watch: the longest wait between two runs (also the polling interval of file sources).</summary>
+        [Parameter(ParameterSetName = ConfiguredSet)]
+        public TimeSpan WatchInterval { get; set; } = TimeSpan.FromMinutes(5);
+
         /// <inheritdoc />
         protected override void EndProcessing()
         {
@@ -85,20 +94,74 @@ namespace ReplyAdmin.Commands
             if (whatIf && !IsWhatIf())
                 return; // declined at -Confirm
 
-            var request = new ProcessingRequest
+            if (!Watch || whatIf)
             {
-                Configuration = configuration,
-                ConfigPath = ResolvedConfigPath,
-                ReplyMailboxCredential = Credential?.GetNetworkCredential(),
-                SourceCredential = SourceCredential?.GetNetworkCredential(),
-                Files = ParameterSetName == PathSet ? _files : null,
-                JournalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath),
-                Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
-                Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null },
-            };
+                Report(Invoke(() => Run(CreateRequest(configuration, whatIf))));
+                return;
+            }
+            WatchLoop();
+        }
 
-            // The engine runs on a worker thread; PowerShell's Write* methods may only be called from this one,
-            // so the engine's reports come back through a queue.
+        // Runs until Ctrl+C: a failed run (server down, ...) is reported as a warning and retried with growing pauses.
+        private void WatchLoop()
+        {
+            var pause = TimeSpan.FromSeconds(5);
+            WriteVerbose($"Watching for replies; runs at least every {WatchInterval}. Press Ctrl+C to stop.");
+            while (!Stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    var configuration = LoadConfiguration(); // picks up changes made while watching
+                    Report(Run(CreateRequest(configuration, false)));
+                    pause = TimeSpan.FromSeconds(5);
+                    WaitForArrival(configuration);
+                }
+                catch (ReplyAdminException e)
+                {
+                    WriteWarning($"{e.ErrorId}: {e.Message} Next attempt in {pause.TotalSeconds:0} s.");
+                    if (!Sleep(pause)) break;
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+                }
+                catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+            WriteVerbose("Stopped watching.");
+        }
+
+        private void WaitForArrival(ReplyAdminConfiguration configuration)
+        {
+            var settings = configuration.Source;
+            if (settings?.Kind != SourceKind.Imap)
+            {
+                Sleep(WatchInterval);
+                return;
+            }
+            var credential = SourceCredential?.GetNetworkCredential()
+                ?? CredentialResolver.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
+            WriteVerbose($"Waiting for new replies in {settings.Folder} (IMAP IDLE, at most {WatchInterval}).");
+            ImapArrivalWatcher.WaitForArrivalAsync(settings, credential, WatchInterval, TimeSpan.FromSeconds(TimeoutSeconds), Stopping).GetAwaiter().GetResult();
+        }
+
+        private bool Sleep(TimeSpan time) => !Stopping.WaitHandle.WaitOne(time);
+
+        private ProcessingRequest CreateRequest(ReplyAdminConfiguration configuration, bool whatIf) => new ProcessingRequest
+        {
+            Configuration = configuration,
+            ConfigPath = ResolvedConfigPath,
+            ReplyMailboxCredential = Credential?.GetNetworkCredential(),
+            SourceCredential = SourceCredential?.GetNetworkCredential(),
+            Files = ParameterSetName == PathSet ? _files : null,
+            JournalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath),
+            Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
+            Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null },
+        };
+
+        // The engine runs on a worker thread; PowerShell's Write* methods may only be called from this one,
+        // so the engine's reports come back through a queue. Throws the engine's exception when the run fails.
+        private ProcessingSummary Run(ProcessingRequest request)
+        {
             var events = new BlockingCollection<Action>();
             var observer = new QueueObserver(events, this);
             request.Credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
@@ -110,8 +173,18 @@ namespace ReplyAdmin.Commands
             foreach (var write in events.GetConsumingEnumerable())
                 write();
             WriteProgress(new ProgressRecord(1, "Processing replies", "Done") { RecordType = ProgressRecordType.Completed });
+            try
+            {
+                return run.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (Stopping.IsCancellationRequested && !Watch)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
 
-            var summary = Invoke(_ => run);
+        private void Report(ProcessingSummary summary)
+        {
             var line = summary.ToString();
             WriteVerbose(line);
             if (Summary)
