@@ -8,7 +8,7 @@
     Description          = 'Routes replies to mailing-list campaigns into one shared IMAP folder (TLS, port 993), optionally forwarding them, with per-list handling and filtering of auto-generated replies.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml')
+    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml')
     CmdletsToExport      = @(
         'Add-ReplyList', 'Get-ReplyList', 'Set-ReplyList', 'Remove-ReplyList',
         'Get-ReplyListHandling', 'Set-ReplyListHandling',
@@ -18,7 +18,9 @@
         'Test-ReplyImapConnection',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',
-        'Get-ReplyJournal'
+        'Get-ReplyJournal',
+        'Get-ReplyMailClientSetting', 'Export-ReplyMailClientProfile',
+        'Register-ReplyProcessingSchedule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -50,6 +50,7 @@ function Invoke-Build {
     if (Test-Path (Join-Path $moduleOut 'System.Management.Automation.dll')) {
         throw 'System.Management.Automation.dll must not ship with the module (PowerShellStandard.Library is a reference only).'
     }
+    & (Join-Path $root 'tools/Build-Help.ps1') -DocsPath (Join-Path $root 'docs/help') -OutputPath (Join-Path $moduleOut 'en-US') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Write-Host "Module laid out in $moduleOut"
 }
 

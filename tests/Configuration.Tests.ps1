@@ -210,6 +210,13 @@ Describe 'Set-ReplyMailbox' -Tag Unit {
         (Get-ReplyMailbox -ConfigPath $config).CertificateThumbprint | Should -Be ('AB' * 32)
     }
 
+    It 'Removes the pin with an empty thumbprint' {
+        Set-ReplyMailbox -ConfigPath $config -Server 'h.example.test' -UserName 'u' -CertificateThumbprint ('AB' * 32)
+        Set-ReplyMailbox -ConfigPath $config -CertificateThumbprint ''
+        (Get-ReplyMailbox -ConfigPath $config).CertificateThumbprint | Should -BeNullOrEmpty
+        (Get-Content $config -Raw | ConvertFrom-Json).replyMailbox.PSObject.Properties.Name | Should -Not -Contain 'certificateThumbprint'
+    }
+
     It 'Refuses <Scenario>' -TestCases @(
         @{ Scenario = 'a password given as credential reference'; ErrorId = 'CredentialReferenceInvalid'; Params = @{ Server = 'h.example.test'; UserName = 'u'; CredentialReference = 'Secret123!' } }
         @{ Scenario = 'a folder with CR/LF'; ErrorId = 'FolderNameInvalid'; Params = @{ Server = 'h.example.test'; UserName = 'u'; Folder = "INBOX`r`nA1 DELETE INBOX" } }

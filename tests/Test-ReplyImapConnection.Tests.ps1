@@ -134,6 +134,15 @@ Describe 'Test-ReplyImapConnection' -Tag Integration {
             (Test-ReplyImapConnection -ConfigPath $config -Credential $credential).Succeeded | Should -BeTrue
         }
 
+        It 'Completes folder names from the server' {
+            $client = Connect-TestImap -Server $server -User 'replies@example.test'
+            try { $null = Get-TestImapFolder -Client $client -Folder 'Campaigns/Spring 2026' -Create } finally { $client.Disconnect($true); $client.Dispose() }
+            $line = "Set-ReplyMailbox -ConfigPath '$config' -Folder Camp"
+            $completion = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $completion.CompletionMatches.CompletionText | Should -Contain "'Campaigns/Spring 2026'"
+            $completion.CompletionMatches.CompletionText | Should -Contain 'Campaigns'
+        }
+
         It 'Reports a reply mailbox that is not configured' {
             { Test-ReplyImapConnection -ConfigPath (New-TestConfigPath) -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ReplyMailboxNotConfigured,ReplyAdmin.Commands.TestReplyImapConnectionCommand'

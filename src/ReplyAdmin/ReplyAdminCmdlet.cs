@@ -135,11 +135,18 @@ namespace ReplyAdmin.Commands
     /// <summary>Completes list names from the configuration file in effect.</summary>
     public sealed class ListNameCompleter : IArgumentCompleter
     {
+        /// <summary>The -ConfigPath already typed on the command line, else the default configuration file.</summary>
+        internal static string ConfigPathOf(IDictionary fakeBoundParameters)
+        {
+            var value = fakeBoundParameters?["ConfigPath"];
+            return (value is PSObject wrapped ? wrapped.BaseObject : value) as string ?? ConfigurationStore.DefaultPath;
+        }
+
         /// <inheritdoc />
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             CommandAst commandAst, IDictionary fakeBoundParameters)
         {
-            var path = fakeBoundParameters?["ConfigPath"] as string ?? ConfigurationStore.DefaultPath;
+            var path = ConfigPathOf(fakeBoundParameters);
             IEnumerable<ReplyList> lists;
             try
             {
@@ -152,6 +159,44 @@ namespace ReplyAdmin.Commands
             var pattern = new WildcardPattern((wordToComplete ?? string.Empty).Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
             foreach (var list in lists.Where(l => pattern.IsMatch(l.Name)).OrderBy(l => l.Name, StringComparer.OrdinalIgnoreCase))
                 yield return new CompletionResult(list.Name, list.Name, CompletionResultType.ParameterValue, $"{list.Name} <{list.Address}>");
+        }
+    }
+
+    /// <summary>
+    /// Completes IMAP folder names from the server of the configured reply mailbox (Set-ReplyMailbox) or source
+    /// (Set-ReplySource), where it can be reached within a few seconds with an env: or file: credential.
+    /// </summary>
+    public sealed class FolderNameCompleter : IArgumentCompleter
+    {
+        /// <inheritdoc />
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var path = ListNameCompleter.ConfigPathOf(fakeBoundParameters);
+            IReadOnlyList<string> folders;
+            try
+            {
+                var configuration = new ConfigurationStore(path).Load();
+                ImapEndpointSettings settings = commandName != null && commandName.IndexOf("Source", StringComparison.OrdinalIgnoreCase) >= 0
+                    ? (ImapEndpointSettings)configuration.Source : configuration.ReplyMailbox;
+                if (settings?.Host == null || settings.UserName == null)
+                    yield break;
+                var endpoint = Engine.Imap.ImapEndpoint.From(settings);
+                endpoint.Timeout = TimeSpan.FromSeconds(5);
+                var credential = new CredentialResolver().Resolve(settings.UserName, settings.CredentialReference, "credentialReference");
+                using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(8)))
+                    folders = Engine.Imap.ImapFolderLister.ListAsync(endpoint, credential, timeout.Token).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is ReplyAdminException || e is OperationCanceledException)
+            {
+                yield break; // completion is a convenience: an unreachable server completes nothing
+            }
+            var word = (wordToComplete ?? string.Empty).Trim('\'', '"');
+            foreach (var folder in folders.Where(f => f.StartsWith(word, StringComparison.OrdinalIgnoreCase)))
+            {
+                var text = folder.IndexOfAny(new[] { ' ', '\'', '$', '`' }) >= 0 ? "'" + folder.Replace("'", "''") + "'" : folder;
+                yield return new CompletionResult(text, folder, CompletionResultType.ParameterValue, folder);
+            }
         }
     }
 }

@@ -193,8 +193,12 @@ namespace ReplyAdmin.Engine.Configuration
         }
 
         /// <summary>Brings a thumbprint given with colons, spaces or lower case to the stored form.</summary>
-        public static string NormalizeThumbprint(string thumbprint) =>
-            string.IsNullOrEmpty(thumbprint) ? null : new string(thumbprint.Where(Uri.IsHexDigit).ToArray()).ToUpperInvariant();
+        public static string NormalizeThumbprint(string thumbprint)
+        {
+            if (string.IsNullOrEmpty(thumbprint)) return null;
+            var hex = new string(thumbprint.Where(Uri.IsHexDigit).ToArray()).ToUpperInvariant();
+            return hex.Length == 0 ? thumbprint : hex; // nothing hex-like: keep it, so validation names what was given
+        }
 
         private static void ValidateThumbprint(string thumbprint, string field)
         {

@@ -37,7 +37,9 @@ namespace ReplyAdmin.Commands
                 {
                     var value = GetType().GetProperty(key).GetValue(this); // the cmdlet's value, after any resolution in BeginProcessing
                     if (value is SwitchParameter s) value = s.IsPresent;
-                    if (key.EndsWith("Thumbprint", StringComparison.Ordinal)) value = ConfigurationValidator.NormalizeThumbprint((string)value) ?? (string)value;
+                    // An empty thumbprint removes the pin; anything else is stored in one canonical form (or refused by validation).
+                    if (key.EndsWith("Thumbprint", StringComparison.Ordinal))
+                        value = string.IsNullOrEmpty((string)value) ? null : ConfigurationValidator.NormalizeThumbprint((string)value) ?? (string)value;
                     typeof(TSettings).GetProperty(PropertyName(key)).SetValue(section, value);
                 }
                 return section;
@@ -70,6 +72,7 @@ namespace ReplyAdmin.Commands
 
         /// <summary>IMAP folder.</summary>
         [Parameter]
+        [ArgumentCompleter(typeof(FolderNameCompleter))]
         [ValidateNotNullOrEmpty]
         public string Folder { get; set; }
 

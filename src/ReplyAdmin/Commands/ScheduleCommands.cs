@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using ReplyAdmin.Engine;
+using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Scheduling;
+
+namespace ReplyAdmin.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.</para>
+    /// <para type="description">Each run starts Start-ReplyProcessing.ps1 from the module folder with an absolute
+    /// -ConfigPath, in a fresh 'pwsh -NoProfile -NonInteractive'. On Windows it registers a scheduled task (ScheduledTasks
+    /// module); on Linux it writes &lt;Name&gt;.service and &lt;Name&gt;.timer and enables the timer when systemd runs and no
+    /// -OutputPath is given; with -Platform Cron it returns the crontab line. Passwords are never written into any of these:
+    /// env: credential references are read from an EnvironmentFile (chmod 600). -WhatIf shows the files and creates nothing.</para>
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Register, "ReplyProcessingSchedule", SupportsShouldProcess = true)]
+    [OutputType(typeof(ProcessingSchedule))]
+    public sealed class RegisterReplyProcessingScheduleCommand : ReplyAdminCmdlet
+    {
+        private const string Caption = "Register-ReplyProcessingSchedule";
+
+        /// <summary>Time between runs (default 5 minutes; 1 minute to 1 day; for cron, minutes that divide an hour or hours that divide a day).</summary>
+        [Parameter(Position = 0)]
+        public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
+
+        /// <summary>Name of the scheduled task or of the systemd units (default ReplyAdmin).</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = "ReplyAdmin";
+
+        /// <summary>Auto (default), Windows, Systemd or Cron.</summary>
+        [Parameter]
+        public SchedulePlatform Platform { get; set; } = SchedulePlatform.Auto;
+
+        /// <summary>Directory for the systemd unit files. Given, the units are only written, not enabled. Default: /etc/systemd/system as root, else ~/.config/systemd/user.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string OutputPath { get; set; }
+
+        /// <summary>Cron only: the file each run's output is appended to. Default: &lt;Name&gt;.log next to the configuration file.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string LogPath { get; set; }
+
+        /// <summary>Output what was (or, with -WhatIf, would be) created. A cron line is always output.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var configPath = Path.GetFullPath(ResolvedConfigPath);
+            var configuration = LoadConfiguration();
+            if (!File.Exists(configPath))
+                WriteWarning($"The configuration file {configPath} does not exist yet; scheduled runs fail until it is configured.");
+            var script = ScriptPath();
+            if (!File.Exists(script))
+                WriteWarning($"{script} does not exist; scheduled runs will fail. Reinstall the module.");
+            var pwsh = PwshCommand();
+            var variables = ScheduleBuilder.EnvironmentVariables(configuration);
+
+            switch (ResolvePlatform())
+            {
+                case SchedulePlatform.Windows:
+                    RegisterWindows(pwsh, script, configPath, variables);
+                    break;
+                case SchedulePlatform.Cron:
+                    var log = LogPath != null
+                        ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath)
+                        : Path.Combine(Path.GetDirectoryName(configPath), Name + ".log");
+                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables));
+                    foreach (var note in cron.Notes) WriteVerbose(note);
+                    WriteObject(cron);
+                    break;
+                default:
+                    RegisterSystemd(pwsh, script, configPath, variables);
+                    break;
+            }
+        }
+
+        private void RegisterSystemd(string[] pwsh, string script, string configPath, string[] variables)
+        {
+            var root = SystemdScheduler.IsRoot;
+            var directory = OutputPath != null
+                ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath)
+                : SystemdScheduler.DefaultUnitDirectory(root);
+            var plan = Invoke(() => ScheduleBuilder.PlanSystemd(Name, Interval, pwsh, script, configPath, directory,
+                SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root));
+
+            var written = 0;
+            foreach (var file in plan.Files)
+            {
+                if (!ShouldProcess($"Write the systemd unit {file.Path}:\n{file.Content}", $"Write the systemd unit {file.Path}?", Caption))
+                    continue;
+                Invoke(() => { SystemdScheduler.WriteFile(file); return 0; });
+                WriteVerbose($"Wrote {file.Path}.");
+                written++;
+            }
+            plan.Applied = written == plan.Files.Length;
+
+            if (plan.Applied)
+            {
+                if (OutputPath == null && SystemdScheduler.IsRunning)
+                {
+                    if (ShouldProcess($"Run: {plan.EnableCommand}", $"Run {plan.EnableCommand}?", Caption))
+                    {
+                        Invoke(() => { SystemdScheduler.Enable(Name, userUnits: !root); return 0; });
+                        plan.Enabled = true;
+                        WriteVerbose($"Enabled {Name}.timer: a run every {ScheduleBuilder.SystemdTimeSpan(Interval)}. 'journalctl {(root ? "" : "--user ")}-u {Name}.service' shows the runs.");
+                    }
+                }
+                else
+                {
+                    var where = OutputPath != null
+                        ? $"Copy {Name}.service and {Name}.timer to {SystemdScheduler.DefaultUnitDirectory(root)} on the machine that runs ReplyAdmin, then activate the timer"
+                        : "systemd is not running here; where it runs, activate the timer";
+                    Tell($"{where}: {plan.EnableCommand}");
+                }
+            }
+            foreach (var note in plan.Notes) Tell(note);
+            if (PassThru) WriteObject(plan);
+        }
+
+        private void RegisterWindows(string[] pwsh, string script, string configPath, string[] variables)
+        {
+            if (InvokeCommand.GetCommand("Register-ScheduledTask", CommandTypes.Cmdlet | CommandTypes.Function) == null)
+                ThrowTerminatingError(Error("ScheduledTasksUnavailable", ReplyAdminErrorKind.ResourceUnavailable,
+                    "The ScheduledTasks module (Register-ScheduledTask) is not available in this session.", "ScheduledTasks",
+                    "Run on Windows 8 / Server 2012 or later, or use -Platform Cron to get a command line to schedule yourself."));
+            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables));
+            var arguments = ScheduleBuilder.WindowsCommandLine(new List<string>(plan.Command).GetRange(1, plan.Command.Length - 1));
+            if (ShouldProcess($"Register the scheduled task '{Name}', every {Interval}: {plan.CommandLine}", $"Register the scheduled task '{Name}'?", Caption))
+            {
+                try
+                {
+                    InvokeCommand.InvokeScript(@"
+param($Name, $Execute, $Arguments, $Interval, $WorkingDirectory, $Description)
+$action = New-ScheduledTaskAction -Execute $Execute -Argument $Arguments -WorkingDirectory $WorkingDirectory
+$trigger = New-ScheduledTaskTrigger -Once -At ((Get-Date).AddMinutes(1)) -RepetitionInterval $Interval
+$settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -StartWhenAvailable -ExecutionTimeLimit ([TimeSpan]::FromHours(12))
+$principal = New-ScheduledTaskPrincipal -UserId ([Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType S4U -RunLevel Limited
+Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settings $settings -Principal $principal -Description $Description -Force -ErrorAction Stop | Out-Null
+", true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null,
+                        Name, plan.Command[0], arguments, Interval, Path.GetDirectoryName(script),
+                        "ReplyAdmin: store and forward replies to the mailing lists. Exit codes: 0 all handled, 1 some messages failed, 2 run failed, 3 another run busy.");
+                }
+                catch (RuntimeException e)
+                {
+                    ThrowTerminatingError(Error("ScheduleRegisterFailed", ReplyAdminErrorKind.NotSpecified,
+                        $"The scheduled task '{Name}' could not be registered: {e.Message}", Name,
+                        "Run PowerShell as administrator (an S4U task needs it), then try again."));
+                }
+                plan.Applied = plan.Enabled = true;
+                WriteVerbose($"Registered the scheduled task '{Name}': every {Interval}, {plan.CommandLine}");
+            }
+            foreach (var note in plan.Notes) Tell(note);
+            if (PassThru) WriteObject(plan);
+        }
+
+        private SchedulePlatform ResolvePlatform()
+        {
+            if (Platform != SchedulePlatform.Auto)
+                return Platform;
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+                return SchedulePlatform.Windows;
+            return RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? SchedulePlatform.Systemd : SchedulePlatform.Cron;
+        }
+
+        private string ScriptPath()
+        {
+            var moduleBase = MyInvocation.MyCommand.Module?.ModuleBase;
+            if (string.IsNullOrEmpty(moduleBase))
+                moduleBase = Path.GetDirectoryName(typeof(RegisterReplyProcessingScheduleCommand).Assembly.Location);
+            return Path.Combine(moduleBase, ScheduleBuilder.ScriptName);
+        }
+
+        /// <summary>
+        /// The PowerShell running this session as a command: <c>pwsh</c> or <c>powershell.exe</c> itself, or
+        /// <c>dotnet</c> with <c>$PSHOME/pwsh.dll</c> when PowerShell runs as a .NET tool.
+        /// </summary>
+        private string[] PwshCommand()
+        {
+            var psHome = SessionState.PSVariable.GetValue("PSHOME") as string ?? string.Empty;
+            var windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+            string process = null;
+            try
+            {
+                using (var current = Process.GetCurrentProcess())
+                    process = current.MainModule?.FileName;
+            }
+            catch (Exception e) when (e is InvalidOperationException || e is System.ComponentModel.Win32Exception || e is NotSupportedException)
+            {
+                // a restricted host: fall back to $PSHOME
+            }
+            var name = process == null ? string.Empty : Path.GetFileNameWithoutExtension(process).ToLowerInvariant();
+            var dll = Path.Combine(psHome, "pwsh.dll");
+            if (name == "pwsh" || name == "powershell")
+                return new[] { process };
+            if (name == "dotnet" && File.Exists(dll))
+                return new[] { process, dll };
+            foreach (var candidate in new[] { Path.Combine(psHome, windows ? "pwsh.exe" : "pwsh"), Path.Combine(psHome, "powershell.exe") })
+                if (File.Exists(candidate))
+                    return new[] { candidate };
+            var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (File.Exists(dll) && !string.IsNullOrEmpty(dotnet) && File.Exists(dotnet))
+                return new[] { dotnet, dll };
+            ThrowTerminatingError(Error("PwshNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                $"The PowerShell executable of this session cannot be found (process '{process}', PSHOME '{psHome}').", psHome,
+                "Run Register-ReplyProcessingSchedule from pwsh itself."));
+            return null; // not reached
+        }
+
+        // Shown in the console like Write-Host, and capturable from the information stream (6).
+        private void Tell(string message) =>
+            WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
+    }
+}

@@ -1,0 +1,317 @@
+#Requires -Version 7.0
+Set-StrictMode -Version Latest
+
+BeforeAll {
+    . "$PSScriptRoot/Support/Common.ps1"
+    Import-Module $ModulePath -Force
+
+    function New-TempDirectory([string] $Name = 'replyadmin-schedule') {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ($Name + '-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $dir
+    }
+
+    # Sections of a systemd unit file: @{ Service = @{ ExecStart = @('...') } }; comments and blank lines skipped.
+    function ConvertFrom-UnitFile([string] $Text) {
+        $sections = @{}
+        $current = $null
+        foreach ($line in $Text -split "`n") {
+            $line = $line.TrimEnd("`r")
+            if ($line -match '^\s*([#;].*)?$') { continue }
+            if ($line -match '^\[(.+)\]$') { $current = @{}; $sections[$Matches[1]] = $current; continue }
+            $key, $value = $line -split '=', 2
+            if (-not $current.ContainsKey($key)) { $current[$key] = [Collections.Generic.List[string]]::new() }
+            $current[$key].Add($value)
+        }
+        $sections
+    }
+
+    # Splits an ExecStart= value the way systemd does: words, "double quotes" with C escapes, %% and $$.
+    function Split-SystemdCommand([string] $Line) {
+        $words = [Collections.Generic.List[string]]::new()
+        $i = 0
+        while ($i -lt $Line.Length) {
+            while ($i -lt $Line.Length -and $Line[$i] -eq ' ') { $i++ }
+            if ($i -ge $Line.Length) { break }
+            $word = [Text.StringBuilder]::new()
+            if ($Line[$i] -eq '"') {
+                $i++
+                while ($Line[$i] -ne '"') {
+                    if ($Line[$i] -eq '\') { $i++ }
+                    [void]$word.Append($Line[$i]); $i++
+                }
+                $i++
+            }
+            else {
+                while ($i -lt $Line.Length -and $Line[$i] -ne ' ') { [void]$word.Append($Line[$i]); $i++ }
+            }
+            $words.Add($word.ToString().Replace('%%', '%').Replace('$$', '$'))
+        }
+        , $words.ToArray()
+    }
+
+    # Splits the command of a crontab line the way cron and /bin/sh do: \% becomes %, then the shell parses the words.
+    function Split-CronCommand([string] $Command) {
+        $unescaped = $Command.Replace('\%', '%')
+        , @(& sh -c "set -- $unescaped; for a in `"`$@`"; do printf '%s\n' `"`$a`"; done")
+    }
+
+    # What every scheduled run must execute.
+    function Get-ExpectedCommand([string] $Config) {
+        $script = Join-Path (Get-Module ReplyAdmin).ModuleBase 'Start-ReplyProcessing.ps1'
+        @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Config)
+    }
+
+    # A configuration in a directory whose name needs quoting everywhere: a space, a quote, a percent and a dollar.
+    $script:configDir = New-TempDirectory "replyadmin schedule 100% it's `$HOME"
+    $script:config = Join-Path $configDir 'config.json'
+    $script:secret = 'sched-Pa55-' + [guid]::NewGuid().ToString('N')
+    $script:variable = 'REPLYADMIN_TEST_SCHEDULE_' + [guid]::NewGuid().ToString('N').Substring(0, 8).ToUpperInvariant()
+    Set-Item "Env:$variable" $secret
+    Add-ReplyList -ConfigPath $config -Name 'news' -Address 'news@example.test'
+    Set-ReplyMailbox -ConfigPath $config -Server 'imap.example.net' -UserName 'replies@example.net' -Folder 'Replies' -CredentialReference "env:$variable"
+}
+
+AfterAll {
+    Remove-Item "Env:$variable" -ErrorAction SilentlyContinue
+}
+
+Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
+    It 'Declares its output type' {
+        (Get-Command Register-ReplyProcessingSchedule).OutputType.Name | Should -Be 'ReplyAdmin.Engine.Scheduling.ProcessingSchedule'
+    }
+
+    Context 'When writing systemd units into -OutputPath' -Skip:$IsWindows {
+        BeforeAll {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $result = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -PassThru -InformationAction Ignore
+            $serviceText = Get-Content (Join-Path $units 'ReplyAdmin.service') -Raw
+            $timerText = Get-Content (Join-Path $units 'ReplyAdmin.timer') -Raw
+            $service = ConvertFrom-UnitFile $serviceText
+            $timer = ConvertFrom-UnitFile $timerText
+        }
+
+        It 'Writes ReplyAdmin.service and ReplyAdmin.timer' {
+            (Get-ChildItem $units).Name | Sort-Object | Should -Be @('ReplyAdmin.service', 'ReplyAdmin.timer')
+        }
+
+        It 'Makes the service a oneshot run of Start-ReplyProcessing.ps1 with the absolute configuration path' {
+            $service.Service.Type | Should -Be 'oneshot'
+            $service.Service.ExecStart | Should -HaveCount 1
+            $words = Split-SystemdCommand $service.Service.ExecStart[0]
+            $words | Should -Be (Get-ExpectedCommand $config)
+            [IO.Path]::IsPathRooted($words[0]) | Should -BeTrue
+        }
+
+        It 'Treats exit code 3 (another run busy) as success' {
+            $service.Service.SuccessExitStatus | Should -Be '3'
+        }
+
+        It 'Starts the service 2 minutes after boot and then every 5 minutes' {
+            $timer.Timer.OnBootSec | Should -Be '2min'
+            $timer.Timer.OnUnitActiveSec | Should -Be '5min'
+            $timer.Timer.Unit | Should -Be 'ReplyAdmin.service'
+            $timer.Install.WantedBy | Should -Be 'timers.target'
+        }
+
+        It 'Sets no Persistent= (it only applies to calendar timers)' {
+            $timer.Timer.Keys | Should -Not -Contain 'Persistent'
+        }
+
+        It 'Writes no password, and takes env: references from an EnvironmentFile instead of Environment= lines' {
+            [Environment]::GetEnvironmentVariable($variable) | Should -Be $secret
+            "$serviceText$timerText" | Should -Not -BeLike "*$secret*"
+            $service.Service.Keys | Should -Not -Contain 'Environment'
+            $service.Service.EnvironmentFile | Should -HaveCount 1
+            $service.Service.EnvironmentFile[0] | Should -Match '^-/.+\.env$'
+            $serviceText | Should -BeLike "*$variable*chmod 600*"
+            $result.EnvironmentVariables | Should -Be @($variable)
+            ($result | ConvertTo-Json -Depth 5) | Should -Not -BeLike "*$secret*"
+        }
+
+        It 'Returns what it created, without enabling the timer' {
+            $result.Platform | Should -Be 'Systemd'
+            $result.Interval | Should -Be ([TimeSpan]::FromMinutes(5))
+            $result.Applied | Should -BeTrue
+            $result.Enabled | Should -BeFalse
+            $result.EnableCommand | Should -BeLike '*systemctl*enable --now ReplyAdmin.timer'
+            $result.ConfigPath | Should -Be $config
+            $result.Command | Should -Be (Get-ExpectedCommand $config)
+            $result.Files.Path | Should -Be @((Join-Path $units 'ReplyAdmin.service'), (Join-Path $units 'ReplyAdmin.timer'))
+            $result.Files[0].Content | Should -Be $serviceText
+            $result.Files[1].Content | Should -Be $timerText
+        }
+
+        It 'Tells how to enable the timer' {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -InformationVariable info -InformationAction SilentlyContinue 6>$null
+            ($info | ForEach-Object { "$_" }) -join "`n" | Should -BeLike '*systemctl*enable --now ReplyAdmin.timer*'
+        }
+
+        It 'Writes OnUnitActiveSec=<Expected> for an interval of <Interval>' -TestCases @(
+            @{ Interval = '00:01:00'; Expected = '1min' }
+            @{ Interval = '00:15:00'; Expected = '15min' }
+            @{ Interval = '01:30:00'; Expected = '1h 30min' }
+            @{ Interval = '00:02:30'; Expected = '2min 30s' }
+            @{ Interval = '1.00:00:00'; Expected = '1d' }
+        ) {
+            param($Interval, $Expected)
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -Interval ([TimeSpan]$Interval) -InformationAction Ignore
+            (ConvertFrom-UnitFile (Get-Content (Join-Path $dir 'ReplyAdmin.timer') -Raw)).Timer.OnUnitActiveSec | Should -Be $Expected
+        }
+
+        It 'Names the units after -Name' {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -Name 'replies-eu' -InformationAction Ignore
+            (Get-ChildItem $dir).Name | Sort-Object | Should -Be @('replies-eu.service', 'replies-eu.timer')
+            (ConvertFrom-UnitFile (Get-Content (Join-Path $dir 'replies-eu.timer') -Raw)).Timer.Unit | Should -Be 'replies-eu.service'
+        }
+
+        It 'Replaces its own units when run again with another interval' {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -InformationAction Ignore
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -Interval '00:10:00' -InformationAction Ignore
+            (ConvertFrom-UnitFile (Get-Content (Join-Path $dir 'ReplyAdmin.timer') -Raw)).Timer.OnUnitActiveSec | Should -Be '10min'
+            (Get-ChildItem $dir).Name | Sort-Object | Should -Be @('ReplyAdmin.service', 'ReplyAdmin.timer')
+        }
+
+        It 'Resolves a relative -ConfigPath to an absolute path' {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            Push-Location $configDir
+            try { $relative = Register-ReplyProcessingSchedule -ConfigPath 'config.json' -Platform Systemd -OutputPath $dir -PassThru -InformationAction Ignore }
+            finally { Pop-Location }
+            $relative.ConfigPath | Should -Be $config
+            (Split-SystemdCommand (ConvertFrom-UnitFile $relative.Files[0].Content).Service.ExecStart[0])[-1] | Should -Be $config
+        }
+
+        It 'Uses systemd on Linux with -Platform Auto' -Skip:(-not $IsLinux) {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            (Register-ReplyProcessingSchedule -ConfigPath $config -OutputPath $dir -PassThru -InformationAction Ignore).Platform | Should -Be 'Systemd'
+        }
+
+        It 'Starts a run whose exit code follows the contract of Start-ReplyProcessing.ps1' {
+            # The configuration has no source, so the run fails cleanly (2); what matters is that the command starts it.
+            $command = $result.Command
+            $output = & $command[0] $command[1..($command.Count - 1)] 2>&1
+            $LASTEXITCODE | Should -BeIn @(0, 1, 2, 3)
+            ($output | Out-String) | Should -BeLike '*ReplyAdmin*'
+            ($output | Out-String) | Should -Not -BeLike "*$secret*"
+        }
+    }
+
+    Context 'When run with -WhatIf' -Skip:$IsWindows {
+        It 'Creates nothing and returns what it would create' {
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -PassThru -WhatIf -InformationAction Ignore
+            Test-Path $dir | Should -BeFalse
+            $plan.Applied | Should -BeFalse
+            $plan.Enabled | Should -BeFalse
+            $plan.Files.Path | Should -Be @((Join-Path $dir 'ReplyAdmin.service'), (Join-Path $dir 'ReplyAdmin.timer'))
+            (ConvertFrom-UnitFile $plan.Files[1].Content).Timer.OnUnitActiveSec | Should -Be '5min'
+        }
+
+        It 'Creates no cron log or other file' {
+            $before = @(Get-ChildItem $configDir).Name
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -WhatIf
+            @(Get-ChildItem $configDir).Name | Should -Be $before
+        }
+    }
+
+    Context 'When printing a cron line' -Skip:$IsWindows {
+        BeforeAll {
+            $cron = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron
+        }
+
+        It 'Returns the line without -PassThru and installs nothing' {
+            $cron.Platform | Should -Be 'Cron'
+            $cron.Applied | Should -BeFalse
+            $cron.Files | Should -BeNullOrEmpty
+            $cron.CronLine | Should -Not -BeNullOrEmpty
+        }
+
+        It 'Runs every 5 minutes and appends the output to a log next to the configuration' {
+            $cron.CronLine | Should -Match '^\*/5 \* \* \* \* .+ >> .+ 2>&1$'
+            $cron.LogPath | Should -Be (Join-Path $configDir 'ReplyAdmin.log')
+            $log = ($cron.CronLine -replace '^.* >> (.+) 2>&1$', '$1')
+            $words = Split-CronCommand $log
+            $words | Should -Be @($cron.LogPath)
+        }
+
+        It 'Runs the same command as the systemd service, quoted for cron and sh' {
+            $command = $cron.CronLine -replace '^(\S+ ){5}', '' -replace ' >> .+$', ''
+            $command | Should -Not -Match '(?<!\\)%'
+            $words = Split-CronCommand $command
+            $words | Should -Be (Get-ExpectedCommand $config)
+        }
+
+        It 'Writes the log to -LogPath' {
+            $log = Join-Path (New-TempDirectory) 'replies.log'
+            (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -LogPath $log).CronLine | Should -BeLike "* >> $log 2>&1"
+        }
+
+        It 'Notes that cron does not see env: variables' {
+            ($cron.Notes -join "`n") | Should -BeLike "*$variable*"
+            ($cron | ConvertTo-Json -Depth 5) | Should -Not -BeLike "*$secret*"
+        }
+
+        It 'Schedules <Interval> as <Expected>' -TestCases @(
+            @{ Interval = '00:01:00'; Expected = '* * * * *' }
+            @{ Interval = '00:15:00'; Expected = '*/15 * * * *' }
+            @{ Interval = '00:30:00'; Expected = '*/30 * * * *' }
+            @{ Interval = '01:00:00'; Expected = '0 * * * *' }
+            @{ Interval = '02:00:00'; Expected = '0 */2 * * *' }
+            @{ Interval = '1.00:00:00'; Expected = '0 0 * * *' }
+        ) {
+            param($Interval, $Expected)
+            $line = (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -Interval ([TimeSpan]$Interval)).CronLine
+            ($line -split ' ')[0..4] -join ' ' | Should -Be $Expected
+        }
+
+        It 'Refuses <Interval>, which cron cannot repeat evenly, with ScheduleIntervalUnsupported' -TestCases @(
+            @{ Interval = '00:07:00' }
+            @{ Interval = '00:45:00' }
+            @{ Interval = '00:05:30' }
+            @{ Interval = '01:30:00' }
+            @{ Interval = '05:00:00' }
+        ) {
+            param($Interval)
+            $err = { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -Interval ([TimeSpan]$Interval) -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleIntervalUnsupported,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        }
+    }
+
+    Context 'When the input is invalid' {
+        It 'Refuses <Scenario> as name with ScheduleNameInvalid and writes nothing' -TestCases @(
+            @{ Scenario = 'a name with a space'; Name = 'my task' }
+            @{ Scenario = 'a unit suffix'; Name = 'ReplyAdmin.timer' }
+            @{ Scenario = 'a path'; Name = '../evil' }
+            @{ Scenario = 'a line break'; Name = "x`ny" }
+        ) {
+            param($Scenario, $Name)
+            $dir = Join-Path (New-TempDirectory) 'units'
+            $err = { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $dir -Name $Name -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleNameInvalid,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.TargetObject | Should -Be $Name
+            Test-Path $dir | Should -BeFalse
+        }
+
+        It 'Refuses an interval of <Interval> for systemd too' -TestCases @(
+            @{ Interval = '00:00:30' }
+            @{ Interval = '2.00:00:00' }
+            @{ Interval = '00:05:00.5000000' }
+        ) {
+            param($Interval)
+            { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath (New-TempDirectory) -Interval ([TimeSpan]$Interval) -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleIntervalUnsupported,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand'
+        }
+
+        It 'Reports a Windows schedule without the ScheduledTasks module as ScheduledTasksUnavailable' -Skip:([bool](Get-Command Register-ScheduledTask -ErrorAction Ignore)) {
+            { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Windows -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduledTasksUnavailable,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand'
+        }
+    }
+}
