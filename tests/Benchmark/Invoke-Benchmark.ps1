@@ -1,0 +1,575 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Throughput and memory of Invoke-ReplyProcessing against Dovecot, side by side with mbsync and plain MailKit
+    (a benchmark that prints numbers; it never passes or fails on a time).
+.DESCRIPTION
+    1. Generates a reproducible inbound set (seeded): -SmallCount messages of 2-20 KB (60% auto-generated:
+       out-of-office with Auto-Submitted, out-of-office recognisable by the subject only, bounces as
+       multipart/report; 40% people, a quarter of them with a small attachment) and -LargeCount messages of
+       1-9 MB (people with 1-3 base64 attachments, 12% bounces returning the whole original), addressed to three
+       list addresses (6% to two). Both are written as Maildirs (new/, CRLF).
+    2. Starts a private Dovecot (tests/Support/MailServer.ps1; implicit TLS on loopback, default mail_fsync) and
+       measures, per set, with the repetitions interleaved (rep 1 of every mode, then rep 2, ...) so that drift
+       hits all modes alike; every repetition writes into a fresh folder and reads a fresh copy of the Maildir
+       (hard links: nothing is copied or deleted just before a measurement):
+         mbsync        isync pushing the Maildir into an empty folder (IMAPS, pinned test certificate)
+         doveadm       doveadm import of the Maildir (local, no IMAP: the practical limit); this also loads the
+                       inbound mailbox that the IMAP-source run reads
+         mailkit       a plain MailKit loop, one APPEND per message (compiled C#, in its own pwsh process)
+         multiappend   the same with MULTIAPPEND batches of -MultiAppendBatch
+         ra-md-incl    Invoke-ReplyProcessing, Maildir source, store all (AutoReplies Include)
+         ra-md-excl    Invoke-ReplyProcessing, Maildir source, store without auto-generated (Exclude)
+         ra-imap-excl  Invoke-ReplyProcessing, IMAP source (inbound mailbox on the same Dovecot), Exclude;
+                       reports how many message bodies Dovecot sent for it (its logout statistics)
+       Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
+       (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
+       /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
+       processes' own accounting, Dovecot's CPU from its process group in /proc.
+    3. Prints classification throughput (header-only; the cmdlet and a compiled engine loop) and the module's
+       import time (median of 5 fresh processes).
+    Prints a table of medians with ratios to mbsync. Absolute numbers drift on these machines: compare ratios.
+    Everything it starts (Dovecot, Postfix, child processes) is stopped on the way out, also on Ctrl+C or errors.
+.PARAMETER ModulePath
+    The built module manifest (build.ps1 -Task Build lays it out in out/ReplyAdmin).
+.PARAMETER Scenario
+    Modes to run (default all): mbsync, doveadm, mailkit, multiappend, ra-md-incl, ra-md-excl, ra-imap-excl.
+.PARAMETER Quick
+    A smoke run of about a minute: 150 small and 2 large messages, one repetition (explicit counts win).
+.PARAMETER SkipFsyncProbe
+    Leave out the fsync probe: after the main runs, mbsync and ra-md-incl run once more on the small set with
+    Dovecot's mail_fsync = never, to show how much of the time is spent waiting for the disk.
+.EXAMPLE
+    dotnet pwsh ./build.ps1 -Task Bench
+.EXAMPLE
+    dotnet pwsh tests/Benchmark/Invoke-Benchmark.ps1 -ModulePath out/ReplyAdmin/ReplyAdmin.psd1 -Quick
+.EXAMPLE
+    dotnet pwsh tests/Benchmark/Invoke-Benchmark.ps1 -ModulePath out/ReplyAdmin/ReplyAdmin.psd1 -SmallCount 2000 -LargeCount 20 -Repetitions 5 -Scenario mbsync, ra-md-incl
+#>
+[CmdletBinding()]
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/ReplyAdmin/ReplyAdmin.psd1'),
+    [ValidateRange(1, 1000000)] [int] $SmallCount = 5000,
+    [ValidateRange(0, 10000)] [int] $LargeCount = 100,
+    [ValidateRange(1, 20)] [int] $Repetitions = 3,
+    [int] $Seed = 42,
+    [ValidateSet('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl'),
+    [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
+    [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
+    # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
+    # repetition always runs; the fsync probe runs after it.
+    [ValidateRange(0, 1440)] [double] $TimeBudgetMinutes = 10,
+    [switch] $Quick,
+    [switch] $SkipFsyncProbe,
+    # Where sets, copies and the mail server live; default a new /tmp/bench-<random>. Removed at the end unless -KeepWorkDirectory.
+    [string] $WorkDirectory,
+    [switch] $KeepWorkDirectory,
+    # Also return the measurements as an object (Summary, Runs, FsyncProbe, Classification, ImportMs, IdleRssMB).
+    [switch] $PassThru
+)
+
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+
+if ($Quick) {
+    if (-not $PSBoundParameters.ContainsKey('SmallCount')) { $SmallCount = 150 }
+    if (-not $PSBoundParameters.ContainsKey('LargeCount')) { $LargeCount = 2 }
+    if (-not $PSBoundParameters.ContainsKey('Repetitions')) { $Repetitions = 1 }
+    if (-not $PSBoundParameters.ContainsKey('ClassificationSeconds')) { $ClassificationSeconds = 0.5 }
+}
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).ProviderPath
+$moduleDir = Split-Path $ModulePath
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+function Write-Step([string] $Text) { Write-Host ("[{0,5:N0} s] {1}" -f $clock.Elapsed.TotalSeconds, $Text) }
+
+function Get-PwshCommand {
+    # The PowerShell running this script, as a command line (the NuGet tool runs as 'dotnet pwsh.dll').
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
+}
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    if ($sorted.Count -eq 0) { return [double]::NaN }
+    $mid = [math]::Floor($sorted.Count / 2)
+    if ($sorted.Count % 2) { $sorted[$mid] } else { ($sorted[$mid - 1] + $sorted[$mid]) / 2 }
+}
+
+# Runs a command under GNU time in its own process; output goes to a log file. Returns wall/user/sys seconds and
+# peak RSS (KB). The child is killed (by pid, with its descendants) if this script stops first.
+$script:CurrentChild = $null
+function Invoke-Measured {
+    param([Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string[]] $Command)
+    $log = Join-Path $logDir "$Name.log"
+    $timeFile = Join-Path $logDir "$Name.time"
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    $wrapper = 'log="$1"; tf="$2"; shift 2; exec /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" > "$log" 2>&1 < /dev/null'
+    foreach ($a in @('-c', $wrapper, 'sh', $log, $timeFile) + $Command) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $script:CurrentChild = $process
+    try {
+        # Short waits keep Ctrl+C responsive.
+        while (-not $process.WaitForExit(200)) { }
+        $process.WaitForExit()
+        $code = $process.ExitCode
+    } finally {
+        if (-not $process.HasExited) { try { $process.Kill($true) } catch { } }
+        $script:CurrentChild = $null
+        $process.Dispose()
+    }
+    $tail = if (Test-Path -LiteralPath $log) { (Get-Content -LiteralPath $log -Tail 15) -join "`n" } else { '' }
+    if ($code -ne 0) { throw "$Name failed with exit code ${code}: $($Command -join ' ')`n$tail" }
+    $fields = ((Get-Content -LiteralPath $timeFile | Where-Object { $_ -match '^[\d.]+ [\d.]+ [\d.]+ \d+$' } | Select-Object -Last 1) -split ' ')
+    [pscustomobject]@{ Wall = [double] $fields[0]; User = [double] $fields[1]; Sys = [double] $fields[2]; MaxRssKB = [long] $fields[3]; Log = $log }
+}
+
+function Invoke-Doveadm([string[]] $Arguments) {
+    Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList (@('-c', $server.DovecotConfig) + $Arguments)
+}
+
+function Get-FolderCount([string] $User, [string] $Folder) {
+    $out = Invoke-Doveadm @('mailbox', 'status', '-u', $User, 'messages', $Folder)
+    if ($out -notmatch 'messages=(\d+)') { throw "Unexpected doveadm output: $out" }
+    [int] $Matches[1]
+}
+
+# CPU seconds used so far by Dovecot: its master and every process in its process group, plus the children the
+# master has reaped (imap and imap-login processes that already ended).
+function Get-DovecotCpuSeconds {
+    $ticks = 0L
+    foreach ($dir in [System.IO.Directory]::GetDirectories('/proc')) {
+        if ([System.IO.Path]::GetFileName($dir) -notmatch '^\d+$') { continue }
+        try { $stat = [System.IO.File]::ReadAllText("$dir/stat") } catch { continue }
+        $f = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+        if ([int] $f[2] -ne $server.DovecotPid) { continue }
+        $ticks += [long] $f[11] + [long] $f[12] + [long] $f[13] + [long] $f[14]
+    }
+    $ticks / 100.0
+}
+
+# Sums Dovecot's logout statistics for a user from the log written since $Offset (in/out bytes, headers and bodies sent).
+function Get-LogoutStatistics([long] $Offset, [string] $User, [int] $Expected = 1) {
+    $pattern = [regex] ('imap\(' + [regex]::Escape($User) + '\).*Logged out in=(\d+) out=(\d+).*hdr_count=(\d+) hdr_bytes=(\d+) body_count=(\d+) body_bytes=(\d+)')
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    do {
+        $stream = [System.IO.FileStream]::new($server.DovecotLogPath, 'Open', 'Read', 'ReadWrite')
+        try {
+            [void] $stream.Seek($Offset, 'Begin')
+            $text = [System.IO.StreamReader]::new($stream).ReadToEnd()
+        } finally { $stream.Dispose() }
+        $found = @($pattern.Matches($text))
+        if ($found.Count -ge $Expected) { break }
+        Start-Sleep -Milliseconds 100
+    } while ([DateTime]::UtcNow -lt $deadline)
+    $sum = [ordered]@{ Sessions = $found.Count; In = 0L; Out = 0L; HeaderCount = 0L; HeaderBytes = 0L; BodyCount = 0L; BodyBytes = 0L }
+    foreach ($m in $found) {
+        $sum.In += [long] $m.Groups[1].Value; $sum.Out += [long] $m.Groups[2].Value
+        $sum.HeaderCount += [long] $m.Groups[3].Value; $sum.HeaderBytes += [long] $m.Groups[4].Value
+        $sum.BodyCount += [long] $m.Groups[5].Value; $sum.BodyBytes += [long] $m.Groups[6].Value
+    }
+    [pscustomobject] $sum
+}
+
+function Get-LoadAverage { ((Get-Content -LiteralPath '/proc/loadavg' -Raw) -split ' ')[0..2] -join ' ' }
+
+# The latency of one fsync of a small new file next to the mail store (what Dovecot waits for on every commit).
+function Measure-FsyncLatency([string] $Directory, [int] $Count = 30) {
+    $times = foreach ($i in 1..$Count) {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $stream = [System.IO.FileStream]::new((Join-Path $Directory "fsync-$i"), 'CreateNew', 'Write')
+        try { $stream.Write([byte[]]::new(4096), 0, 4096); $stream.Flush($true) } finally { $stream.Dispose() }
+        $watch.Elapsed.TotalMilliseconds
+    }
+    Get-Median $times
+}
+
+function Get-LogLength { if (Test-Path -LiteralPath $server.DovecotLogPath) { (Get-Item -LiteralPath $server.DovecotLogPath).Length } else { 0L } }
+
+# A fresh copy of a set's Maildir for one run: hard links, so it costs no copying and no page-cache churn. Every
+# tool only renames the files it reads (the engine moves them, mbsync adds ,U= to the name), never rewrites them.
+function New-MaildirCopy([string] $From, [string] $Name) {
+    $to = Join-Path $runDir $Name
+    $null = Invoke-TestMailNative -FilePath 'cp' -ArgumentList '-al', $From, $to
+    $to
+}
+
+function New-BenchConfiguration {
+    param([string] $Name, [string] $ReplyFolder, [ValidateSet('Include', 'Exclude')] [string] $AutoReplies, [string] $MaildirPath, [string] $InboundFolder)
+    $dir = Join-Path $configDir $Name
+    $null = New-Item -ItemType Directory -Path $dir
+    $config = Join-Path $dir 'config.json'
+    Set-ReplyMailbox -ConfigPath $config -Server $server.ImapHost -Port $server.ImapPort -UserName 'replies@example.test' -Folder $ReplyFolder `
+        -CredentialReference 'env:BENCH_REPLIES_PW' -CertificateThumbprint $server.CertificateThumbprint
+    Add-ReplyList -ConfigPath $config -Name news -Address 'news@example.test' -Action StoreInImap -AutoReplies $AutoReplies
+    Add-ReplyList -ConfigPath $config -Name sales -Address 'sales@example.test' -Action StoreInImap -AutoReplies $AutoReplies
+    Add-ReplyList -ConfigPath $config -Name events -Address 'events@example.test' -Action StoreInImap -AutoReplies $AutoReplies
+    if ($MaildirPath) {
+        Set-ReplySource -ConfigPath $config -Kind Maildir -Path $MaildirPath
+    } else {
+        Set-ReplySource -ConfigPath $config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+            -Folder $InboundFolder -CredentialReference 'env:BENCH_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+            -ProcessedFolder "$InboundFolder-Processed" -ArchiveFolder "$InboundFolder-Auto" -RejectedFolder "$InboundFolder-Rejected"
+    }
+    $config
+}
+
+function Invoke-Child {
+    param([string] $Name, [string[]] $Arguments)
+    $resultPath = Join-Path $logDir "$Name.json"
+    $measured = Invoke-Measured -Name $Name -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $childScript,
+            '-ModulePath', $ModulePath, '-ResultPath', $resultPath) + $Arguments)
+    $child = Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
+    [pscustomobject]@{ Measured = $measured; Child = $child }
+}
+
+# One measured run of one mode on one set; returns a row for the table.
+function Invoke-Scenario {
+    param([string] $Key, [object] $Set, [int] $Rep)
+    $name = "$Key-$($Set.Name)-r$Rep"
+    $folder = $name
+    $row = [ordered]@{ Key = $Key; Set = $Set.Name; Rep = $Rep; Messages = $Set.Count; Bytes = $Set.Bytes; Seconds = 0.0; ClientCpu = 0.0
+        DovecotCpu = 0.0; PeakRssKB = 0L; Stored = 0; Expected = 0; BodyCount = $null; BodyBytes = $null; HeaderCount = $null; Note = ''
+        JitSeconds = $null; AllocatedMB = $null }
+    # Preparation (not measured): fresh source copy, fresh destination folder, configuration.
+    switch -Wildcard ($Key) {
+        'mbsync' {
+            $copy = New-MaildirCopy $Set.Path $name
+            $rc = Join-Path $configDir "$name.mbsyncrc"
+            # mbsync 1.4 syntax (Far/Near; SSLType). Host localhost: mbsync checks the name against the test certificate.
+            $text = @"
+IMAPAccount bench
+Host localhost
+Port $($server.ImapPort)
+User replies@example.test
+PassCmd "printenv BENCH_REPLIES_PW"
+SSLType IMAPS
+CertificateFile $($server.CertificatePath)
+
+IMAPStore far
+Account bench
+
+MaildirStore near
+Inbox $copy
+
+Channel push
+Far :far:$folder
+Near :near:
+Create Far
+Sync Push
+SyncState *
+"@
+            [System.IO.File]::WriteAllText($rc, $text)
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
+        }
+        'doveadm' {
+            $copy = New-MaildirCopy $Set.Path $name
+            $control = Join-Path $runDir "$name-control"
+            $null = New-Item -ItemType Directory -Path $control
+            & chown nobody $control
+        }
+        'mailkit' { $copy = New-MaildirCopy $Set.Path $name; $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder) }
+        'multiappend' { $copy = New-MaildirCopy $Set.Path $name; $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder) }
+        'ra-md-*' {
+            $copy = New-MaildirCopy $Set.Path $name
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
+            $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies $(if ($Key -eq 'ra-md-incl') { 'Include' } else { 'Exclude' }) -MaildirPath $copy
+        }
+        'ra-imap-excl' {
+            $inbound = "In-$($Set.Name)-r$Rep"
+            if (-not $script:Inbound.ContainsKey($inbound)) { throw "The inbound mailbox $inbound was not loaded." }
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
+            $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
+        }
+    }
+
+    $logOffset = Get-LogLength
+    $cpuBefore = Get-DovecotCpuSeconds
+    switch -Wildcard ($Key) {
+        'mbsync' {
+            $m = Invoke-Measured -Name $name -Command @('mbsync', '-c', $rc, 'push')
+            $row.Seconds = $m.Wall; $row.ClientCpu = $m.User + $m.Sys; $row.PeakRssKB = $m.MaxRssKB
+        }
+        'doveadm' {
+            # Imports into "<folder>.INBOX" of the inbound user: that is the inbound mailbox of the IMAP-source run.
+            $m = Invoke-Measured -Name $name -Command @('doveadm', '-c', $server.DovecotConfig, 'import', '-u', 'inbound@example.test', '-s',
+                "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "In-$($Set.Name)-r$Rep", 'all')
+            $row.Seconds = $m.Wall; $row.ClientCpu = $m.User + $m.Sys; $row.PeakRssKB = $m.MaxRssKB
+        }
+        'mailkit' {
+            $r = Invoke-Child -Name $name -Arguments @('-Mode', 'Append', '-HelperPath', $helperDll, '-Maildir', $copy, '-Folder', $folder, '-BatchSize', '1')
+            $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
+            $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
+        }
+        'multiappend' {
+            $r = Invoke-Child -Name $name -Arguments @('-Mode', 'Append', '-HelperPath', $helperDll, '-Maildir', $copy, '-Folder', $folder, '-BatchSize', "$MultiAppendBatch")
+            $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
+            $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
+        }
+        'ra-*' {
+            $r = Invoke-Child -Name $name -Arguments @('-Mode', 'Process', '-ConfigPath', $config)
+            $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
+            $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
+            $s = $r.Child.Summary
+            if ($s.Failed -gt 0 -or $s.Total -ne $Set.Count) { $row.Note = "summary: $($s.Total) handled, $($s.Failed) failed" }
+            $row.Note = ($row.Note + " excluded $($s.Excluded)").Trim()
+        }
+    }
+    $row.DovecotCpu = (Get-DovecotCpuSeconds) - $cpuBefore
+
+    # Check (not measured): what arrived where it should.
+    if ($Key -eq 'doveadm') {
+        $script:Inbound["In-$($Set.Name)-r$Rep"] = "In-$($Set.Name)-r$Rep/INBOX"
+        $row.Stored = Get-FolderCount 'inbound@example.test' "In-$($Set.Name)-r$Rep.INBOX"
+        $row.Expected = $Set.Count
+    } else {
+        $row.Stored = Get-FolderCount 'replies@example.test' $folder
+        # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
+        $row.Expected = if ($Key -like '*excl') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+    }
+    if ($Key -eq 'ra-imap-excl') {
+        $stats = Get-LogoutStatistics -Offset $logOffset -User 'inbound@example.test'
+        $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
+        $left = Get-FolderCount 'inbound@example.test' ($script:Inbound["In-$($Set.Name)-r$Rep"].Replace('/', '.'))
+        if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
+    }
+    if ($row.Stored -ne $row.Expected) { $row.Note = ("stored $($row.Stored), expected $($row.Expected). " + $row.Note).Trim() }
+    [pscustomobject] $row
+}
+
+# --- main ----------------------------------------------------------------------------------------------------
+
+$server = $null
+$work = $null
+$envNames = 'BENCH_REPLIES_PW', 'BENCH_INBOUND_PW', 'BENCH_IMAP_HOST', 'BENCH_IMAP_PORT', 'BENCH_IMAP_USER', 'BENCH_IMAP_THUMBPRINT'
+try {
+    foreach ($tool in '/usr/bin/mbsync', '/usr/bin/doveadm', '/usr/sbin/dovecot') {
+        if (-not (Test-Path $tool)) { throw "$tool is missing: install isync and dovecot-imapd (build.ps1 -Task Bench does)." }
+    }
+    if (-not (Test-Path '/usr/bin/time')) {
+        Write-Step 'Installing GNU time (Debian package "time") for peak-RSS measurement...'
+        $install = 'apt-get install -y -qq --no-install-recommends time || (apt-get update -qq && apt-get install -y -qq --no-install-recommends time)'
+        if ((& id -u) -eq '0') { & sh -c $install } else { & sudo sh -c $install }
+        if (-not (Test-Path '/usr/bin/time')) { throw 'GNU time (/usr/bin/time) is needed; install the Debian package "time".' }
+    }
+
+    $work = if ($WorkDirectory) { $WorkDirectory } else { Join-Path '/tmp' ('bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8)) }
+    $null = New-Item -ItemType Directory -Path $work -Force
+    $work = (Resolve-Path -LiteralPath $work).ProviderPath
+    & chmod 0755 $work
+    $setDir = Join-Path $work 'sets'; $runDir = Join-Path $work 'runs'; $configDir = Join-Path $work 'configs'; $logDir = Join-Path $work 'logs'
+    foreach ($d in $setDir, $runDir, $configDir, $logDir) { $null = New-Item -ItemType Directory -Path $d -Force }
+    $pwsh = Get-PwshCommand
+    $childScript = Join-Path $PSScriptRoot 'Invoke-BenchmarkChild.ps1'
+    . (Join-Path $PSScriptRoot '../Support/MailServer.ps1')
+
+    Write-Step "Work directory $work; module $ModulePath"
+    Import-Module $ModulePath -Force
+    # The helper: generator, MailKit baselines, classification loop; compiled against the module's own assemblies.
+    $helperDll = Join-Path $work 'BenchmarkHelper.dll'
+    $references = @((Join-Path $moduleDir 'MailKit.dll'), (Join-Path $moduleDir 'MimeKit.dll'), (Join-Path $moduleDir 'ReplyAdmin.Engine.dll'),
+        'netstandard', 'System.Net.Security', 'System.Net.Sockets', 'System.Net.Primitives', 'System.Security.Cryptography', 'System.Collections', 'System.Linq', 'System.Runtime')
+    Add-Type -TypeDefinition (Get-Content -LiteralPath (Join-Path $PSScriptRoot 'BenchmarkHelper.cs') -Raw) -ReferencedAssemblies $references -OutputAssembly $helperDll
+    # The module's own MimeKit/MailKit/engine first, so the helper binds to the very assemblies the module uses.
+    foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path $moduleDir $dll) }
+    Add-Type -Path $helperDll
+
+    # 1. The inbound sets.
+    $sets = [System.Collections.Generic.List[object]]::new()
+    foreach ($spec in @(@{ Name = 'small'; Count = $SmallCount; Large = $false }, @{ Name = 'large'; Count = $LargeCount; Large = $true })) {
+        if ($spec.Count -le 0) { continue }
+        $info = [ReplyAdminBench.Generator]::Write((Join-Path $setDir $spec.Name), $spec.Count, $Seed + [int] $spec.Large, $spec.Large)
+        $sets.Add([pscustomobject]@{ Name = $spec.Name; Path = $info.Path; Count = $info.Count; Bytes = $info.Bytes; Largest = $info.LargestBytes
+                Human = $info.Human; AutoGenerated = $info.AutoGenerated; Info = $info })
+        Write-Step ("Generated the {0} set: {1:N0} messages, {2:N1} MB (largest {3:N2} MB); {4:N0} people ({5:N0} with attachments), {6:N0} out-of-office with Auto-Submitted, {7:N0} out-of-office by subject only, {8:N0} bounces" -f
+            $spec.Name, $info.Count, ($info.Bytes / 1MB), ($info.LargestBytes / 1MB), $info.Human, $info.HumanWithAttachment, $info.OutOfOfficeAutoSubmitted, $info.OutOfOfficeSubjectOnly, $info.Bounce)
+    }
+    & chmod -R a+rX $setDir
+    foreach ($set in $sets) {
+        $files = [ReplyAdminBench.Baseline]::Files($set.Path)
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $verdicts = @(Get-ReplyClassification -LiteralPath $files)
+        $set | Add-Member -NotePropertyName CmdletSeconds -NotePropertyValue $watch.Elapsed.TotalSeconds
+        $set | Add-Member -NotePropertyName ClassifiedAuto -NotePropertyValue @($verdicts | Where-Object IsAutoGenerated).Count
+        $set | Add-Member -NotePropertyName BodyRead -NotePropertyValue @($verdicts | Where-Object BodyRead).Count
+    }
+
+    # 2. Classification throughput (header-only), and a check that the classifier sees the set as generated.
+    $smallSet = $sets | Where-Object Name -EQ 'small' | Select-Object -First 1
+    $classification = $null
+    if ($smallSet) {
+        $files = [ReplyAdminBench.Baseline]::Files($smallSet.Path)
+        $cmdletRate = $files.Count / $smallSet.CmdletSeconds
+        $auto = $smallSet.ClassifiedAuto
+        $bodyRead = $smallSet.BodyRead
+        $messages = 0L; $bodyReads = 0L; $autoCount = 0L
+        $null = [ReplyAdminBench.Classify]::Rate($files, 0.2, [ref] $messages, [ref] $bodyReads, [ref] $autoCount) # warm-up
+        $loopRate = [ReplyAdminBench.Classify]::Rate($files, $ClassificationSeconds, [ref] $messages, [ref] $bodyReads, [ref] $autoCount)
+        $classification = [pscustomobject]@{ CmdletRate = $cmdletRate; LoopRate = $loopRate; Auto = $auto; Generated = $smallSet.AutoGenerated; BodyRead = $bodyRead; Count = $files.Count }
+        Write-Step ("Classification: {0:N0} msgs/s through Get-ReplyClassification, {1:N0} msgs/s in a compiled engine loop; {2:N0} of {3:N0} auto-generated (generated: {4:N0}); body read for {5:N0}" -f
+            $cmdletRate, $loopRate, $auto, $files.Count, $smallSet.AutoGenerated, $bodyRead)
+    }
+
+    # 3. Module import time, in fresh processes (also gives the RSS of an idle pwsh with the module).
+    $importRuns = foreach ($i in 1..$(if ($Quick) { 2 } else { 5 })) {
+        $m = Invoke-Measured -Name "import-$i" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-Command',
+                "(Measure-Command { Import-Module '$ModulePath' }).TotalMilliseconds"))
+        [pscustomobject]@{ Ms = [double] ((Get-Content -LiteralPath $m.Log | Where-Object { $_ -match '^[\d.]+$' } | Select-Object -Last 1)); ProcessWall = $m.Wall; RssKB = $m.MaxRssKB }
+    }
+    $importMs = Get-Median $importRuns.Ms
+    $idleRssMB = (Get-Median $importRuns.RssKB) / 1024
+    Write-Step ("Module import: median {0:N0} ms (runs: {1}); a pwsh that only imports the module peaks at {2:N0} MB RSS" -f $importMs, (($importRuns.Ms | ForEach-Object { '{0:N0}' -f $_ }) -join ', '), $idleRssMB)
+
+    # 4. The mail server, and the measurements.
+    $loadStart = Get-LoadAverage
+    $null = New-Item -ItemType Directory -Path (Join-Path $work 'fsync')
+    $fsyncMs = Measure-FsyncLatency (Join-Path $work 'fsync')
+    Write-Step ("Load average {0}; fsync of a new 4 KB file: median {1:N1} ms" -f $loadStart, $fsyncMs)
+    $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test' -Root (Join-Path $work 'mail')
+    $env:BENCH_REPLIES_PW = $server.Users['replies@example.test']
+    $env:BENCH_INBOUND_PW = $server.Users['inbound@example.test']
+    $env:BENCH_IMAP_HOST = $server.ImapHost
+    $env:BENCH_IMAP_PORT = "$($server.ImapPort)"
+    $env:BENCH_IMAP_USER = 'replies@example.test'
+    $env:BENCH_IMAP_THUMBPRINT = $server.CertificateThumbprint
+    $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
+    Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
+
+    $order = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and 'ra-imap-excl' -in $Scenario) }
+    $script:Inbound = @{}
+    $rows = [System.Collections.Generic.List[object]]::new()
+    $budgetNote = ''
+    for ($rep = 1; $rep -le $Repetitions; $rep++) {
+        $repStart = $clock.Elapsed
+        if ($rep -gt 1 -and $TimeBudgetMinutes -gt 0 -and ($clock.Elapsed + $lastRep).TotalMinutes -gt $TimeBudgetMinutes) {
+            $budgetNote = "Stopped after $($rep - 1) of $Repetitions repetitions: another would end after the time budget of $TimeBudgetMinutes min (-TimeBudgetMinutes 0 lifts it)."
+            Write-Step $budgetNote
+            break
+        }
+        foreach ($set in $sets) {
+            foreach ($key in $order) {
+                $row = Invoke-Scenario -Key $key -Set $set -Rep $rep
+                $rows.Add($row)
+                Write-Step ("rep {0}/{1} {2,-5} {3,-12} {4,7:N2} s {5,8:N0} msgs/s {6,7:N1} MB/s  client CPU {7,6:N2} s  Dovecot CPU {8,6:N2} s  peak RSS {9,5:N0} MB {10}" -f
+                    $rep, $Repetitions, $set.Name, $key, $row.Seconds, ($row.Messages / $row.Seconds), ($row.Bytes / 1MB / $row.Seconds), $row.ClientCpu, $row.DovecotCpu, ($row.PeakRssKB / 1024),
+                    $(if ($null -ne $row.BodyCount) { "bodies sent $($row.BodyCount) ($('{0:N1}' -f ($row.BodyBytes / 1MB)) MB) " } else { '' }) + $row.Note)
+            }
+        }
+        $lastRep = $clock.Elapsed - $repStart
+    }
+    $repsDone = @($rows | Select-Object -ExpandProperty Rep -Unique).Count
+
+    # Optional: the same with fsync switched off in Dovecot, to see what waiting for the disk costs.
+    $probeRows = [System.Collections.Generic.List[object]]::new()
+    if (-not $SkipFsyncProbe -and $smallSet) {
+        Add-Content -LiteralPath $server.DovecotConfig -Value "`nmail_fsync = never"
+        $null = Invoke-Doveadm @('reload')
+        Start-Sleep -Seconds 2
+        Write-Step "Fsync probe: Dovecot reloaded with mail_fsync = $(Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')"
+        foreach ($key in @('mbsync', 'ra-md-incl') | Where-Object { $_ -in $Scenario }) {
+            $row = Invoke-Scenario -Key $key -Set $smallSet -Rep 99
+            $probeRows.Add($row)
+            Write-Step ("fsync=never {0,-12} {1,7:N2} s {2,8:N0} msgs/s  client CPU {3,6:N2} s  Dovecot CPU {4,6:N2} s" -f $key, $row.Seconds, ($row.Messages / $row.Seconds), $row.ClientCpu, $row.DovecotCpu)
+        }
+    }
+
+    # --- the table -----------------------------------------------------------------------------------------------
+    $labels = @{
+        'mbsync' = 'mbsync (isync) push, Maildir'; 'doveadm' = 'doveadm import (local, no IMAP)'; 'mailkit' = 'MailKit, one APPEND each'
+        'multiappend' = "MailKit MULTIAPPEND $MultiAppendBatch/command"; 'ra-md-incl' = 'ReplyAdmin Maildir, Include'
+        'ra-md-excl' = 'ReplyAdmin Maildir, Exclude'; 'ra-imap-excl' = 'ReplyAdmin IMAP source, Exclude'
+    }
+    $summary = foreach ($set in $sets) {
+        $base = $null
+        foreach ($key in $order) {
+            $r = @($rows | Where-Object { $_.Set -eq $set.Name -and $_.Key -eq $key })
+            if ($r.Count -eq 0) { continue }
+            $seconds = Get-Median $r.Seconds
+            $line = [pscustomobject]@{
+                Set = $set.Name; Key = $key; Mode = $labels[$key]; Seconds = $seconds
+                MsgsPerSec = $set.Count / $seconds; MBPerSec = $set.Bytes / 1MB / $seconds
+                ClientCpu = Get-Median $r.ClientCpu; DovecotCpu = Get-Median $r.DovecotCpu
+                PeakRssMB = ($r.PeakRssKB | Measure-Object -Maximum).Maximum / 1024
+                Stored = Get-Median $r.Stored; Expected = $r[0].Expected
+                Bodies = if ($null -ne $r[0].BodyCount) { '{0:N0} ({1:N1} MB)' -f (Get-Median $r.BodyCount), ((Get-Median $r.BodyBytes) / 1MB) } else { '' }
+                Notes = (@($r.Note | Where-Object { $_ }) | Sort-Object -Unique) -join '; '
+                Ratio = $null
+                JitSeconds = if ($null -ne $r[0].JitSeconds) { Get-Median $r.JitSeconds } else { $null }
+                AllocatedMB = if ($null -ne $r[0].AllocatedMB) { Get-Median $r.AllocatedMB } else { $null }
+            }
+            if ($key -eq 'mbsync') { $base = $line }
+            $line
+        }
+    }
+    foreach ($line in $summary) {
+        $base = $summary | Where-Object { $_.Set -eq $line.Set -and $_.Key -eq 'mbsync' } | Select-Object -First 1
+        if ($base) { $line.Ratio = $line.MsgsPerSec / $base.MsgsPerSec }
+    }
+
+    Write-Host ''
+    Write-Host ("ReplyAdmin benchmark: {0} on {1} cores, Dovecot {2} (mail_fsync = {3}), implicit TLS on loopback; seed {4}; medians of {5} repetition(s), interleaved; {6:N0} s in all." -f
+        [Environment]::MachineName, [Environment]::ProcessorCount, ((& dovecot --version) -join ''), $fsync, $Seed, $repsDone, $clock.Elapsed.TotalSeconds)
+    if ($budgetNote) { Write-Host $budgetNote }
+    foreach ($set in $sets) {
+        Write-Host ("{0} set: {1:N0} messages, {2:N1} MB (largest {3:N2} MB), {4:N0} generated as auto-generated ({5:P0}), {6:N0} classified so by Get-ReplyClassification (body read for {7:N0})." -f
+            $set.Name, $set.Count, ($set.Bytes / 1MB), ($set.Largest / 1MB), $set.AutoGenerated, ($set.AutoGenerated / [math]::Max(1, $set.Count)), $set.ClassifiedAuto, $set.BodyRead)
+    }
+    Write-Host ("msgs/s and MB/s count every message of the set (stored or filtered); MB = 2^20 bytes. Machine: load average {0} at the start, {1} at the end; fsync of a new 4 KB file in the mail directory: median {2:N1} ms." -f
+        $loadStart, (Get-LoadAverage), $fsyncMs)
+    $fmt = '{0,-6} {1,-34} {2,9} {3,8} {4,9} {5,9} {6,9} {7,9} {8,9} {9,11} {10}'
+    Write-Host ''
+    Write-Host ($fmt -f 'set', 'tool / mode', 'msgs/s', 'MB/s', 'x mbsync', 'wall s', 'cli CPU', 'dov CPU', 'peak RSS', 'stored', 'bodies fetched / notes')
+    Write-Host ($fmt -f '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---')
+    foreach ($line in $summary) {
+        Write-Host ($fmt -f $line.Set, $line.Mode, ('{0:N0}' -f $line.MsgsPerSec), ('{0:N1}' -f $line.MBPerSec),
+            $(if ($null -ne $line.Ratio) { '{0:N2}x' -f $line.Ratio } else { '' }), ('{0:N2}' -f $line.Seconds), ('{0:N2} s' -f $line.ClientCpu),
+            ('{0:N2} s' -f $line.DovecotCpu), ('{0:N0} MB' -f $line.PeakRssMB), ('{0:N0}/{1:N0}' -f $line.Stored, $line.Expected), (($line.Bodies, $line.Notes | Where-Object { $_ }) -join '; '))
+    }
+    Write-Host ''
+    Write-Host 'cli CPU: CPU seconds of the process doing the work (for pwsh children: during the workload only); dov CPU: all Dovecot processes.'
+    Write-Host ('peak RSS: whole process (pwsh children include PowerShell itself: an idle pwsh with the module peaks at {0:N0} MB); stored: messages in the destination / expected.' -f $idleRssMB)
+    Write-Host ''
+    Write-Host 'Where the time goes (medians): CPU per message in the client and in Dovecot, and the share of the wall time in which'
+    Write-Host 'neither computed (waiting: fsync, latency, or other load on the machine); JIT and allocations of the pwsh children.'
+    $dfmt = '{0,-6} {1,-34} {2,12} {3,12} {4,9} {5,9} {6,12}'
+    Write-Host ($dfmt -f 'set', 'tool / mode', 'cli ms/msg', 'dov ms/msg', 'waiting', 'JIT s', 'alloc MB')
+    foreach ($line in $summary) {
+        $busy = ($line.ClientCpu + $line.DovecotCpu) / $line.Seconds
+        $count = ($sets | Where-Object Name -EQ $line.Set).Count
+        Write-Host ($dfmt -f $line.Set, $line.Mode, ('{0:N2}' -f (1000 * $line.ClientCpu / $count)), ('{0:N2}' -f (1000 * $line.DovecotCpu / $count)),
+            ('{0:P0}' -f [math]::Max(0.0, 1.0 - $busy)), $(if ($null -ne $line.JitSeconds) { '{0:N2}' -f $line.JitSeconds } else { '' }),
+            $(if ($null -ne $line.AllocatedMB) { '{0:N0}' -f $line.AllocatedMB } else { '' }))
+    }
+    Write-Host ''
+    if ($classification) {
+        Write-Host ("Classification (header-only, {0:N0} small messages): {1:N0} msgs/s through Get-ReplyClassification -LiteralPath, {2:N0} msgs/s in a compiled engine loop; {3:N0} classified auto-generated (generated as such: {4:N0})." -f
+            $classification.Count, $classification.CmdletRate, $classification.LoopRate, $classification.Auto, $classification.Generated)
+    }
+    Write-Host ("Module import: median {0:N0} ms over {1} fresh processes." -f $importMs, @($importRuns).Count)
+    foreach ($row in $probeRows) {
+        $normal = $summary | Where-Object { $_.Set -eq 'small' -and $_.Key -eq $row.Key } | Select-Object -First 1
+        if ($normal) {
+            Write-Host ("mail_fsync = never: {0} {1:N0} msgs/s (with fsync: {2:N0}; {3:N2}x)" -f $labels[$row.Key], ($row.Messages / $row.Seconds), $normal.MsgsPerSec, (($row.Messages / $row.Seconds) / $normal.MsgsPerSec))
+        }
+    }
+    if ($PassThru) {
+        [pscustomobject]@{ Summary = @($summary); Runs = @($rows); FsyncProbe = @($probeRows); Classification = $classification; ImportMs = $importMs; IdleRssMB = $idleRssMB }
+    }
+}
+finally {
+    if ($script:CurrentChild -and -not $script:CurrentChild.HasExited) { try { $script:CurrentChild.Kill($true) } catch { } }
+    if ($server) {
+        try { Stop-TestMailServer -Server $server } catch { Write-Warning "Stopping the test mail server failed: $_" }
+    }
+    foreach ($name in $envNames) { Remove-Item -LiteralPath "env:$name" -ErrorAction SilentlyContinue }
+    if ($work -and -not $KeepWorkDirectory -and (Test-Path -LiteralPath $work)) {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    } elseif ($work) {
+        Write-Host "Work directory kept: $work"
+    }
+}
