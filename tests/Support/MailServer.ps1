@@ -212,11 +212,53 @@ function Stop-TestPostfix {
     $Server.PostfixPid = 0
 }
 
+function Write-TestMailUsersFile {
+    # passwd-file: user:{PLAIN}password:uid:gid::home::extra (read by the auth process as user dovecot; Dovecot
+    # re-reads it when it changes, so rewriting it changes passwords and quotas of a running server).
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server)
+    $lines = foreach ($u in $Server.Users.Keys) {
+        $extra = if ($Server.Quota -and $Server.Quota.ContainsKey($u)) { "userdb_quota_rule=*:storage=$($Server.Quota[$u])" } else { '' }
+        "${u}:{PLAIN}$($Server.Users[$u]):$($Server.MailUid):$($Server.MailGid)::$($Server.MailDir)/${u}::$extra"
+    }
+    $temp = "$($Server.UsersFile).new"
+    [System.IO.File]::WriteAllText($temp, (($lines -join "`n") + "`n"))
+    & chgrp dovecot $temp
+    & chmod 0640 $temp
+    [System.IO.File]::Move($temp, $Server.UsersFile, $true)
+}
+
+function Set-TestMailUser {
+    # Changes a user's password (-Password; -Revoke sets a random new one, so the old login is refused) or quota
+    # on the running server. The server object keeps the new password, so read-back helpers still log in.
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Server, [Parameter(Mandatory)] [string] $User, [string] $Password, [switch] $Revoke, [string] $QuotaStorage)
+    $key = $User.ToLowerInvariant()
+    if ($Revoke) { $Password = New-TestMailRandomString -Length 24 }
+    if ($Password) { $Server.Users[$key] = $Password }
+    if ($QuotaStorage) { $Server.Quota[$key] = $QuotaStorage }
+    Write-TestMailUsersFile -Server $Server
+    # passwd-file is re-read when its mtime (seconds) or size changes: make sure the mtime moves on every call.
+    if (-not $Server.PSObject.Properties['UsersFileStamp']) { $Server | Add-Member -NotePropertyName UsersFileStamp -NotePropertyValue ([DateTime]::UtcNow) }
+    $stamp = [DateTime]::UtcNow.AddSeconds(1)
+    if ($stamp -le $Server.UsersFileStamp.AddSeconds(1)) { $stamp = $Server.UsersFileStamp.AddSeconds(2) }
+    $Server.UsersFileStamp = $stamp
+    [System.IO.File]::SetLastWriteTimeUtc($Server.UsersFile, $stamp)
+    # After a restart Dovecot's auth process did not always notice the change: reload (restarts auth) to be sure.
+    if (Test-TestMailProcess -ProcessId $Server.DovecotPid -Name 'dovecot') {
+        $null = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $Server.DovecotConfig, 'reload'
+        Start-Sleep -Milliseconds 500
+    }
+}
+
 function Start-TestMailServer {
     [CmdletBinding()]
     param(
         [string[]] $Users = $script:TestMailDefaultUsers,
-        [string] $Root
+        [string] $Root,
+        # Per-user storage quota, e.g. @{ 'quota@example.test' = '100K' }: enables Dovecot's quota plugin
+        # (maildir "User quota") for these users only; everyone else stays unlimited.
+        [hashtable] $Quota = @{}
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
@@ -249,6 +291,10 @@ function Start-TestMailServer {
         CertificateThumbprint     = $null
         CertificateSha1Thumbprint = $null
         Users                     = [hashtable] $userTable
+        UsersFile                 = Join-Path $Root 'dovecot/users'
+        Quota                     = [hashtable] $Quota
+        MailUid                   = $nobodyUid
+        MailGid                   = $nogroupGid
         MailDir                   = Join-Path $Root 'mail'
         DovecotConfig             = Join-Path $Root 'dovecot/dovecot.conf'
         DovecotBaseDir            = Join-Path $Root 'dovecot/run'
@@ -301,11 +347,8 @@ chmod 710 public; chmod 730 maildrop
         } finally { $cert.Dispose() }
 
         # passwd-file: user:{PLAIN}password:uid:gid::home:: (read by the auth process as user dovecot).
-        $usersFile = Join-Path $Root 'dovecot/users'
-        $lines = foreach ($u in $userTable.Keys) { "${u}:{PLAIN}$($userTable[$u]):${nobodyUid}:${nogroupGid}::$($server.MailDir)/${u}::" }
-        [System.IO.File]::WriteAllText($usersFile, (($lines -join "`n") + "`n"))
-        & chgrp dovecot $usersFile
-        & chmod 0640 $usersFile
+        $usersFile = $server.UsersFile
+        Write-TestMailUsersFile -Server $server
 
         $dh = if (Test-Path '/usr/share/dovecot/dh.pem') { 'ssl_dh = </usr/share/dovecot/dh.pem' } else { '' }
         # A standalone config (no conf.d include): base_dir/state_dir inside the root so the system
@@ -328,6 +371,7 @@ mail_location = maildir:$($server.MailDir)/%u
 mail_max_userip_connections = 100
 postmaster_address = postmaster@example.test
 lmtp_save_to_detail_mailbox = no
+$(if ($Quota.Count -gt 0) { "mail_plugins = `$mail_plugins quota`nprotocol imap {`n  mail_plugins = `$mail_plugins imap_quota`n}`nplugin {`n  quota = maildir:User quota`n}" })
 namespace inbox {
   inbox = yes
 }

@@ -26,6 +26,7 @@ namespace ReplyAdmin.Engine.Files
         private readonly string _processed;
         private readonly string _rejected;
         private readonly string _archive;
+        private readonly string _deadLetter;
 
         /// <summary>A configured Maildir or directory source.</summary>
         public FileReplySource(InboundSourceSettings settings)
@@ -36,6 +37,7 @@ namespace ReplyAdmin.Engine.Files
             _processed = Resolve(settings.ProcessedFolder);
             _rejected = Resolve(settings.RejectedFolder);
             _archive = settings.ArchiveFolder != null ? Resolve(settings.ArchiveFolder) : _processed;
+            _deadLetter = Path.Combine(Path.GetDirectoryName(_rejected) ?? _root, "DeadLetter"); // beside Rejected
         }
 
         /// <summary>
@@ -90,14 +92,18 @@ namespace ReplyAdmin.Engine.Files
                 var name = Path.GetFileName(file);
                 var marker = name.LastIndexOf(StateMarker, StringComparison.Ordinal);
                 var state = SourceState.Claimed;
+                var attempts = 0;
                 if (marker >= 0)
                 {
                     var letters = name.Substring(marker + StateMarker.Length);
                     if (letters.IndexOf('S') >= 0) state |= SourceState.Stored;
                     if (letters.IndexOf('F') >= 0) state |= SourceState.Forwarded;
+                    int.TryParse(new string(letters.Where(char.IsDigit).ToArray()), out attempts);
                     name = name.Substring(0, marker);
                 }
-                messages.Add(Describe(file, name, state));
+                var described = Describe(file, name, state);
+                described.Attempts = attempts;
+                messages.Add(described);
             }
             var waiting = _kind == SourceKind.Maildir
                 ? Files(Path.Combine(_root, "new")).Concat(Files(Path.Combine(_root, "cur")))
@@ -147,13 +153,28 @@ namespace ReplyAdmin.Engine.Files
         public Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
         {
             if (_files != null) return Task.CompletedTask;
-            var all = message.State | state;
-            var letters = ((all & SourceState.Stored) != 0 ? "S" : "") + ((all & SourceState.Forwarded) != 0 ? "F" : "");
+            RenameInFlight(message, message.State | state, message.Attempts);
+            return Task.CompletedTask;
+        }
+
+        /// <inheritdoc />
+        public Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
+        {
+            if (_files != null) return Task.CompletedTask;
+            RenameInFlight(message, message.State | SourceState.Claimed, message.Attempts + 1);
+            message.Attempts++;
+            return Task.CompletedTask;
+        }
+
+        // In-flight name: <name>;ra=<S if stored><F if forwarded><failed attempts, if any>, e.g. "reply.eml;ra=S2".
+        private void RenameInFlight(SourceMessage message, SourceState all, int attempts)
+        {
+            var letters = ((all & SourceState.Stored) != 0 ? "S" : "") + ((all & SourceState.Forwarded) != 0 ? "F" : "") + (attempts > 0 ? attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
             var target = Path.Combine(_inFlight, message.Id + (letters.Length > 0 ? StateMarker + letters : ""));
+            if (string.Equals(target, (string)message.Handle, StringComparison.Ordinal)) return;
             // A rename is atomic: the file is in exactly one place, with exactly one state, whenever the process dies.
             Move((string)message.Handle, target);
             message.Handle = target;
-            return Task.CompletedTask;
         }
 
         /// <inheritdoc />
@@ -161,11 +182,14 @@ namespace ReplyAdmin.Engine.Files
         {
             if (_files != null)
                 return Task.FromResult("left in place (given as a file)");
-            var directory = destination == SourceDestination.Rejected ? _rejected : destination == SourceDestination.Archive ? _archive : _processed;
+            var directory = destination == SourceDestination.Rejected ? _rejected : destination == SourceDestination.Archive ? _archive
+                : destination == SourceDestination.DeadLetter ? _deadLetter : _processed;
             var target = Path.Combine(directory, message.Id);
             if (File.Exists(target))
                 target = Path.Combine(directory, $"{message.Id}.{DateTime.UtcNow:yyyyMMddHHmmssfff}");
-            if (reason != null && destination == SourceDestination.Rejected)
+            if (destination == SourceDestination.DeadLetter)
+                Directory.CreateDirectory(directory);
+            if (reason != null && (destination == SourceDestination.Rejected || destination == SourceDestination.DeadLetter))
                 File.WriteAllText(target + ".reason.txt", reason + Environment.NewLine);
             Move((string)message.Handle, target);
             message.Handle = target;

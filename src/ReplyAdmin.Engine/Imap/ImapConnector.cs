@@ -99,6 +99,20 @@ namespace ReplyAdmin.Engine.Imap
             {
                 await client.ConnectAsync(endpoint.Host, endpoint.Port, SecureSocketOptions.SslOnConnect, cancellationToken).ConfigureAwait(false);
             }
+            catch (SslHandshakeException e) when (IsTimeout(e) && !cancellationToken.IsCancellationRequested)
+            {
+                // A server that accepts the connection and never answers: a timeout, not a TLS problem.
+                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                    $"The server at {where} accepted the connection but did not complete the TLS handshake within {endpoint.Timeout.TotalSeconds:0} s.", where,
+                    "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
+            }
+            catch (SslHandshakeException e) when (Innermost(e) is SocketException && !cancellationToken.IsCancellationRequested)
+            {
+                // Reset during the handshake: the server is going down (or a firewall cut in), not a certificate problem.
+                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
+                    $"The server at {where} closed the connection during the TLS handshake: {Innermost(e).Message}", where,
+                    "Check that the server runs; the messages stay at the source and the next run retries them.", e);
+            }
             catch (SslHandshakeException e)
             {
                 if (await SpeaksPlaintextAsync(endpoint).ConfigureAwait(false))
@@ -192,6 +206,13 @@ namespace ReplyAdmin.Engine.Imap
             {
                 return false;
             }
+        }
+
+        private static bool IsTimeout(Exception e)
+        {
+            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
+                if (inner is TimeoutException) return true;
+            return false;
         }
 
         private static Exception Innermost(Exception e)

@@ -37,7 +37,7 @@ namespace ReplyAdmin.Engine.Imap
         public async Task OpenAsync(CancellationToken cancellationToken)
         {
             await InboxAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var folder in new[] { _settings.ProcessedFolder, _settings.RejectedFolder, _settings.ArchiveFolder }.Where(f => f != null))
+            foreach (var folder in new[] { _settings.ProcessedFolder, _settings.RejectedFolder, _settings.ArchiveFolder, DeadLetterFolder }.Where(f => f != null))
                 await _session.OpenAsync(folder, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
         }
 
@@ -59,7 +59,7 @@ namespace ReplyAdmin.Engine.Imap
                     cancellationToken), "list the inbound folder", _settings.Folder).ConfigureAwait(false);
                 foreach (var summary in summaries.OrderBy(s => s.UniqueId.Id))
                     messages.Add(new SourceMessage(summary.UniqueId.Id.ToString(), summary.Size ?? 0,
-                        Keywords.StateOf(summary.Keywords), summary.InternalDate, summary.UniqueId));
+                        Keywords.StateOf(summary.Keywords), summary.InternalDate, summary.UniqueId) { Attempts = Keywords.AttemptsOf(summary.Keywords) });
             }
             return messages;
         }
@@ -98,10 +98,34 @@ namespace ReplyAdmin.Engine.Imap
             await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, request, cancellationToken), "record the message's state", message.Id).ConfigureAwait(false);
         }
 
+        // Beside the rejected folder: "ReplyAdmin/Rejected" -> "ReplyAdmin/DeadLetter".
+        private string DeadLetterFolder
+        {
+            get
+            {
+                var slash = _settings.RejectedFolder.LastIndexOf('/');
+                return (slash > 0 ? _settings.RejectedFolder.Substring(0, slash + 1) : "") + "DeadLetter";
+            }
+        }
+
+        /// <inheritdoc />
+        public async Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
+        {
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var next = message.Attempts + 1;
+            await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Add, new[] { Keywords.AttemptPrefix + next }) { Silent = true }, cancellationToken),
+                "count a failed attempt", message.Id).ConfigureAwait(false);
+            if (message.Attempts > 0)
+                await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Remove, new[] { Keywords.AttemptPrefix + message.Attempts }) { Silent = true }, cancellationToken),
+                    "count a failed attempt", message.Id).ConfigureAwait(false);
+            message.Attempts = next;
+        }
+
         /// <inheritdoc />
         public async Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken)
         {
-            var path = destination == SourceDestination.Rejected ? _settings.RejectedFolder
+            var path = destination == SourceDestination.DeadLetter ? DeadLetterFolder
+                : destination == SourceDestination.Rejected ? _settings.RejectedFolder
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;
             var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);

@@ -45,14 +45,46 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <inheritdoc />
-        public async Task<uint?> FindAsync(string messageId, CancellationToken cancellationToken)
+        public async Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken)
         {
+            if (messageId == null && content == null) return null;
             // EXAMINE (read-only): searching must not change what staff see.
             var folder = await _session.OpenAsync(_folder, FolderAccess.ReadOnly, cancellationToken).ConfigureAwait(false);
-            var uids = await _session.Run(() => folder.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), cancellationToken),
-                "search the reply folder", _folder).ConfigureAwait(false);
-            return uids.Count > 0 ? uids.Max(u => u.Id) : (uint?)null;
+            ContentFingerprint wanted = null;
+            SearchQuery query;
+            if (messageId != null)
+            {
+                query = SearchQuery.HeaderContains("Message-ID", messageId);
+            }
+            else
+            {
+                // No Message-ID: the candidates are the messages of (about) the size this one has on the wire; the bytes decide.
+                wanted = ContentFingerprint.Of(content, cancellationToken);
+                query = SearchQuery.LargerThan((int)Math.Max(0, wanted.WireLength - SizeSlack - 1))
+                    .And(SearchQuery.SmallerThan((int)Math.Min(int.MaxValue, wanted.WireLength + SizeSlack + 1)));
+            }
+            var uids = await _session.Run(() => folder.SearchAsync(query, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
+            if (content == null)
+                return uids.Count > 0 ? uids.Max(u => u.Id) : (uint?)null;
+            if (uids.Count == 0)
+                return null;
+            wanted = wanted ?? ContentFingerprint.Of(content, cancellationToken);
+            // Newest first; an interrupted run's copy is among the last appended.
+            foreach (var uid in uids.OrderByDescending(u => u.Id).Take(MaxCandidates))
+            {
+                var candidate = uid;
+                using (var stream = await _session.Run(() => folder.GetStreamAsync(candidate, cancellationToken), "read a stored copy", _folder).ConfigureAwait(false))
+                {
+                    if (ContentFingerprint.Of(stream).SameAs(wanted))
+                        return uid.Id;
+                }
+            }
+            return null;
         }
+
+        // How far the server's RFC822.SIZE may be from our measure (bare CRs and other oddities of hostile input).
+        private const int SizeSlack = 64;
+        private const int MaxCandidates = 50;
 
         /// <inheritdoc />
         public async Task<uint?> AppendAsync(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate, CancellationToken cancellationToken)

@@ -110,6 +110,15 @@ namespace ReplyAdmin.Engine.Imap
             {
                 return await command().ConfigureAwait(false);
             }
+            catch (FolderNotFoundException e)
+            {
+                throw FolderGone(e.FolderName, action, e);
+            }
+            catch (ImapCommandException e) when (e.ResponseText != null && (e.ResponseText.IndexOf("doesn't exist", StringComparison.OrdinalIgnoreCase) >= 0
+                || e.ResponseText.IndexOf("does not exist", StringComparison.OrdinalIgnoreCase) >= 0 || e.ResponseText.IndexOf("NONEXISTENT", StringComparison.Ordinal) >= 0))
+            {
+                throw FolderGone(null, $"{action}: {e.ResponseText}", e);
+            }
             catch (ImapCommandException e)
             {
                 var kind = e.ResponseText != null && (e.ResponseText.IndexOf("quota", StringComparison.OrdinalIgnoreCase) >= 0 || e.ResponseText.IndexOf("too big", StringComparison.OrdinalIgnoreCase) >= 0)
@@ -127,6 +136,16 @@ namespace ReplyAdmin.Engine.Imap
                     $"The connection to {_endpoint.Host}:{_endpoint.Port} was lost while trying to {action}: {e.Message}", target,
                     "The next step reconnects; the message stays at the source and the next run retries it.", e);
             }
+        }
+
+        // A folder deleted while the run works: every later message would fail the same way, so the run ends here
+        // (an ImapConnectionException is terminating) and the messages stay at the source for a run after it is back.
+        private ImapConnectionException FolderGone(string folder, string action, Exception e)
+        {
+            _folders.Clear();
+            return new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                $"The folder{(folder != null ? $" '{folder}'" : "")} no longer exists on {_endpoint.Host}:{_endpoint.Port} for '{_endpoint.UserName}' (while trying to {action}).", folder,
+                "Create the folder again (or correct the configuration); the messages stay at the source and the next run handles them.", e);
         }
 
         public Task Run(Func<Task> command, string action, object target) =>

@@ -33,6 +33,8 @@ namespace ReplyAdmin.Engine.Processing
         Rejected,
         /// <summary>An excluded auto-generated message (falls back to Processed when no archive is configured).</summary>
         Archive,
+        /// <summary>Failed permanently <see cref="ProcessingOptions.MaxAttempts"/> times: set aside (a <c>DeadLetter</c> folder beside Rejected), with the reason.</summary>
+        DeadLetter,
     }
 
     /// <summary>A message waiting at the source: its identity, size, state and (once loaded) headers.</summary>
@@ -56,6 +58,9 @@ namespace ReplyAdmin.Engine.Processing
 
         /// <summary>How far handling got in earlier runs.</summary>
         public SourceState State { get; set; }
+
+        /// <summary>How many earlier runs failed on it permanently (see <see cref="ProcessingOptions.MaxAttempts"/>).</summary>
+        public int Attempts { get; set; }
 
         /// <summary>When the source received it (IMAP INTERNALDATE, file time).</summary>
         public DateTimeOffset? ReceivedDate { get; }
@@ -90,6 +95,9 @@ namespace ReplyAdmin.Engine.Processing
 
         /// <summary>Records how far handling got (adds to <see cref="SourceMessage.State"/>).</summary>
         Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken);
+
+        /// <summary>Counts one more permanently failed attempt at the source (<see cref="SourceMessage.Attempts"/> + 1).</summary>
+        Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken);
 
         /// <summary>Acknowledges the message: moves it out of the waiting set.</summary>
         /// <param name="message">The message.</param>

@@ -23,6 +23,20 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Source state: the relay accepted the forward.</summary>
         public const string Forwarded = "ReplyAdmin-Forwarded";
 
+        /// <summary>Prefix of the source keyword that counts permanently failed attempts (<c>ReplyAdmin-Attempt-2</c>); only the latest is kept.</summary>
+        public const string AttemptPrefix = "ReplyAdmin-Attempt-";
+
+        /// <summary>The attempts recorded by a message's keywords (the highest <c>ReplyAdmin-Attempt-N</c>).</summary>
+        public static int AttemptsOf(IEnumerable<string> keywords)
+        {
+            var attempts = 0;
+            foreach (var keyword in keywords)
+                if (keyword.StartsWith(AttemptPrefix, System.StringComparison.OrdinalIgnoreCase)
+                    && int.TryParse(keyword.Substring(AttemptPrefix.Length), out var n) && n > attempts)
+                    attempts = n;
+            return attempts;
+        }
+
         /// <summary>The keyword of a list.</summary>
         public static string ForList(string listName) => ListPrefix + listName;
 

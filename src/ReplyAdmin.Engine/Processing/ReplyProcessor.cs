@@ -26,6 +26,13 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>The configured maximum message size; the server's APPENDLIMIT wins where smaller.</summary>
         public long MaxMessageSize { get; set; } = ReplyMailboxSettings.DefaultMaxMessageSize;
 
+        /// <summary>
+        /// After this many runs failed on a message permanently (relay 5xx, server refused the message, unexpected
+        /// error), it is moved to the dead-letter place with the reason instead of being retried forever; 0 never.
+        /// Transient failures (connections, 4xx, quota, timeouts) are not counted.
+        /// </summary>
+        public int MaxAttempts { get; set; } = 5;
+
         /// <summary>Messages whose headers are loaded in one round trip.</summary>
         public int HeaderBatchSize { get; set; } = 200;
 
@@ -156,11 +163,14 @@ namespace ReplyAdmin.Engine.Processing
                 catch (ReplyAdminException e)
                 {
                     Fail(result, e);
+                    await CountAttemptAsync(message, result, e, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
-                    Fail(result, new ReplyAdminException("MessageProcessingFailed", ReplyAdminErrorKind.NotSpecified,
-                        $"Handling message {message.Id} failed: {e.Message}", message.Id, "The message stays at the source; the next run retries it.", e));
+                    var error = new ReplyAdminException("MessageProcessingFailed", ReplyAdminErrorKind.NotSpecified,
+                        $"Handling message {message.Id} failed: {e.Message}", message.Id, "The message stays at the source; the next run retries it.", e);
+                    Fail(result, error);
+                    await CountAttemptAsync(message, result, error, cancellationToken).ConfigureAwait(false);
                 }
             }
             result.Time = DateTimeOffset.UtcNow;
@@ -175,6 +185,36 @@ namespace ReplyAdmin.Engine.Processing
             result.Error = e;
             result.Actions.Add("Left at the source");
             _observer.Verbose($"Message {result.SourceId} failed ({e.ErrorId}): {e.Message}");
+        }
+
+        // A permanent failure counts one attempt at the source; the last allowed one sets the message aside in the
+        // dead-letter place. Transient failures (the server or relay away, 4xx, quota) are retried without counting.
+        private async Task CountAttemptAsync(SourceMessage message, ProcessingResult result, ReplyAdminException e, CancellationToken cancellationToken)
+        {
+            var permanent = e.Kind == ReplyAdminErrorKind.InvalidData || e.Kind == ReplyAdminErrorKind.NotSpecified
+                || (e.ErrorId == "ImapCommandFailed" && e.Kind == ReplyAdminErrorKind.WriteError);
+            if (_options.WhatIf || _options.MaxAttempts <= 0 || !permanent) return;
+            var attempt = message.Attempts + 1;
+            try
+            {
+                if (attempt >= _options.MaxAttempts)
+                {
+                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.DeadLetter,
+                        $"Failed {attempt} times; last error {e.ErrorId}: {e.Message}", cancellationToken).ConfigureAwait(false);
+                    result.Actions.Add($"Moved to {result.AcknowledgedTo} after {attempt} failed attempts");
+                    _observer.Warning($"Message {message.Id} failed {attempt} times and was set aside in {result.AcknowledgedTo}: {e.Message}");
+                }
+                else
+                {
+                    await _source.RecordAttemptAsync(message, cancellationToken).ConfigureAwait(false);
+                    result.Actions.Add($"Attempt {attempt} of {_options.MaxAttempts} counted");
+                }
+            }
+            catch (ReplyAdminException bookkeeping)
+            {
+                // The message stays at the source as it is; the original failure is what the result reports.
+                _observer.Verbose($"Counting the failed attempt of message {message.Id} failed too ({bookkeeping.ErrorId}): {bookkeeping.Message}");
+            }
         }
 
         private RoutingDecision Decide(SourceMessage message, ProcessingResult result, LoadedMessage loaded, long maxSize)
