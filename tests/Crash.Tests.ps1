@@ -2,7 +2,7 @@
 # Crash safety: Invoke-ReplyProcessing runs in a child pwsh that is killed with SIGKILL at random (seeded) moments,
 # including in the middle of the APPEND of a 5 MB message, then runs once more to completion. Read back over IMAP:
 # every input is in the reply folder exactly once with its original bytes, every forward arrived at least once,
-# and the source is empty. Size: REPLYADMIN_SOAK=1 runs the long loop (1,000 messages, 60 kills per source);
+# and the source is empty. Size: REPLYADMIN_SOAK=1 runs the long loop (3,000 messages, 60 kills per source);
 # REPLYADMIN_CRASH_SEED fixes the seed (default 20261127).
 Set-StrictMode -Version Latest
 
@@ -14,7 +14,9 @@ BeforeAll {
     . "$PSScriptRoot/Support/Resilience.ps1"
     $server = Start-TestMailServer
     $soak = [bool] $env:REPLYADMIN_SOAK
-    $messageCount = if ($soak) { 1000 } else { 150 }
+    # Runs journal their results per batch of 50, so each kill needs a batch or more of progress: 400 messages leave
+    # room for the kills of the short variant.
+    $messageCount = if ($soak) { 3000 } else { 400 }
     $killCount = if ($soak) { 60 } else { 7 }
     $seed = if ($env:REPLYADMIN_CRASH_SEED) { [int] $env:REPLYADMIN_CRASH_SEED } else { 20261127 }
 

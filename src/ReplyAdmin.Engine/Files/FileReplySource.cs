@@ -150,10 +150,14 @@ namespace ReplyAdmin.Engine.Files
             Task.FromResult<Stream>(new FileStream((string)message.Handle, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan));
 
         /// <inheritdoc />
-        public Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
+        public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {
-            if (_files != null) return Task.CompletedTask;
-            RenameInFlight(message, message.State | state, message.Attempts);
+            foreach (var message in messages)
+            {
+                if (_files == null)
+                    RenameInFlight(message, message.State | state, message.Attempts);
+                message.State |= state;
+            }
             return Task.CompletedTask;
         }
 
@@ -178,10 +182,21 @@ namespace ReplyAdmin.Engine.Files
         }
 
         /// <inheritdoc />
-        public Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        public Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        {
+            foreach (var message in messages)
+                Move(message, destination, reason);
+            return Task.CompletedTask;
+        }
+
+        // Each file moves on its own: when one fails, those before it are acknowledged (AcknowledgedTo set) and the rest wait.
+        private void Move(SourceMessage message, SourceDestination destination, string reason)
         {
             if (_files != null)
-                return Task.FromResult("left in place (given as a file)");
+            {
+                message.AcknowledgedTo = "left in place (given as a file)";
+                return;
+            }
             var directory = destination == SourceDestination.Rejected ? _rejected : destination == SourceDestination.Archive ? _archive
                 : destination == SourceDestination.DeadLetter ? _deadLetter : _processed;
             var target = Path.Combine(directory, message.Id);
@@ -193,7 +208,7 @@ namespace ReplyAdmin.Engine.Files
                 File.WriteAllText(target + ".reason.txt", reason + Environment.NewLine);
             Move((string)message.Handle, target);
             message.Handle = target;
-            return Task.FromResult(target);
+            message.AcknowledgedTo = target;
         }
 
         private static void Move(string from, string to)

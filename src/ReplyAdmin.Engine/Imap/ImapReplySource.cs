@@ -91,11 +91,14 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <inheritdoc />
-        public async Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
+        public async Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {
+            if (messages.Count == 0) return;
             var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
             var request = new StoreFlagsRequest(StoreAction.Add, Keywords.ForState(state)) { Silent = true };
-            await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, request, cancellationToken), "record the message's state", message.Id).ConfigureAwait(false);
+            await _session.Run(() => inbox.StoreAsync(uids, request, cancellationToken), "record the messages' state", messages[0].Id).ConfigureAwait(false);
+            foreach (var message in messages) message.State |= state;
         }
 
         // Beside the rejected folder: "ReplyAdmin/Rejected" -> "ReplyAdmin/DeadLetter".
@@ -122,17 +125,19 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <inheritdoc />
-        public async Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        public async Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken)
         {
+            if (messages.Count == 0) return;
             var path = destination == SourceDestination.DeadLetter ? DeadLetterFolder
                 : destination == SourceDestination.Rejected ? _settings.RejectedFolder
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
             var target = await _session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
-            inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
-            await _session.Run(() => inbox.MoveToAsync((UniqueId)message.Handle, target, cancellationToken), $"move the message to '{path}'", message.Id).ConfigureAwait(false);
-            return path;
+            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
+            // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
+            await _session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+            foreach (var message in messages) message.AcknowledgedTo = path;
         }
 
         /// <inheritdoc />

@@ -87,14 +87,18 @@ namespace ReplyAdmin.Engine.Imap
         private const int MaxCandidates = 50;
 
         /// <inheritdoc />
-        public async Task<uint?> AppendAsync(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)
         {
+            if (items.Count == 0) return new uint?[0];
             var folder = await _session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
-            var request = internalDate.HasValue
-                ? new AppendRequest(message, MessageFlags.None, keywords, internalDate.Value)
-                : new AppendRequest(message, MessageFlags.None, keywords);
-            var uid = await _session.Run(() => folder.AppendAsync(request, cancellationToken), "store the message", _folder).ConfigureAwait(false);
-            return uid?.Id;
+            // No flags: staff see every stored reply as unread.
+            var requests = items.Select(item => (IAppendRequest)(item.InternalDate.HasValue
+                ? new AppendRequest(item.Message, MessageFlags.None, item.Keywords, item.InternalDate.Value)
+                : new AppendRequest(item.Message, MessageFlags.None, item.Keywords))).ToList();
+            // MULTIAPPEND (RFC 3502) where the server has it: one transaction and one fsync for the whole list.
+            var uids = await _session.Run(() => folder.AppendAsync(requests, cancellationToken),
+                items.Count == 1 ? "store the message" : $"store {items.Count} messages", _folder).ConfigureAwait(false);
+            return Enumerable.Range(0, items.Count).Select(i => i < uids.Count ? uids[i].Id : (uint?)null).ToList();
         }
 
         /// <inheritdoc />

@@ -68,6 +68,9 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>The top-level headers, once loaded; null when they could not be parsed.</summary>
         public HeaderList Headers { get; set; }
 
+        /// <summary>Where the message went when it was acknowledged; null while it waits.</summary>
+        public string AcknowledgedTo { get; set; }
+
         /// <summary>Why the headers could not be parsed, if they could not.</summary>
         public string HeaderError { get; set; }
 
@@ -93,19 +96,45 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Opens the whole message as it was received; the caller disposes the stream.</summary>
         Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken);
 
-        /// <summary>Records how far handling got (adds to <see cref="SourceMessage.State"/>).</summary>
-        Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken);
+        /// <summary>
+        /// Records how far handling got for several messages, in one command where the source allows; adds
+        /// <paramref name="state"/> to the <see cref="SourceMessage.State"/> of each message it was recorded for.
+        /// </summary>
+        Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken);
 
         /// <summary>Counts one more permanently failed attempt at the source (<see cref="SourceMessage.Attempts"/> + 1).</summary>
         Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken);
 
-        /// <summary>Acknowledges the message: moves it out of the waiting set.</summary>
-        /// <param name="message">The message.</param>
-        /// <param name="destination">Where it goes.</param>
-        /// <param name="reason">Why, for Rejected (kept beside it where the source allows).</param>
+        /// <summary>
+        /// Acknowledges messages: moves them out of the waiting set, in one command where the source allows, and sets
+        /// <see cref="SourceMessage.AcknowledgedTo"/> of each message moved.
+        /// </summary>
+        /// <param name="messages">The messages.</param>
+        /// <param name="destination">Where they go.</param>
+        /// <param name="reason">Why, for Rejected and DeadLetter (kept beside each message where the source allows); else null.</param>
         /// <param name="cancellationToken">Cancels the move.</param>
-        /// <returns>Where it went, for the journal.</returns>
-        Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken);
+        Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken);
+    }
+
+    /// <summary>One message to store, with its keywords and internal date.</summary>
+    public sealed class AppendItem
+    {
+        /// <summary>Creates an item.</summary>
+        public AppendItem(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate)
+        {
+            Message = message;
+            Keywords = keywords;
+            InternalDate = internalDate;
+        }
+
+        /// <summary>The message, written as loaded (original bytes).</summary>
+        public MimeMessage Message { get; }
+
+        /// <summary>IMAP keywords of the stored copy.</summary>
+        public IReadOnlyCollection<string> Keywords { get; }
+
+        /// <summary>INTERNALDATE of the stored copy; null for the server's time.</summary>
+        public DateTimeOffset? InternalDate { get; }
     }
 
     /// <summary>The one shared IMAP folder staff read.</summary>
@@ -128,8 +157,11 @@ namespace ReplyAdmin.Engine.Processing
         /// </summary>
         Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken);
 
-        /// <summary>Stores a message with keywords and the given internal date; returns the new UID when the server tells it.</summary>
-        Task<uint?> AppendAsync(MimeMessage message, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate, CancellationToken cancellationToken);
+        /// <summary>
+        /// Stores messages in one server transaction where the server allows (MULTIAPPEND): all or none are stored.
+        /// Returns the new UIDs in order, each null when the server does not tell it.
+        /// </summary>
+        Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken);
     }
 
     /// <summary>Sends forwards through the SMTP relay.</summary>
@@ -145,6 +177,9 @@ namespace ReplyAdmin.Engine.Processing
     /// </summary>
     public interface IProcessingObserver
     {
+        /// <summary>True when verbose output is shown, so the engine builds its texts only then.</summary>
+        bool VerboseEnabled { get; }
+
         /// <summary>A step worth telling in verbose output.</summary>
         void Verbose(string message);
 

@@ -97,8 +97,10 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>A body that writes the original bytes, with line ends made CRLF as IMAP and SMTP require.</summary>
         private sealed class RawBody : MimeEntity
         {
+            private static readonly byte[] Nothing = new byte[64 * 1024];
             private readonly Stream _source;
             private readonly long _offset;
+            private long _bareLineFeeds = -1;
 
             public RawBody(Stream source, long offset) : base(new ContentType("application", "octet-stream"))
             {
@@ -114,38 +116,76 @@ namespace ReplyAdmin.Engine.Processing
 
             public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
             {
-                _source.Position = _offset;
-                using (var filtered = Filtered(options, stream))
+                var dos = options.NewLineFormat == NewLineFormat.Dos;
+                if (stream is MeasuringStream)
                 {
+                    // MailKit measures a message before sending it as a literal: count instead of copying.
+                    var length = _source.Length - _offset + (dos ? BareLineFeeds(cancellationToken) : 0);
+                    for (; length > 0; length -= Nothing.Length)
+                        stream.Write(Nothing, 0, (int)Math.Min(length, Nothing.Length));
+                    return;
+                }
+                var filter = dos && BareLineFeeds(cancellationToken) > 0; // counting reads the body: decide before positioning
+                _source.Position = _offset;
+                using (var target = filter ? Filtered(stream) : null)
+                {
+                    var output = (Stream)target ?? stream;
                     var buffer = new byte[81920];
                     int read;
                     while ((read = _source.Read(buffer, 0, buffer.Length)) > 0)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        filtered.Write(buffer, 0, read, cancellationToken);
+                        output.Write(buffer, 0, read);
                     }
-                    filtered.Flush(cancellationToken);
+                    output.Flush();
                 }
             }
 
             public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
             {
-                _source.Position = _offset;
-                using (var filtered = Filtered(options, stream))
+                if (stream is MeasuringStream)
                 {
+                    WriteTo(options, stream, contentOnly, cancellationToken);
+                    return;
+                }
+                var filter = options.NewLineFormat == NewLineFormat.Dos && BareLineFeeds(cancellationToken) > 0;
+                _source.Position = _offset;
+                using (var target = filter ? Filtered(stream) : null)
+                {
+                    var output = (Stream)target ?? stream;
                     var buffer = new byte[81920];
                     int read;
                     while ((read = await _source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-                        await filtered.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
-                    await filtered.FlushAsync(cancellationToken).ConfigureAwait(false);
+                        await output.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            private static FilteredStream Filtered(FormatOptions options, Stream stream)
+            // Line feeds without a carriage return before them: each becomes CRLF on the wire. Counted once.
+            private long BareLineFeeds(CancellationToken cancellationToken)
+            {
+                if (_bareLineFeeds >= 0) return _bareLineFeeds;
+                _source.Position = _offset;
+                var buffer = new byte[81920];
+                long count = 0;
+                var previous = (byte)'\n';
+                int read;
+                while ((read = _source.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    for (var i = 0; i < read; i++)
+                    {
+                        if (buffer[i] == '\n' && previous != '\r') count++;
+                        previous = buffer[i];
+                    }
+                }
+                return _bareLineFeeds = count;
+            }
+
+            private static FilteredStream Filtered(Stream stream)
             {
                 var filtered = new FilteredStream(stream);
-                if (options.NewLineFormat == NewLineFormat.Dos)
-                    filtered.Add(new Unix2DosFilter());
+                filtered.Add(new Unix2DosFilter());
                 return filtered;
             }
         }

@@ -33,8 +33,11 @@ namespace ReplyAdmin.Engine.Processing
         /// </summary>
         public int MaxAttempts { get; set; } = 5;
 
-        /// <summary>Messages whose headers are loaded in one round trip.</summary>
-        public int HeaderBatchSize { get; set; } = 200;
+        /// <summary>
+        /// Messages handled together: headers fetched in one round trip, claimed, stored (MULTIAPPEND), marked and
+        /// acknowledged with one command each. Results are reported and journaled per batch.
+        /// </summary>
+        public int HeaderBatchSize { get; set; } = 50;
 
         /// <summary>Identifies the run in results and the journal.</summary>
         public string RunId { get; set; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'") + "-" + Guid.NewGuid().ToString("N").Substring(0, 6);
@@ -102,18 +105,45 @@ namespace ReplyAdmin.Engine.Processing
             var messages = _options.MaxMessages.HasValue ? waiting.Take(_options.MaxMessages.Value).ToList() : waiting.ToList();
             _observer.Verbose($"{waiting.Count} messages wait at the source; handling {messages.Count}; largest accepted size {maxSize} bytes.");
 
+            var progress = System.Diagnostics.Stopwatch.StartNew();
             for (var offset = 0; offset < messages.Count; offset += _options.HeaderBatchSize)
             {
                 var batch = messages.Skip(offset).Take(_options.HeaderBatchSize).ToList();
                 await _source.LoadHeadersAsync(batch, cancellationToken).ConfigureAwait(false);
-                foreach (var message in batch)
+                var work = new List<Work>(batch.Count);
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    _observer.Progress(summary.Total, messages.Count, message.Headers?["Subject"] ?? message.Id);
-                    var result = await ProcessAsync(message, maxSize, cancellationToken).ConfigureAwait(false);
-                    Count(summary, result);
-                    _journal?.Write(result);
-                    _observer.Result(result);
+                    foreach (var message in batch)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        if (progress.ElapsedMilliseconds >= 250 || offset + work.Count == 0)
+                        {
+                            _observer.Progress(offset + work.Count, messages.Count, message.Headers?["Subject"] ?? message.Id);
+                            progress.Restart();
+                        }
+                        work.Add(Decide(message, maxSize, cancellationToken));
+                    }
+                    if (!_options.WhatIf)
+                        await ActAsync(work, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ImapConnectionException e)
+                {
+                    // A server that cannot be reached ends the run; what was not done stays at the source.
+                    foreach (var item in work.Where(w => !w.Done && w.Result.Outcome != ReplyOutcome.Failed))
+                        Fail(item.Result, e);
+                    throw;
+                }
+                finally
+                {
+                    foreach (var item in work)
+                    {
+                        item.Dispose();
+                        item.Result.Time = DateTimeOffset.UtcNow;
+                        Count(summary, item.Result);
+                        _journal?.Write(item.Result);
+                        _observer.Result(item.Result);
+                        item.Message.Headers = null; // a run over 100,000 messages keeps no headers it is done with
+                    }
                 }
             }
             summary.Duration = DateTimeOffset.UtcNow - summary.Started;
@@ -134,7 +164,26 @@ namespace ReplyAdmin.Engine.Processing
             }
         }
 
-        private async Task<ProcessingResult> ProcessAsync(SourceMessage message, long maxSize, CancellationToken cancellationToken)
+        /// <summary>One message of a batch: what was decided, what is done, and its body once loaded.</summary>
+        private sealed class Work : IDisposable
+        {
+            public Work(SourceMessage message, ProcessingResult result, LoadedMessage loaded)
+            {
+                Message = message;
+                Result = result;
+                Loaded = loaded;
+            }
+
+            public SourceMessage Message { get; }
+            public ProcessingResult Result { get; }
+            public LoadedMessage Loaded { get; }
+            public RoutingDecision Decision { get; set; }
+            public bool Done { get; set; }
+            public bool Live => !Done && Decision != null && Result.Outcome != ReplyOutcome.Failed;
+            public void Dispose() => Loaded.Dispose();
+        }
+
+        private Work Decide(SourceMessage message, long maxSize, CancellationToken cancellationToken)
         {
             var result = new ProcessingResult
             {
@@ -143,39 +192,136 @@ namespace ReplyAdmin.Engine.Processing
                 Size = message.Size,
                 Outcome = _options.WhatIf ? ReplyOutcome.WhatIf : ReplyOutcome.Done,
             };
-            using (var loaded = new LoadedMessage(_source, message, cancellationToken))
+            var work = new Work(message, result, new LoadedMessage(_source, message, cancellationToken));
+            try
             {
-                try
+                work.Decision = Decide(message, result, work.Loaded, maxSize);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (ImapConnectionException)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                Fail(result, e as ReplyAdminException ?? Unexpected(message, e));
+            }
+            return work;
+        }
+
+        // The fast path for a batch: exclusions acknowledged with one move, fresh messages claimed with one command,
+        // stored in MULTIAPPEND chunks and marked with one command each, the stored ones acknowledged with one move.
+        // Whatever a batch step leaves undone goes through ActAsync one message at a time, which resumes from each
+        // message's recorded state: a half-done batch step is finished there, never repeated.
+        private async Task ActAsync(List<Work> work, CancellationToken cancellationToken)
+        {
+            try
+            {
+                var excluded = work.Where(w => w.Live && w.Decision.Disposition == ReplyDisposition.Exclude).ToList();
+                await MoveAsync(excluded, SourceDestination.Archive, cancellationToken).ConfigureAwait(false);
+
+                var fresh = work.Where(w => w.Live && w.Decision.Stores && w.Message.State == SourceState.None).ToList();
+                await _source.SetStateAsync(fresh.Select(w => w.Message).ToList(), SourceState.Claimed, cancellationToken).ConfigureAwait(false);
+                foreach (var chunk in Chunks(fresh))
                 {
-                    var decision = Decide(message, result, loaded, maxSize);
-                    if (!_options.WhatIf)
-                        await ActAsync(message, decision, result, loaded, cancellationToken).ConfigureAwait(false);
+                    var items = new List<AppendItem>(chunk.Count);
+                    foreach (var item in chunk)
+                        items.Add(new AppendItem(await item.Loaded.LoadAsync().ConfigureAwait(false), item.Decision.Keywords.ToList(), item.Result.Date ?? item.Message.ReceivedDate));
+                    var uids = await _store.AppendAsync(items, cancellationToken).ConfigureAwait(false);
+                    for (var i = 0; i < chunk.Count; i++)
+                    {
+                        chunk[i].Result.DestinationUid = uids[i];
+                        chunk[i].Result.Actions.Add($"Stored as UID {uids[i]}");
+                    }
+                    await _source.SetStateAsync(chunk.Select(w => w.Message).ToList(), SourceState.Stored, cancellationToken).ConfigureAwait(false);
+                    foreach (var item in chunk.Where(w => w.Decision.ForwardTo.Count == 0))
+                        item.Loaded.Dispose(); // bodies leave memory as soon as they are stored
                 }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+                var stored = fresh.Where(w => w.Decision.ForwardTo.Count == 0).ToList();
+                await MoveAsync(stored, SourceDestination.Processed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapConnectionException)
+            {
+                throw;
+            }
+            catch (ReplyAdminException e)
+            {
+                _observer.Verbose($"A batch step failed ({e.ErrorId}: {e.Message}); handling the rest of the batch one message at a time.");
+            }
+
+            foreach (var item in work.Where(w => w.Live))
+                await ActAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task MoveAsync(List<Work> work, SourceDestination destination, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _source.MoveAsync(work.Select(w => w.Message).ToList(), destination, null, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var item in work.Where(w => w.Message.AcknowledgedTo != null))
                 {
-                    throw;
-                }
-                catch (ImapConnectionException e)
-                {
-                    Fail(result, e);
-                    throw; // a server that cannot be reached ends the run; this message stays at the source
-                }
-                catch (ReplyAdminException e)
-                {
-                    Fail(result, e);
-                    await CountAttemptAsync(message, result, e, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    var error = new ReplyAdminException("MessageProcessingFailed", ReplyAdminErrorKind.NotSpecified,
-                        $"Handling message {message.Id} failed: {e.Message}", message.Id, "The message stays at the source; the next run retries it.", e);
-                    Fail(result, error);
-                    await CountAttemptAsync(message, result, error, cancellationToken).ConfigureAwait(false);
+                    item.Result.AcknowledgedTo = item.Message.AcknowledgedTo;
+                    item.Result.Actions.Add("Moved to " + item.Result.AcknowledgedTo);
+                    item.Done = true;
                 }
             }
-            result.Time = DateTimeOffset.UtcNow;
-            return result;
         }
+
+        // MULTIAPPEND chunks: at most 50 messages and 8 MB, so a chunk's bodies fit comfortably in memory.
+        private static IEnumerable<List<Work>> Chunks(List<Work> work)
+        {
+            var chunk = new List<Work>();
+            long bytes = 0;
+            foreach (var item in work)
+            {
+                if (chunk.Count > 0 && (chunk.Count >= 50 || bytes + item.Message.Size > 8L * 1024 * 1024))
+                {
+                    yield return chunk;
+                    chunk = new List<Work>();
+                    bytes = 0;
+                }
+                chunk.Add(item);
+                bytes += item.Message.Size;
+            }
+            if (chunk.Count > 0)
+                yield return chunk;
+        }
+
+        // One message, with the failure handling of the processing rules: a server that cannot be reached ends the run;
+        // any other failure is this message's, which stays at the source while the run goes on.
+        private async Task ActAsync(Work work, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await ActAsync(work.Message, work.Decision, work.Result, work.Loaded, cancellationToken).ConfigureAwait(false);
+                work.Done = true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (ImapConnectionException)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                var error = e as ReplyAdminException ?? Unexpected(work.Message, e);
+                Fail(work.Result, error);
+                await CountAttemptAsync(work.Message, work.Result, error, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private static ReplyAdminException Unexpected(SourceMessage message, Exception e) =>
+            new ReplyAdminException("MessageProcessingFailed", ReplyAdminErrorKind.NotSpecified,
+                $"Handling message {message.Id} failed: {e.Message}", message.Id, "The message stays at the source; the next run retries it.", e);
 
         private void Fail(ProcessingResult result, ReplyAdminException e)
         {
@@ -199,7 +345,7 @@ namespace ReplyAdmin.Engine.Processing
             {
                 if (attempt >= _options.MaxAttempts)
                 {
-                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.DeadLetter,
+                    result.AcknowledgedTo = await MoveAsync(message, SourceDestination.DeadLetter,
                         $"Failed {attempt} times; last error {e.ErrorId}: {e.Message}", cancellationToken).ConfigureAwait(false);
                     result.Actions.Add($"Moved to {result.AcknowledgedTo} after {attempt} failed attempts");
                     _observer.Warning($"Message {message.Id} failed {attempt} times and was set aside in {result.AcknowledgedTo}: {e.Message}");
@@ -238,7 +384,7 @@ namespace ReplyAdmin.Engine.Processing
             }
             else
             {
-                var classification = _classifier.Classify(headers, loaded.Load);
+                var classification = _classifier.Classify(headers, loaded.LoadForClassification);
                 result.Class = classification.Class;
                 result.Kind = classification.Kind;
                 result.Rule = classification.Rule;
@@ -247,8 +393,9 @@ namespace ReplyAdmin.Engine.Processing
             result.Disposition = decision.Disposition;
             result.Reason = decision.Reason;
             result.ForwardedTo = decision.ForwardTo.ToArray();
-            _observer.Verbose($"Message {message.Id} '{result.Subject}' from {result.From}: lists [{string.Join(", ", result.Lists)}], {result.Class} ({result.Rule}) -> {decision.Disposition}" +
-                (decision.Reason != null ? $": {decision.Reason}" : "") + (decision.ForwardTo.Count > 0 ? $", forward to {string.Join(", ", decision.ForwardTo)}" : "") + ".");
+            if (_observer.VerboseEnabled)
+                _observer.Verbose($"Message {message.Id} '{result.Subject}' from {result.From}: lists [{string.Join(", ", result.Lists)}], {result.Class} ({result.Rule}) -> {decision.Disposition}" +
+                    (decision.Reason != null ? $": {decision.Reason}" : "") + (decision.ForwardTo.Count > 0 ? $", forward to {string.Join(", ", decision.ForwardTo)}" : "") + ".");
             return decision;
         }
 
@@ -257,7 +404,7 @@ namespace ReplyAdmin.Engine.Processing
             switch (decision.Disposition)
             {
                 case ReplyDisposition.Exclude:
-                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Archive, decision.Reason, cancellationToken).ConfigureAwait(false);
+                    result.AcknowledgedTo = await MoveAsync(message, SourceDestination.Archive, null, cancellationToken).ConfigureAwait(false);
                     result.Actions.Add("Moved to " + result.AcknowledgedTo);
                     return;
 
@@ -265,7 +412,7 @@ namespace ReplyAdmin.Engine.Processing
                     var noticeId = NoticeIdFor(message);
                     await StoreOnceAsync(message, result, noticeId, () => Task.FromResult(TooLargeNotice.WithId(TooLargeNotice.Create(message, result, decision), noticeId)),
                         decision.Keywords, DateTimeOffset.UtcNow, "Notice stored", cancellationToken, verifyContent: false).ConfigureAwait(false);
-                    result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Rejected, decision.Reason, cancellationToken).ConfigureAwait(false);
+                    result.AcknowledgedTo = await MoveAsync(message, SourceDestination.Rejected, decision.Reason, cancellationToken).ConfigureAwait(false);
                     result.Actions.Add("Moved to " + result.AcknowledgedTo);
                     return;
             }
@@ -291,7 +438,7 @@ namespace ReplyAdmin.Engine.Processing
                 }
             }
 
-            result.AcknowledgedTo = await _source.MoveAsync(message, SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
+            result.AcknowledgedTo = await MoveAsync(message, SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
             result.Actions.Add("Moved to " + result.AcknowledgedTo);
         }
 
@@ -302,7 +449,8 @@ namespace ReplyAdmin.Engine.Processing
         {
             if ((message.State & SourceState.Stored) != 0)
             {
-                result.Actions.Add($"{verb} by an earlier run");
+                if (result.DestinationUid == null) // else stored by this run's batch step
+                    result.Actions.Add($"{verb} by an earlier run");
                 return;
             }
             uint? uid = null;
@@ -318,16 +466,19 @@ namespace ReplyAdmin.Engine.Processing
                 await SetStateAsync(message, SourceState.Claimed, cancellationToken).ConfigureAwait(false);
             }
             if (!found)
-                uid = await _store.AppendAsync(await load().ConfigureAwait(false), keywords.ToList(), date, cancellationToken).ConfigureAwait(false);
+                uid = (await _store.AppendAsync(new[] { new AppendItem(await load().ConfigureAwait(false), keywords.ToList(), date) }, cancellationToken).ConfigureAwait(false))[0];
             result.DestinationUid = uid;
             result.Actions.Add(found ? $"{verb} by an interrupted run (UID {uid})" : $"{verb} as UID {uid}");
             await SetStateAsync(message, SourceState.Stored, cancellationToken).ConfigureAwait(false);
         }
 
-        private async Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken)
+        private Task SetStateAsync(SourceMessage message, SourceState state, CancellationToken cancellationToken) =>
+            _source.SetStateAsync(new[] { message }, state, cancellationToken);
+
+        private async Task<string> MoveAsync(SourceMessage message, SourceDestination destination, string reason, CancellationToken cancellationToken)
         {
-            await _source.SetStateAsync(message, state, cancellationToken).ConfigureAwait(false);
-            message.State |= state;
+            await _source.MoveAsync(new[] { message }, destination, reason, cancellationToken).ConfigureAwait(false);
+            return message.AcknowledgedTo;
         }
 
         // The notice's Message-ID is derived from the source message, so a re-run finds the notice it already stored.
@@ -362,6 +513,7 @@ namespace ReplyAdmin.Engine.Processing
             private readonly CancellationToken _cancellationToken;
             private Stream _stream;
             private MimeMessage _parsed;
+            private MimeMessage _classified;
 
             public LoadedMessage(IReplySource source, SourceMessage message, CancellationToken cancellationToken)
             {
@@ -370,21 +522,39 @@ namespace ReplyAdmin.Engine.Processing
                 _cancellationToken = cancellationToken;
             }
 
-            public MimeMessage Load() => LoadAsync().GetAwaiter().GetResult();
+            // The classifier reads text parts, so it gets MimeKit's full parse; storing and forwarding get the raw message.
+            public MimeMessage LoadForClassification()
+            {
+                if (_classified != null) return _classified;
+                OpenAsync().GetAwaiter().GetResult();
+                _stream.Position = 0;
+                _classified = MessageHeaderReader.ReadMessage(_stream, persistent: true);
+                return _classified;
+            }
 
             public async Task<MimeMessage> LoadAsync()
             {
                 if (_parsed != null) return _parsed;
-                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+                await OpenAsync().ConfigureAwait(false);
+                _stream.Position = 0;
                 // The body stays in the stream: nothing is copied or re-encoded, and the original bytes are written back.
                 _parsed = await RawMessage.LoadAsync(_stream, _cancellationToken).ConfigureAwait(false);
                 return _parsed;
             }
 
+            private async Task OpenAsync()
+            {
+                if (_stream == null)
+                    _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+            }
+
             public void Dispose()
             {
+                _classified?.Dispose();
                 _parsed?.Dispose();
                 _stream?.Dispose();
+                _classified = _parsed = null;
+                _stream = null;
             }
         }
     }

@@ -219,7 +219,12 @@ namespace ReplyAdmin.Commands
             {
                 _events = events;
                 _cmdlet = cmdlet;
+                VerboseEnabled = cmdlet.MyInvocation.BoundParameters.TryGetValue("Verbose", out var verbose)
+                    ? ((SwitchParameter)verbose).IsPresent
+                    : !(cmdlet.GetVariableValue("VerbosePreference") is ActionPreference preference) || preference != ActionPreference.SilentlyContinue;
             }
+
+            public bool VerboseEnabled { get; }
 
             public void Verbose(string message) => _events.Add(() => _cmdlet.WriteVerbose(message));
 
@@ -231,11 +236,15 @@ namespace ReplyAdmin.Commands
                     PercentComplete = total == 0 ? 100 : Math.Min(100, done * 100 / total),
                 }));
 
-            public void Result(ProcessingResult result) => _events.Add(() =>
+            public void Result(ProcessingResult result)
             {
-                if (!_cmdlet.Summary) _cmdlet.WriteObject(result);
-                if (result.Error != null) _cmdlet.WriteEngineError(result.Error);
-            });
+                if (_cmdlet.Summary && result.Error == null) return; // nothing to write for it
+                _events.Add(() =>
+                {
+                    if (!_cmdlet.Summary) _cmdlet.WriteObject(result);
+                    if (result.Error != null) _cmdlet.WriteEngineError(result.Error);
+                });
+            }
         }
     }
 }
