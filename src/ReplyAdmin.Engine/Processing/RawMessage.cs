@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -97,7 +98,8 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>A body that writes the original bytes, with line ends made CRLF as IMAP and SMTP require.</summary>
         private sealed class RawBody : MimeEntity
         {
-            private static readonly byte[] Nothing = new byte[64 * 1024];
+            private const int BufferSize = 64 * 1024;
+            private static readonly byte[] Nothing = new byte[BufferSize];
             private readonly Stream _source;
             private readonly long _offset;
             private long _bareLineFeeds = -1;
@@ -130,13 +132,17 @@ namespace ReplyAdmin.Engine.Processing
                 using (var target = filter ? Filtered(stream) : null)
                 {
                     var output = (Stream)target ?? stream;
-                    var buffer = new byte[81920];
-                    int read;
-                    while ((read = _source.Read(buffer, 0, buffer.Length)) > 0)
+                    var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    try
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        output.Write(buffer, 0, read);
+                        int read;
+                        while ((read = _source.Read(buffer, 0, BufferSize)) > 0)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            output.Write(buffer, 0, read);
+                        }
                     }
+                    finally { ArrayPool<byte>.Shared.Return(buffer); }
                     output.Flush();
                 }
             }
@@ -153,10 +159,14 @@ namespace ReplyAdmin.Engine.Processing
                 using (var target = filter ? Filtered(stream) : null)
                 {
                     var output = (Stream)target ?? stream;
-                    var buffer = new byte[81920];
-                    int read;
-                    while ((read = await _source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-                        await output.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                    var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                    try
+                    {
+                        int read;
+                        while ((read = await _source.ReadAsync(buffer, 0, BufferSize, cancellationToken).ConfigureAwait(false)) > 0)
+                            await output.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally { ArrayPool<byte>.Shared.Return(buffer); }
                     await output.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -166,19 +176,23 @@ namespace ReplyAdmin.Engine.Processing
             {
                 if (_bareLineFeeds >= 0) return _bareLineFeeds;
                 _source.Position = _offset;
-                var buffer = new byte[81920];
+                var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
                 long count = 0;
-                var previous = (byte)'\n';
-                int read;
-                while ((read = _source.Read(buffer, 0, buffer.Length)) > 0)
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    for (var i = 0; i < read; i++)
+                    var previous = (byte)'\n';
+                    int read;
+                    while ((read = _source.Read(buffer, 0, BufferSize)) > 0)
                     {
-                        if (buffer[i] == '\n' && previous != '\r') count++;
-                        previous = buffer[i];
+                        cancellationToken.ThrowIfCancellationRequested();
+                        for (var i = 0; i < read; i++)
+                        {
+                            if (buffer[i] == '\n' && previous != '\r') count++;
+                            previous = buffer[i];
+                        }
                     }
                 }
+                finally { ArrayPool<byte>.Shared.Return(buffer); }
                 return _bareLineFeeds = count;
             }
 

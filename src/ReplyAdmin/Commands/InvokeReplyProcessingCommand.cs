@@ -33,6 +33,11 @@ namespace ReplyAdmin.Commands
         [ValidateRange(1, int.MaxValue)]
         public int MaxMessages { get; set; }
 
+        /// <summary>Permanent failures after which a message is set aside in the DeadLetter folder (0: never).</summary>
+        [Parameter]
+        [ValidateRange(0, 1000)]
+        public int MaxAttempts { get; set; } = 5;
+
         /// <summary>Login of the reply mailbox, overriding the configured credential reference.</summary>
         [Parameter]
         [Credential]
@@ -67,9 +72,10 @@ namespace ReplyAdmin.Commands
                 {
                     _files.AddRange(SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _));
                 }
-                catch (ItemNotFoundException e)
+                catch (ItemNotFoundException)
                 {
-                    WriteError(new ErrorRecord(e, "MessageFileNotFound", ErrorCategory.ObjectNotFound, path));
+                    WriteError(Error("MessageFileNotFound", ReplyAdminErrorKind.ObjectNotFound, $"No message file matches '{path}'.", path,
+                        "Check the path; the other files are processed."));
                 }
             }
         }
@@ -155,7 +161,7 @@ namespace ReplyAdmin.Commands
             Files = ParameterSetName == PathSet ? _files : null,
             JournalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath),
             Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
-            Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null },
+            Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null, MaxAttempts = MaxAttempts },
         };
 
         // The engine runs on a worker thread; PowerShell's Write* methods may only be called from this one,
