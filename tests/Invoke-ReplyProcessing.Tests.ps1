@@ -248,6 +248,21 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When a message has bare LF line ends' {
+        It 'Stores it with CRLF line ends, as IMAP requires, and otherwise unchanged' {
+            $scenario = New-TestScenario
+            $path = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $lf = [Text.Encoding]::UTF8.GetString([IO.File]::ReadAllBytes($path)).Replace("`r`n", "`n")
+            [IO.File]::WriteAllText($path, $lf + "mixed`r`nline ends`n")
+            $expected = [Text.Encoding]::UTF8.GetBytes(($lf + "mixed`r`nline ends`n").Replace("`r`n", "`n").Replace("`n", "`r`n"))
+            $result = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $result[0].Outcome | Should -Be 'Done'
+            $stored = Get-StoredReply $scenario
+            $stored | Should -HaveCount 1
+            Test-BytesEqual $stored[0].Bytes $expected | Should -BeTrue
+        }
+    }
+
     Context 'When the SMTP relay refuses a forward (5xx)' {
         BeforeAll {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }

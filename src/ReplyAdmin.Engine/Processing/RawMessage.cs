@@ -185,11 +185,17 @@ namespace ReplyAdmin.Engine.Processing
                     while ((read = _source.Read(buffer, 0, BufferSize)) > 0)
                     {
                         cancellationToken.ThrowIfCancellationRequested();
-                        for (var i = 0; i < read; i++)
+                        // IndexOf is vectorized: it skips a whole line at a time instead of testing every byte.
+                        var block = new ReadOnlySpan<byte>(buffer, 0, read);
+                        var at = 0;
+                        int found;
+                        while ((found = block.Slice(at).IndexOf((byte)'\n')) >= 0)
                         {
-                            if (buffer[i] == '\n' && previous != '\r') count++;
-                            previous = buffer[i];
+                            var index = at + found;
+                            if ((index == 0 ? previous : block[index - 1]) != '\r') count++;
+                            at = index + 1;
                         }
+                        previous = block[read - 1];
                     }
                 }
                 finally { ArrayPool<byte>.Shared.Return(buffer); }
