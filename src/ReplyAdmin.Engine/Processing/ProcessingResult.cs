@@ -111,7 +111,8 @@ namespace ReplyAdmin.Engine.Processing
         public string JournalPath { get; set; }
 
         /// <inheritdoc />
-        public override string ToString() =>
-            $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed{(WhatIf ? " (WhatIf: nothing changed)" : "")} in {Duration.TotalSeconds:0.0} s.";
+        public override string ToString() => WhatIf
+            ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject in {Duration.TotalSeconds:0.0} s."
+            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed in {Duration.TotalSeconds:0.0} s.";
     }
 }
