@@ -20,7 +20,7 @@ namespace ReplyAdmin.Commands
         protected abstract string SectionName { get; }
 
         /// <summary>The section of the configuration, created when missing.</summary>
-        protected abstract TSettings Section(ReplyAdminConfiguration configuration, bool create);
+        protected abstract TSettings Section(ReplyAdminConfiguration configuration);
 
         /// <inheritdoc />
         protected override void ProcessRecord()
@@ -32,7 +32,7 @@ namespace ReplyAdmin.Commands
                 return;
             var settings = Invoke(() => Store.Update(configuration =>
             {
-                var section = Section(configuration, create: true);
+                var section = Section(configuration);
                 foreach (var key in changes)
                 {
                     var value = GetType().GetProperty(key).GetValue(this); // the cmdlet's value, after any resolution in BeginProcessing
@@ -49,6 +49,33 @@ namespace ReplyAdmin.Commands
         }
 
         private static string PropertyName(string parameter) => parameter == "Server" ? "Host" : parameter;
+    }
+
+    /// <summary>Shared by the Get-* cmdlets of one settings section: the section, or an error when it is not configured.</summary>
+    public abstract class GetSettingsCmdlet<TSettings> : ReplyAdminCmdlet where TSettings : class
+    {
+        /// <summary>The section of the configuration; null when not configured.</summary>
+        protected abstract TSettings Section(ReplyAdminConfiguration configuration);
+
+        /// <summary>ErrorId when the section is not configured.</summary>
+        protected abstract string NotConfiguredErrorId { get; }
+
+        /// <summary>What the settings are called in messages.</summary>
+        protected abstract string SectionName { get; }
+
+        /// <summary>The command that configures the section.</summary>
+        protected abstract string ConfigureWith { get; }
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var settings = Section(LoadConfiguration());
+            if (settings == null)
+                WriteError(Error(NotConfiguredErrorId, ReplyAdminErrorKind.ObjectNotFound, $"No {SectionName} is configured in {ResolvedConfigPath}.",
+                    ResolvedConfigPath, $"Configure it with {ConfigureWith}."));
+            else
+                WriteObject(settings);
+        }
     }
 
     /// <summary>Parameters shared by the IMAP endpoints (reply mailbox and IMAP source).</summary>
@@ -92,18 +119,19 @@ namespace ReplyAdmin.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyMailbox")]
     [OutputType(typeof(ReplyMailboxSettings))]
-    public sealed class GetReplyMailboxCommand : ReplyAdminCmdlet
+    public sealed class GetReplyMailboxCommand : GetSettingsCmdlet<ReplyMailboxSettings>
     {
         /// <inheritdoc />
-        protected override void EndProcessing()
-        {
-            var settings = LoadConfiguration().ReplyMailbox;
-            if (settings == null)
-                WriteError(Error("ReplyMailboxNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No reply mailbox is configured in {ResolvedConfigPath}.",
-                    ResolvedConfigPath, "Configure it with Set-ReplyMailbox -Server -UserName -Folder -CredentialReference."));
-            else
-                WriteObject(settings);
-        }
+        protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration) => configuration.ReplyMailbox;
+
+        /// <inheritdoc />
+        protected override string NotConfiguredErrorId => "ReplyMailboxNotConfigured";
+
+        /// <inheritdoc />
+        protected override string SectionName => "reply mailbox";
+
+        /// <inheritdoc />
+        protected override string ConfigureWith => "Set-ReplyMailbox -Server -UserName -Folder -CredentialReference";
     }
 
     /// <summary>
@@ -122,7 +150,7 @@ namespace ReplyAdmin.Commands
         protected override string SectionName => "reply mailbox";
 
         /// <inheritdoc />
-        protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration, bool create) =>
+        protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration) =>
             configuration.ReplyMailbox ?? (configuration.ReplyMailbox = new ReplyMailboxSettings());
     }
 
@@ -131,18 +159,19 @@ namespace ReplyAdmin.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplySource")]
     [OutputType(typeof(InboundSourceSettings))]
-    public sealed class GetReplySourceCommand : ReplyAdminCmdlet
+    public sealed class GetReplySourceCommand : GetSettingsCmdlet<InboundSourceSettings>
     {
         /// <inheritdoc />
-        protected override void EndProcessing()
-        {
-            var settings = LoadConfiguration().Source;
-            if (settings == null)
-                WriteError(Error("ReplySourceNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No inbound source is configured in {ResolvedConfigPath}.",
-                    ResolvedConfigPath, "Configure it with Set-ReplySource."));
-            else
-                WriteObject(settings);
-        }
+        protected override InboundSourceSettings Section(ReplyAdminConfiguration configuration) => configuration.Source;
+
+        /// <inheritdoc />
+        protected override string NotConfiguredErrorId => "ReplySourceNotConfigured";
+
+        /// <inheritdoc />
+        protected override string SectionName => "inbound source";
+
+        /// <inheritdoc />
+        protected override string ConfigureWith => "Set-ReplySource";
     }
 
     /// <summary>
@@ -187,7 +216,7 @@ namespace ReplyAdmin.Commands
         }
 
         /// <inheritdoc />
-        protected override InboundSourceSettings Section(ReplyAdminConfiguration configuration, bool create) =>
+        protected override InboundSourceSettings Section(ReplyAdminConfiguration configuration) =>
             configuration.Source ?? (configuration.Source = new InboundSourceSettings());
     }
 
@@ -196,18 +225,19 @@ namespace ReplyAdmin.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplySmtpRelay")]
     [OutputType(typeof(SmtpRelaySettings))]
-    public sealed class GetReplySmtpRelayCommand : ReplyAdminCmdlet
+    public sealed class GetReplySmtpRelayCommand : GetSettingsCmdlet<SmtpRelaySettings>
     {
         /// <inheritdoc />
-        protected override void EndProcessing()
-        {
-            var settings = LoadConfiguration().SmtpRelay;
-            if (settings == null)
-                WriteError(Error("SmtpRelayNotConfigured", ReplyAdminErrorKind.ObjectNotFound, $"No SMTP relay is configured in {ResolvedConfigPath}.",
-                    ResolvedConfigPath, "Configure it with Set-ReplySmtpRelay."));
-            else
-                WriteObject(settings);
-        }
+        protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration) => configuration.SmtpRelay;
+
+        /// <inheritdoc />
+        protected override string NotConfiguredErrorId => "SmtpRelayNotConfigured";
+
+        /// <inheritdoc />
+        protected override string SectionName => "SMTP relay";
+
+        /// <inheritdoc />
+        protected override string ConfigureWith => "Set-ReplySmtpRelay";
     }
 
     /// <summary>
@@ -256,7 +286,7 @@ namespace ReplyAdmin.Commands
         protected override string SectionName => "SMTP relay";
 
         /// <inheritdoc />
-        protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration, bool create) =>
+        protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration) =>
             configuration.SmtpRelay ?? (configuration.SmtpRelay = new SmtpRelaySettings());
     }
 }
