@@ -27,7 +27,7 @@ namespace ReplyAdmin.Commands
         public string ConfigPath { get; set; }
 
         /// <summary>Cancelled when the user presses Ctrl+C.</summary>
-        protected CancellationToken Stopping => _stopping.Token;
+        protected CancellationToken StopToken => _stopping.Token;
 
         /// <summary>The store of the configuration file in effect.</summary>
         protected ConfigurationStore Store => new ConfigurationStore(ResolvedConfigPath);
@@ -62,9 +62,9 @@ namespace ReplyAdmin.Commands
         {
             try
             {
-                return call(Stopping).GetAwaiter().GetResult();
+                return call(StopToken).GetAwaiter().GetResult();
             }
-            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }

@@ -113,7 +113,7 @@ namespace ReplyAdmin.Commands
         {
             var pause = TimeSpan.FromSeconds(5);
             WriteVerbose($"Watching for replies; runs at least every {WatchInterval}. Press Ctrl+C to stop.");
-            while (!Stopping.IsCancellationRequested)
+            while (!StopToken.IsCancellationRequested)
             {
                 try
                 {
@@ -128,7 +128,7 @@ namespace ReplyAdmin.Commands
                     if (!Sleep(pause)) break;
                     pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
                 }
-                catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+                catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
                 {
                     break;
                 }
@@ -147,10 +147,10 @@ namespace ReplyAdmin.Commands
             var credential = SourceCredential?.GetNetworkCredential()
                 ?? CredentialResolver.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
             WriteVerbose($"Waiting for new replies in {settings.Folder} (IMAP IDLE, at most {WatchInterval}).");
-            ImapArrivalWatcher.WaitForArrivalAsync(settings, credential, WatchInterval, TimeSpan.FromSeconds(TimeoutSeconds), Stopping).GetAwaiter().GetResult();
+            ImapArrivalWatcher.WaitForArrivalAsync(settings, credential, WatchInterval, TimeSpan.FromSeconds(TimeoutSeconds), StopToken).GetAwaiter().GetResult();
         }
 
-        private bool Sleep(TimeSpan time) => !Stopping.WaitHandle.WaitOne(time);
+        private bool Sleep(TimeSpan time) => !StopToken.WaitHandle.WaitOne(time);
 
         private ProcessingRequest CreateRequest(ReplyAdminConfiguration configuration, bool whatIf) => new ProcessingRequest
         {
@@ -173,7 +173,7 @@ namespace ReplyAdmin.Commands
             request.Credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
             var run = Task.Run(async () =>
             {
-                try { return await ReplyProcessing.RunAsync(request, observer, Stopping).ConfigureAwait(false); }
+                try { return await ReplyProcessing.RunAsync(request, observer, StopToken).ConfigureAwait(false); }
                 finally { events.CompleteAdding(); }
             });
             foreach (var write in events.GetConsumingEnumerable())
@@ -183,7 +183,7 @@ namespace ReplyAdmin.Commands
             {
                 return run.GetAwaiter().GetResult();
             }
-            catch (OperationCanceledException) when (Stopping.IsCancellationRequested && !Watch)
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested && !Watch)
             {
                 throw new PipelineStoppedException();
             }
