@@ -263,6 +263,21 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When a saved file starts with an mbox From line' {
+        It 'Stores the message without the envelope line' {
+            $scenario = New-TestScenario
+            $path = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $message = [IO.File]::ReadAllBytes($path)
+            [IO.File]::WriteAllBytes($path, [Text.Encoding]::ASCII.GetBytes("From anna.schmidt@customer.test Tue Nov 24 09:12:44 2026`r`n") + $message)
+            $result = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $result[0].Disposition | Should -Be 'Store'
+            $result[0].Lists | Should -Be 'news'
+            $stored = Get-StoredReply $scenario
+            $stored | Should -HaveCount 1
+            Test-BytesEqual $stored[0].Bytes $message | Should -BeTrue
+        }
+    }
+
     Context 'When the SMTP relay refuses a forward (5xx)' {
         BeforeAll {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }

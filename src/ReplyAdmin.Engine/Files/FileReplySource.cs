@@ -128,16 +128,18 @@ namespace ReplyAdmin.Engine.Files
             {
                 try
                 {
+                    // Tolerates what saved .eml files carry before the headers: an mbox "From " line, blank lines.
                     using (var stream = File.OpenRead((string)message.Handle))
-                        message.Headers = new MimeParser(stream, MimeFormat.Entity).ParseHeaders(cancellationToken);
+                        message.Headers = Classification.MessageHeaderReader.ReadHeaders(stream);
                     if (message.Headers.Count == 0)
                     {
                         message.Headers = null;
                         message.HeaderError = "it has no header fields";
                     }
                 }
-                catch (Exception e) when (e is FormatException || e is IOException || e is UnauthorizedAccessException)
+                catch (Exception e) when (!(e is OperationCanceledException))
                 {
+                    // Whatever a file holds, it is this message's problem: it gets an outcome, the run goes on.
                     message.Headers = null;
                     message.HeaderError = e.Message;
                 }

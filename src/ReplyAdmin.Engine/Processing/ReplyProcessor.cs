@@ -248,9 +248,10 @@ namespace ReplyAdmin.Engine.Processing
             {
                 throw;
             }
-            catch (ReplyAdminException e)
+            catch (Exception e) when (!(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
-                _observer.Verbose($"A batch step failed ({e.ErrorId}: {e.Message}); handling the rest of the batch one message at a time.");
+                // Any failure, even one message that cannot be loaded: the one-at-a-time path gives each message its own outcome.
+                _observer.Verbose($"A batch step failed ({(e as ReplyAdminException)?.ErrorId ?? e.GetType().Name}: {e.Message}); handling the rest of the batch one message at a time.");
             }
 
             foreach (var item in work.Where(w => w.Live))
