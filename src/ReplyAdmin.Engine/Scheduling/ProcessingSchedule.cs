@@ -280,88 +280,71 @@ namespace ReplyAdmin.Engine.Scheduling
         public static ProcessingSchedule PlanSystemd(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
             string configPath, string unitDirectory, string environmentFile, IReadOnlyList<string> environmentVariables, bool userUnits)
         {
-            ValidateName(name);
-            ValidateInterval(interval);
-            var command = ProcessingCommand(pwsh, scriptPath, configPath);
-            var variables = environmentVariables ?? new string[0];
-            var envFile = variables.Count > 0 ? environmentFile : null;
+            var plan = Plan(SchedulePlatform.Systemd, name, interval, pwsh, scriptPath, configPath, environmentVariables);
+            var variables = plan.EnvironmentVariables;
+            var envFile = variables.Length > 0 ? environmentFile : null;
             var systemctl = userUnits ? "systemctl --user" : "systemctl";
             var notes = new List<string>();
             if (envFile != null)
                 notes.Add($"Put {string.Join(", ", variables.Select(v => v + "=..."))} into {envFile} and make it readable by the service's user alone (chmod 600).");
             if (userUnits)
                 notes.Add("User units run only while the user has a session; 'loginctl enable-linger' keeps them running after logout and from boot.");
-            return new ProcessingSchedule
+            plan.CommandLine = string.Join(" ", plan.Command.Select(SystemdQuote));
+            plan.Files = new[]
             {
-                Name = name,
-                Platform = SchedulePlatform.Systemd,
-                Interval = interval,
-                ConfigPath = configPath,
-                ScriptPath = scriptPath,
-                Command = command,
-                CommandLine = string.Join(" ", command.Select(SystemdQuote)),
-                Files = new[]
-                {
-                    new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".service"), Content = SystemdService(name, command, envFile, variables) },
-                    new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".timer"), Content = SystemdTimer(name, interval) },
-                },
-                EnvironmentFile = envFile,
-                EnvironmentVariables = variables.ToArray(),
-                EnableCommand = $"{systemctl} daemon-reload && {systemctl} enable --now {name}.timer",
-                Notes = notes.ToArray(),
+                new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".service"), Content = SystemdService(name, plan.Command, envFile, variables) },
+                new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".timer"), Content = SystemdTimer(name, interval) },
             };
+            plan.EnvironmentFile = envFile;
+            plan.EnableCommand = $"{systemctl} daemon-reload && {systemctl} enable --now {name}.timer";
+            plan.Notes = notes.ToArray();
+            return plan;
         }
 
         /// <summary>Plans a crontab line; writes nothing.</summary>
         public static ProcessingSchedule PlanCron(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
             string configPath, string logPath, IReadOnlyList<string> environmentVariables)
         {
-            ValidateName(name);
-            ValidateInterval(interval);
-            var command = ProcessingCommand(pwsh, scriptPath, configPath);
-            var variables = environmentVariables ?? new string[0];
+            var plan = Plan(SchedulePlatform.Cron, name, interval, pwsh, scriptPath, configPath, environmentVariables);
             var notes = new List<string> { "Add the line with 'crontab -e' as the user that runs ReplyAdmin; cron does not overlap-protect, the processing's own lock does." };
-            if (variables.Count > 0)
-                notes.Add($"cron starts jobs without your login environment, so {string.Join(", ", variables)} will not be set: use file: references (a file readable by its owner alone) or secret: references instead of env:.");
-            return new ProcessingSchedule
-            {
-                Name = name,
-                Platform = SchedulePlatform.Cron,
-                Interval = interval,
-                ConfigPath = configPath,
-                ScriptPath = scriptPath,
-                Command = command,
-                CommandLine = string.Join(" ", command.Select(CronQuote)),
-                CronLine = CronLine(interval, command, logPath),
-                LogPath = logPath,
-                EnvironmentVariables = variables.ToArray(),
-                EnableCommand = "crontab -e",
-                Notes = notes.ToArray(),
-            };
+            if (plan.EnvironmentVariables.Length > 0)
+                notes.Add($"cron starts jobs without your login environment, so {string.Join(", ", plan.EnvironmentVariables)} will not be set: use file: references (a file readable by its owner alone) or secret: references instead of env:.");
+            plan.CommandLine = string.Join(" ", plan.Command.Select(CronQuote));
+            plan.CronLine = CronLine(interval, plan.Command, logPath);
+            plan.LogPath = logPath;
+            plan.EnableCommand = "crontab -e";
+            plan.Notes = notes.ToArray();
+            return plan;
         }
 
         /// <summary>Plans a Windows scheduled task; registering it is up to the caller (it needs the ScheduledTasks module).</summary>
         public static ProcessingSchedule PlanWindows(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath, string configPath,
             IReadOnlyList<string> environmentVariables)
         {
+            var plan = Plan(SchedulePlatform.Windows, name, interval, pwsh, scriptPath, configPath, environmentVariables);
+            var notes = new List<string> { "The task runs as the registering user whether logged on or not (S4U logon, no stored password); registering it needs an elevated session." };
+            if (plan.EnvironmentVariables.Length > 0)
+                notes.Add($"The task sees machine and user environment variables only: set {string.Join(", ", plan.EnvironmentVariables)} for the user (not in the task), or use secret: references.");
+            plan.CommandLine = WindowsCommandLine(plan.Command);
+            plan.Notes = notes.ToArray();
+            return plan;
+        }
+
+        // What every platform's plan shares: the checks, the command that runs the processing, the variables it needs.
+        private static ProcessingSchedule Plan(SchedulePlatform platform, string name, TimeSpan interval, IReadOnlyList<string> pwsh,
+            string scriptPath, string configPath, IReadOnlyList<string> environmentVariables)
+        {
             ValidateName(name);
             ValidateInterval(interval);
-            var command = ProcessingCommand(pwsh, scriptPath, configPath);
-            var variables = environmentVariables ?? new string[0];
-            var notes = new List<string> { "The task runs as the registering user whether logged on or not (S4U logon, no stored password); registering it needs an elevated session." };
-            if (variables.Count > 0)
-                notes.Add($"The task sees machine and user environment variables only: set {string.Join(", ", variables)} for the user (not in the task), or use secret: references.");
             return new ProcessingSchedule
             {
                 Name = name,
-                Platform = SchedulePlatform.Windows,
+                Platform = platform,
                 Interval = interval,
                 ConfigPath = configPath,
                 ScriptPath = scriptPath,
-                Command = command,
-                CommandLine = WindowsCommandLine(command),
-                EnvironmentVariables = variables.ToArray(),
-                Notes = notes.ToArray(),
+                Command = ProcessingCommand(pwsh, scriptPath, configPath),
+                EnvironmentVariables = (environmentVariables ?? new string[0]).ToArray(),
             };
         }
 
