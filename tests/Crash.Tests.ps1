@@ -117,19 +117,28 @@ AfterAll {
 }
 
 Describe 'ReplyProcessor acknowledgement protocol under SIGKILL' -Tag Integration, Soak {
-    Context 'When runs over a directory source are killed at random moments' {
+    Context 'When runs over <Kind> are killed at random moments' -ForEach @(
+        @{ Kind = 'a directory source'; Report = 'directory source'; SeedOffset = 0 }
+        @{ Kind = 'an IMAP source'; Report = 'IMAP source'; SeedOffset = 1 }
+    ) {
         BeforeAll {
             $scenario = New-ResilienceScenario -Lists $lists
             $inputs = @(New-CrashInput $scenario.Token)
-            $i = 0
-            foreach ($item in $inputs) {
-                $path = Join-Path $scenario.Inbound ('{0:00000}.eml' -f ++$i)
-                [IO.File]::WriteAllBytes($path, $item.Bytes)
-                [IO.File]::SetLastWriteTimeUtc($path, [DateTime]::UtcNow.AddMinutes(-100).AddSeconds($i))
+            if ($Kind -eq 'an IMAP source') {
+                Set-ResilienceImapSource $scenario
+                Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
             }
-            $stats = Invoke-CrashLoop $scenario ([Random]::new($seed))
+            else {
+                $i = 0
+                foreach ($item in $inputs) {
+                    $path = Join-Path $scenario.Inbound ('{0:00000}.eml' -f ++$i)
+                    [IO.File]::WriteAllBytes($path, $item.Bytes)
+                    [IO.File]::SetLastWriteTimeUtc($path, [DateTime]::UtcNow.AddMinutes(-100).AddSeconds($i))
+                }
+            }
+            $stats = Invoke-CrashLoop $scenario ([Random]::new($seed + $SeedOffset))
             $outcome = Measure-CrashOutcome $scenario $inputs
-            Write-CrashReport 'directory source' $stats $outcome
+            Write-CrashReport $Report $stats $outcome
         }
 
         It 'Injected the kills, one of them during the APPEND of the large message' {
@@ -150,51 +159,18 @@ Describe 'ReplyProcessor acknowledgement protocol under SIGKILL' -Tag Integratio
             $outcome.ForwardsMissing | Should -Be 0
         }
 
-        It 'Leaves the source empty with nothing in flight' {
-            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -BeNullOrEmpty
-            Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/InFlight') | Should -BeNullOrEmpty
-            Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/Processed') | Should -HaveCount $inputs.Count
-        }
-
-        It 'Finds nothing left to do on a further run' {
-            Invoke-ReplyProcessing -ConfigPath $scenario.Config | Should -BeNullOrEmpty
-        }
-    }
-
-    Context 'When runs over an IMAP source are killed at random moments' {
-        BeforeAll {
-            $scenario = New-ResilienceScenario -Lists $lists
-            Set-ResilienceImapSource $scenario
-            $inputs = @(New-CrashInput $scenario.Token)
-            Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
-            $stats = Invoke-CrashLoop $scenario ([Random]::new($seed + 1))
-            $outcome = Measure-CrashOutcome $scenario $inputs
-            Write-CrashReport 'IMAP source' $stats $outcome
-        }
-
-        It 'Injected the kills, one of them during the APPEND of the large message' {
-            $stats.Kills | Should -BeGreaterOrEqual ($killCount - 2)
-            $stats.KillsDuringLargeAppend | Should -Be 1
-            $stats.FinalRunExitCode | Should -Be 0
-        }
-
-        It 'Stores every input exactly once with its original bytes' {
-            $outcome.Losses | Should -Be 0
-            $outcome.Duplicates | Should -Be 0
-            $outcome.BytesChanged | Should -Be 0
-            $outcome.Foreign | Should -Be 0
-            $outcome.StoredCopies | Should -Be $inputs.Count
-        }
-
-        It 'Forwards every input at least once' {
-            $outcome.ForwardsMissing | Should -Be 0
-        }
-
-        It 'Leaves the inbound folder empty and every message in Processed with its state' {
-            Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder $scenario.InboundFolder | Should -BeNullOrEmpty
-            $processed = Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed"
-            $processed | Should -HaveCount $inputs.Count
-            @($processed | Where-Object { $_.Keywords -notcontains 'ReplyAdmin-Stored' -or $_.Keywords -notcontains 'ReplyAdmin-Forwarded' }) | Should -BeNullOrEmpty
+        It 'Leaves the source empty with nothing in flight and every message acknowledged with its state' {
+            if ($Kind -eq 'an IMAP source') {
+                Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder $scenario.InboundFolder | Should -BeNullOrEmpty
+                $processed = Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed"
+                $processed | Should -HaveCount $inputs.Count
+                @($processed | Where-Object { $_.Keywords -notcontains 'ReplyAdmin-Stored' -or $_.Keywords -notcontains 'ReplyAdmin-Forwarded' }) | Should -BeNullOrEmpty
+            }
+            else {
+                Get-ChildItem $scenario.Inbound -Filter *.eml | Should -BeNullOrEmpty
+                Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/InFlight') | Should -BeNullOrEmpty
+                Get-ChildItem (Join-Path $scenario.Inbound 'ReplyAdmin/Processed') | Should -HaveCount $inputs.Count
+            }
         }
 
         It 'Finds nothing left to do on a further run' {
