@@ -46,12 +46,16 @@ namespace ReplyAdmin.Commands
         [ValidateNotNullOrEmpty]
         public string JournalPath { get; set; }
 
+        // Text without wildcards matches anywhere in the field, so -From bernd finds "Bernd Meier <bernd@...>".
+        private static WildcardPattern Pattern(string text) => text == null ? null
+            : new WildcardPattern(WildcardPattern.ContainsWildcardCharacters(text) ? text : $"*{text}*", WildcardOptions.IgnoreCase);
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             var directory = JournalPath != null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath) : Journal.DefaultDirectory(ResolvedConfigPath);
-            var from = From == null ? null : new WildcardPattern(From.IndexOfAny(new[] { '*', '?' }) < 0 ? $"*{From}*" : From, WildcardOptions.IgnoreCase);
-            var subject = Subject == null ? null : new WildcardPattern(Subject.IndexOfAny(new[] { '*', '?' }) < 0 ? $"*{Subject}*" : Subject, WildcardOptions.IgnoreCase);
+            var from = Pattern(From);
+            var subject = Pattern(Subject);
             var messageId = MessageId?.Trim().Trim('<', '>');
             var bound = MyInvocation.BoundParameters;
             foreach (var result in Journal.Read(directory))

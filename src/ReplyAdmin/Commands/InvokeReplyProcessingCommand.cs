@@ -95,7 +95,7 @@ namespace ReplyAdmin.Commands
                 return;
             var configuration = LoadConfiguration();
             var source = ParameterSetName == PathSet ? $"{_files.Count} file(s)" : configuration.Source?.Kind == SourceKind.Imap
-                ? $"imaps://{configuration.Source.Host}:{configuration.Source.Port}/{configuration.Source.Folder}" : configuration.Source?.Path ?? "(no source configured)";
+                ? ImapEndpoint.From(configuration.Source).ToString() : configuration.Source?.Path ?? "(no source configured)";
             var whatIf = !ShouldProcess($"replies from {source} into the reply folder {configuration.ReplyMailbox?.Folder} on {configuration.ReplyMailbox?.Host}", "Process replies");
             if (whatIf && !IsWhatIf())
                 return; // declined at -Confirm
