@@ -125,57 +125,30 @@ namespace ReplyAdmin.Engine.ClientSetup
             var german = string.Equals(language, "de", StringComparison.OrdinalIgnoreCase);
             if (!german && !string.Equals(language ?? "en", "en", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"'{language}' is not a supported language: use 'en' or 'de'.", nameof(language));
+            var labels = german ? TextLabels.German : TextLabels.English;
             var rows = new List<KeyValuePair<string, string>>();
             void Row(string label, object value) => rows.Add(new KeyValuePair<string, string>(label, value?.ToString() ?? ""));
 
-            string heading;
-            if (german)
+            var heading = string.Format(labels.Heading, setting.ListName);
+            Row(labels.AccountType, setting.AccountType);
+            Row(labels.EmailAddress, setting.EmailAddress);
+            Row(labels.Name, setting.DisplayName);
+            Row(labels.IncomingServer, setting.IncomingServer);
+            Row(labels.Port, setting.IncomingPort);
+            Row(labels.Security, labels.IncomingSecurity);
+            Row(labels.UserName, setting.IncomingUserName);
+            Row(labels.Password, labels.PasswordNote);
+            Row(labels.Folder, setting.Folder);
+            if (setting.OutgoingServer != null)
             {
-                heading = $"E-Mail-Programm einrichten für die Antworten an den Verteiler '{setting.ListName}'";
-                Row("Konto- oder Servertyp", setting.AccountType);
-                Row("E-Mail-Adresse", setting.EmailAddress);
-                Row("Name", setting.DisplayName);
-                Row("Posteingangsserver (IMAP)", setting.IncomingServer);
-                Row("Port", setting.IncomingPort);
-                Row("Verbindungssicherheit", "SSL/TLS (erforderlich)");
-                Row("Benutzername", setting.IncomingUserName);
-                Row("Passwort", PasswordNoteGerman);
-                Row("IMAP-Ordner", setting.Folder);
-                if (setting.OutgoingServer != null)
-                {
-                    Row("Postausgangsserver (SMTP)", setting.OutgoingServer);
-                    Row("Port", setting.OutgoingPort);
-                    Row("Verbindungssicherheit", setting.OutgoingSecurity == "None" ? "keine" : setting.OutgoingSecurity);
-                    Row("Benutzername", setting.OutgoingUserName ?? "(keine Anmeldung)");
-                }
-                else
-                {
-                    Row("Postausgangsserver (SMTP)", "(nicht eingerichtet)");
-                }
+                Row(labels.OutgoingServer, setting.OutgoingServer);
+                Row(labels.Port, setting.OutgoingPort);
+                Row(labels.Security, setting.OutgoingSecurity == "None" ? labels.NoSecurity : setting.OutgoingSecurity);
+                Row(labels.UserName, setting.OutgoingUserName ?? labels.NoLogin);
             }
             else
             {
-                heading = $"Mail client settings for the replies to the list '{setting.ListName}'";
-                Row("Account type", setting.AccountType);
-                Row("E-mail address", setting.EmailAddress);
-                Row("Name", setting.DisplayName);
-                Row("Incoming server (IMAP)", setting.IncomingServer);
-                Row("Port", setting.IncomingPort);
-                Row("Connection security", "SSL/TLS (required)");
-                Row("User name", setting.IncomingUserName);
-                Row("Password", PasswordNoteEnglish);
-                Row("IMAP folder", setting.Folder);
-                if (setting.OutgoingServer != null)
-                {
-                    Row("Outgoing server (SMTP)", setting.OutgoingServer);
-                    Row("Port", setting.OutgoingPort);
-                    Row("Connection security", setting.OutgoingSecurity);
-                    Row("User name", setting.OutgoingUserName ?? "(no login)");
-                }
-                else
-                {
-                    Row("Outgoing server (SMTP)", "(not configured)");
-                }
+                Row(labels.OutgoingServer, labels.NotConfigured);
             }
             var width = rows.Max(r => r.Key.Length) + 2;
             var text = new StringBuilder();
@@ -185,10 +158,35 @@ namespace ReplyAdmin.Engine.ClientSetup
                 text.Append((row.Key + ":").PadRight(width)).Append(row.Value).Append('\n');
             var size = (setting.MaxMessageSize / 1048576.0).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
             if (german) size = size.Replace('.', ',');
-            text.Append(german
-                ? $"Alle Verteiler teilen sich diesen einen IMAP-Ordner. Nachrichten über {size} MB werden dort nicht abgelegt.\n"
-                : $"All lists share this one IMAP folder. Messages larger than {size} MB are not stored there.\n");
+            text.Append(string.Format(labels.Footer, size)).Append('\n');
             return text.ToString();
+        }
+
+        // The words of ToText in each language; the rows themselves are built once.
+        private sealed class TextLabels
+        {
+            public static readonly TextLabels English = new TextLabels
+            {
+                Heading = "Mail client settings for the replies to the list '{0}'",
+                AccountType = "Account type", EmailAddress = "E-mail address", Name = "Name",
+                IncomingServer = "Incoming server (IMAP)", Port = "Port", Security = "Connection security", IncomingSecurity = "SSL/TLS (required)",
+                UserName = "User name", Password = "Password", PasswordNote = PasswordNoteEnglish, Folder = "IMAP folder",
+                OutgoingServer = "Outgoing server (SMTP)", NoSecurity = "None", NoLogin = "(no login)", NotConfigured = "(not configured)",
+                Footer = "All lists share this one IMAP folder. Messages larger than {0} MB are not stored there.",
+            };
+
+            public static readonly TextLabels German = new TextLabels
+            {
+                Heading = "E-Mail-Programm einrichten für die Antworten an den Verteiler '{0}'",
+                AccountType = "Konto- oder Servertyp", EmailAddress = "E-Mail-Adresse", Name = "Name",
+                IncomingServer = "Posteingangsserver (IMAP)", Port = "Port", Security = "Verbindungssicherheit", IncomingSecurity = "SSL/TLS (erforderlich)",
+                UserName = "Benutzername", Password = "Passwort", PasswordNote = PasswordNoteGerman, Folder = "IMAP-Ordner",
+                OutgoingServer = "Postausgangsserver (SMTP)", NoSecurity = "keine", NoLogin = "(keine Anmeldung)", NotConfigured = "(nicht eingerichtet)",
+                Footer = "Alle Verteiler teilen sich diesen einen IMAP-Ordner. Nachrichten über {0} MB werden dort nicht abgelegt.",
+            };
+
+            public string Heading, AccountType, EmailAddress, Name, IncomingServer, Port, Security, IncomingSecurity, UserName, Password, PasswordNote,
+                Folder, OutgoingServer, NoSecurity, NoLogin, NotConfigured, Footer;
         }
     }
 }
