@@ -18,21 +18,26 @@ namespace ReplyAdmin.Engine.Processing
     {
         /// <summary>Loads the message at the stream's current position; the stream must stay open while the message is used.</summary>
         /// <param name="stream">A seekable stream holding one message (an mbox "From " line at the start is skipped).</param>
+        /// <param name="knownHeaders">The message's header fields as already read from the source (saves parsing them again); null to parse them.</param>
         /// <param name="cancellationToken">Cancels the parse.</param>
-        public static async Task<MimeMessage> LoadAsync(Stream stream, CancellationToken cancellationToken)
+        public static async Task<MimeMessage> LoadAsync(Stream stream, HeaderList knownHeaders, CancellationToken cancellationToken)
         {
             var start = SkipEnvelopeLine(stream);
             var bodyOffset = FindBody(stream, start);
             stream.Position = start;
-            HeaderList headers;
-            try
+            var headers = knownHeaders;
+            if (headers == null)
             {
-                headers = new MimeParser(stream, MimeFormat.Entity, persistent: true).ParseHeaders(cancellationToken);
+                try
+                {
+                    headers = new MimeParser(stream, MimeFormat.Entity, persistent: true).ParseHeaders(cancellationToken);
+                }
+                catch (FormatException)
+                {
+                    headers = null;
+                }
             }
-            catch (FormatException)
-            {
-                headers = null;
-            }
+            // Known or parsed, the fields must account for the whole header block byte for byte, or the raw body would be cut wrong.
             if (headers == null || headers.Count == 0 || bodyOffset < 0 || RawLength(headers) != bodyOffset - start - BlankLineLength(stream, bodyOffset))
             {
                 // The header block is not what MimeKit parsed (a field without a colon, no blank line, ...):

@@ -539,7 +539,7 @@ namespace ReplyAdmin.Engine.Processing
                 await OpenAsync().ConfigureAwait(false);
                 _stream.Position = 0;
                 // The body stays in the stream: nothing is copied or re-encoded, and the original bytes are written back.
-                _parsed = await RawMessage.LoadAsync(_stream, _cancellationToken).ConfigureAwait(false);
+                _parsed = await RawMessage.LoadAsync(_stream, _message.Headers, _cancellationToken).ConfigureAwait(false);
                 return _parsed;
             }
 
