@@ -385,6 +385,59 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When several batches are handled at once (-ThrottleLimit <Limit>, <Kind> source)' -ForEach @(
+        @{ Limit = 1; Kind = 'Directory' }
+        @{ Limit = 3; Kind = 'Directory' }
+        @{ Limit = 2; Kind = 'Imap' }
+    ) {
+        BeforeAll {
+            # Four batches of 50 and a short one; every third message an out-of-office reply, filtered.
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
+            $paths = foreach ($i in 1..230) {
+                $path = New-TestReply -Directory $scenario.Inbound -Template $(if ($i % 3) { 'human' } else { 'out-of-office' }) -Token "$($scenario.Token)-$i" -Name ('{0:000}' -f $i)
+                [IO.File]::SetLastWriteTimeUtc($path, [DateTime]::UtcNow.AddMinutes(-300).AddSeconds($i))
+                $path
+            }
+            # Read before the run: a directory source moves its files away.
+            $humans = @($paths | Where-Object { [int] (Split-Path -LeafBase $_) % 3 } | ForEach-Object { , [IO.File]::ReadAllBytes($_) })
+            if ($Kind -eq 'Imap') {
+                $inboundFolder = "In-$($scenario.Token)"
+                Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                    -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+                    -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+                Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
+            }
+            $logOffset = (Get-Item -LiteralPath $server.DovecotLogPath).Length
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ThrottleLimit $Limit)
+            $log = [IO.File]::ReadAllText($server.DovecotLogPath).Substring($logOffset)
+            $logins = ([regex]::Matches($log, 'Login: user=<replies@example\.test>')).Count
+            $stored = @(Get-StoredReply $scenario)
+        }
+
+        It 'Handles every message once: the people stored byte for byte, the out-of-office replies filtered' {
+            $results | Should -HaveCount 230
+            $results.Outcome | Sort-Object -Unique | Should -Be 'Done'
+            @($results | Where-Object Disposition -EQ 'Exclude') | Should -HaveCount (230 - $humans.Count)
+            $stored | Should -HaveCount $humans.Count
+            $expected = @{}
+            foreach ($bytes in $humans) { $expected[[Convert]::ToBase64String($bytes)] = 0 }
+            foreach ($message in $stored) { $expected[[Convert]::ToBase64String($message.Bytes)]++ }
+            @($expected.Values | Where-Object { $_ -ne 1 }) | Should -BeNullOrEmpty
+        }
+
+        It 'Opens at most <Limit> connection(s) to the reply mailbox, more than one when it may' {
+            $logins | Should -BeLessOrEqual $Limit
+            if ($Limit -gt 1) { $logins | Should -BeGreaterThan 1 }
+        }
+
+        if ($Limit -eq 1) {
+            It 'Stores strictly oldest first with one worker' {
+                $order = $stored | Sort-Object Uid | ForEach-Object { [Convert]::ToBase64String($_.Bytes) }
+                $order | Should -Be @($humans | ForEach-Object { [Convert]::ToBase64String($_) })
+            }
+        }
+    }
+
     Context 'When messages are piped in as files' {
         It 'Stores each file and leaves the files where they are; a second run stores no duplicate' {
             $scenario = New-TestScenario

@@ -153,19 +153,22 @@ function Get-DovecotCpuSeconds {
     $ticks / 100.0
 }
 
-# Sums Dovecot's logout statistics for a user from the log written since $Offset (in/out bytes, headers and bodies sent).
-function Get-LogoutStatistics([long] $Offset, [string] $User, [int] $Expected = 1) {
+# Sums Dovecot's logout statistics for a user from the log written since $Offset (in/out bytes, headers and bodies sent),
+# over all of the run's connections (one per worker): it waits until no new logout has appeared for half a second.
+function Get-LogoutStatistics([long] $Offset, [string] $User) {
     $pattern = [regex] ('imap\(' + [regex]::Escape($User) + '\).*Logged out in=(\d+) out=(\d+).*hdr_count=(\d+) hdr_bytes=(\d+) body_count=(\d+) body_bytes=(\d+)')
     $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    $found = $null
     do {
         $stream = [System.IO.FileStream]::new($server.DovecotLogPath, 'Open', 'Read', 'ReadWrite')
         try {
             [void] $stream.Seek($Offset, 'Begin')
             $text = [System.IO.StreamReader]::new($stream).ReadToEnd()
         } finally { $stream.Dispose() }
+        $previous = $found
         $found = @($pattern.Matches($text))
-        if ($found.Count -ge $Expected) { break }
-        Start-Sleep -Milliseconds 100
+        if ($found.Count -gt 0 -and $null -ne $previous -and $previous.Count -eq $found.Count) { break }
+        Start-Sleep -Milliseconds 500
     } while ([DateTime]::UtcNow -lt $deadline)
     $sum = [ordered]@{ Sessions = $found.Count; In = 0L; Out = 0L; HeaderCount = 0L; HeaderBytes = 0L; BodyCount = 0L; BodyBytes = 0L }
     foreach ($m in $found) {

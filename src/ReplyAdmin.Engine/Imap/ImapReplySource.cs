@@ -15,10 +15,11 @@ namespace ReplyAdmin.Engine.Imap
     /// <summary>
     /// An inbound IMAP mailbox as the source of replies. Handling state is kept as keywords on the source
     /// message; acknowledged messages are moved (UID MOVE) to the processed, rejected or archive folder.
+    /// Safe for the workers of one run: each step runs on a connection of its own (<see cref="ImapSessionPool"/>).
     /// </summary>
     public sealed class ImapReplySource : IReplySource
     {
-        private readonly ImapSession _session;
+        private readonly ImapSessionPool _sessions;
         private readonly InboundSourceSettings _settings;
 
         /// <summary>Creates the source; nothing connects until <see cref="OpenAsync"/>.</summary>
@@ -27,55 +28,62 @@ namespace ReplyAdmin.Engine.Imap
             _settings = settings;
             var endpoint = ImapEndpoint.From(settings);
             endpoint.Timeout = timeout;
-            _session = new ImapSession(endpoint, credential);
+            _sessions = new ImapSessionPool(endpoint, credential);
         }
 
         /// <inheritdoc />
-        public string Description => _session.Endpoint.ToString();
+        public string Description => _sessions.Endpoint.ToString();
 
         /// <inheritdoc />
-        public async Task OpenAsync(CancellationToken cancellationToken)
+        public Task OpenAsync(CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
         {
-            await InboxAsync(cancellationToken).ConfigureAwait(false);
+            await InboxAsync(session, cancellationToken).ConfigureAwait(false);
             foreach (var folder in new[] { _settings.ProcessedFolder, _settings.RejectedFolder, _settings.ArchiveFolder, DeadLetterFolder }.Where(f => f != null))
-                await _session.OpenAsync(folder, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
-        }
+                await session.OpenAsync(folder, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
+        });
 
-        private Task<IMailFolder> InboxAsync(CancellationToken cancellationToken) =>
-            _session.OpenAsync(_settings.Folder, FolderAccess.ReadWrite, cancellationToken);
+        private Task<IMailFolder> InboxAsync(ImapSession session, CancellationToken cancellationToken) =>
+            session.OpenAsync(_settings.Folder, FolderAccess.ReadWrite, cancellationToken);
 
         /// <inheritdoc />
-        public async Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken)
+        public Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken) => _sessions.UseAsync<IReadOnlyList<SourceMessage>>(async session =>
         {
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
-            var uids = await _session.Run(() => inbox.SearchAsync(SearchQuery.All, cancellationToken), "search the inbound folder", _settings.Folder).ConfigureAwait(false);
+            var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+            var uids = await session.Run(() => inbox.SearchAsync(SearchQuery.All, cancellationToken), "search the inbound folder", _settings.Folder).ConfigureAwait(false);
             var messages = new List<SourceMessage>(uids.Count);
             const int batchSize = 2000;
             for (var i = 0; i < uids.Count; i += batchSize)
             {
                 var batch = uids.Skip(i).Take(batchSize).ToList();
-                var summaries = await _session.Run(() => inbox.FetchAsync(batch,
+                var summaries = await session.Run(() => inbox.FetchAsync(batch,
                     new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Size | MessageSummaryItems.Flags | MessageSummaryItems.InternalDate),
                     cancellationToken), "list the inbound folder", _settings.Folder).ConfigureAwait(false);
-                foreach (var summary in summaries.OrderBy(s => s.UniqueId.Id))
+                foreach (var summary in summaries.Where(s => s.UniqueId.IsValid && s.Size.HasValue).GroupBy(s => s.UniqueId.Id).Select(g => g.First()).OrderBy(s => s.UniqueId.Id))
                     messages.Add(new SourceMessage(summary.UniqueId.Id.ToString(), summary.Size ?? 0,
                         Keywords.StateOf(summary.Keywords), summary.InternalDate, summary.UniqueId) { Attempts = Keywords.AttemptsOf(summary.Keywords) });
             }
             return messages;
-        }
+        });
 
         /// <inheritdoc />
         public async Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken)
         {
             if (batch.Count == 0) return;
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
             var uids = batch.Select(m => (UniqueId)m.Handle).ToList();
-            var summaries = await _session.Run(() => inbox.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Headers), cancellationToken),
-                "fetch headers", _settings.Folder).ConfigureAwait(false);
-            var byUid = summaries.ToDictionary(s => s.UniqueId.Id);
+            var summaries = await _sessions.UseAsync(async session =>
+            {
+                var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                return await session.Run(() => inbox.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Headers), cancellationToken),
+                    "fetch headers", _settings.Folder).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            // Another worker's STORE on the same folder reaches this connection as unsolicited FETCH (FLAGS) responses
+            // without a UID, and MailKit returns them among the results: only answers that carry headers count.
+            var byUid = new Dictionary<uint, IMessageSummary>();
+            foreach (var summary in summaries.Where(s => s.UniqueId.IsValid && s.Headers != null))
+                byUid[summary.UniqueId.Id] = summary;
             foreach (var message in batch)
             {
-                if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary) && summary.Headers != null)
+                if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary))
                     message.Headers = summary.Headers;
                 else
                     message.HeaderError = "the server returned no headers for it";
@@ -83,21 +91,24 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <inheritdoc />
-        public async Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken)
+        public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
         {
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
-            // BODY.PEEK: fetching does not set \Seen.
-            return await _session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, cancellationToken), "fetch the message", message.Id).ConfigureAwait(false);
-        }
+            var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+            // BODY.PEEK: fetching does not set \Seen. The stream is read to its end before the session is given back.
+            return await session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, cancellationToken), "fetch the message", message.Id).ConfigureAwait(false);
+        });
 
         /// <inheritdoc />
         public async Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {
             if (messages.Count == 0) return;
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
             var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
             var request = new StoreFlagsRequest(StoreAction.Add, Keywords.ForState(state)) { Silent = true };
-            await _session.Run(() => inbox.StoreAsync(uids, request, cancellationToken), "record the messages' state", messages[0].Id).ConfigureAwait(false);
+            await _sessions.UseAsync(async session =>
+            {
+                var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                await session.Run(() => inbox.StoreAsync(uids, request, cancellationToken), "record the messages' state", messages[0].Id).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             foreach (var message in messages) message.State |= state;
         }
 
@@ -114,13 +125,16 @@ namespace ReplyAdmin.Engine.Imap
         /// <inheritdoc />
         public async Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
         {
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
             var next = message.Attempts + 1;
-            await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Add, new[] { Keywords.AttemptPrefix + next }) { Silent = true }, cancellationToken),
+            await _sessions.UseAsync(async session =>
+            {
+                var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                await session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Add, new[] { Keywords.AttemptPrefix + next }) { Silent = true }, cancellationToken),
                 "count a failed attempt", message.Id).ConfigureAwait(false);
-            if (message.Attempts > 0)
-                await _session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Remove, new[] { Keywords.AttemptPrefix + message.Attempts }) { Silent = true }, cancellationToken),
-                    "count a failed attempt", message.Id).ConfigureAwait(false);
+                if (message.Attempts > 0)
+                    await session.Run(() => inbox.StoreAsync((UniqueId)message.Handle, new StoreFlagsRequest(StoreAction.Remove, new[] { Keywords.AttemptPrefix + message.Attempts }) { Silent = true }, cancellationToken),
+                        "count a failed attempt", message.Id).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             message.Attempts = next;
         }
 
@@ -132,15 +146,18 @@ namespace ReplyAdmin.Engine.Imap
                 : destination == SourceDestination.Rejected ? _settings.RejectedFolder
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;
-            var target = await _session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
-            var inbox = await InboxAsync(cancellationToken).ConfigureAwait(false);
             var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
-            // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
-            await _session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+            await _sessions.UseAsync(async session =>
+            {
+                var target = await session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
+                var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
+                await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             foreach (var message in messages) message.AcknowledgedTo = path;
         }
 
         /// <inheritdoc />
-        public void Dispose() => _session.Dispose();
+        public void Dispose() => _sessions.Dispose();
     }
 }

@@ -14,11 +14,12 @@ namespace ReplyAdmin.Engine.Imap
 {
     /// <summary>
     /// The shared reply folder on IMAP. Adds messages (APPEND, no flags, so staff see them unread) and never
-    /// changes or removes what is already there.
+    /// changes or removes what is already there. Safe for the workers of one run: each step runs on a connection
+    /// of its own (<see cref="ImapSessionPool"/>).
     /// </summary>
     public sealed class ImapReplyStore : IReplyStore
     {
-        private readonly ImapSession _session;
+        private readonly ImapSessionPool _sessions;
         private readonly string _folder;
 
         /// <summary>Creates the store; nothing connects until <see cref="OpenAsync"/>.</summary>
@@ -26,30 +27,32 @@ namespace ReplyAdmin.Engine.Imap
         {
             var endpoint = ImapEndpoint.From(settings);
             endpoint.Timeout = timeout;
-            _session = new ImapSession(endpoint, credential);
+            _sessions = new ImapSessionPool(endpoint, credential);
             _folder = settings.Folder;
         }
 
         /// <inheritdoc />
-        public string Description => _session.Endpoint.ToString();
+        public string Description => _sessions.Endpoint.ToString();
 
         /// <inheritdoc />
         public long? ServerAppendLimit { get; private set; }
 
         /// <inheritdoc />
-        public async Task OpenAsync(CancellationToken cancellationToken)
+        public Task OpenAsync(CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
         {
-            await _session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
-            var client = await _session.ClientAsync(cancellationToken).ConfigureAwait(false);
+            await session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+            var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
             ServerAppendLimit = client.AppendLimit;
-        }
+        });
 
         /// <inheritdoc />
-        public async Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken)
+        public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken) =>
+            messageId == null && content == null ? Task.FromResult<uint?>(null) : _sessions.UseAsync(session => FindAsync(session, messageId, content, cancellationToken));
+
+        private async Task<uint?> FindAsync(ImapSession session, string messageId, MimeMessage content, CancellationToken cancellationToken)
         {
-            if (messageId == null && content == null) return null;
             // EXAMINE (read-only): searching must not change what staff see.
-            var folder = await _session.OpenAsync(_folder, FolderAccess.ReadOnly, cancellationToken).ConfigureAwait(false);
+            var folder = await session.OpenAsync(_folder, FolderAccess.ReadOnly, cancellationToken).ConfigureAwait(false);
             ContentFingerprint wanted = null;
             SearchQuery query;
             if (messageId != null)
@@ -63,7 +66,7 @@ namespace ReplyAdmin.Engine.Imap
                 query = SearchQuery.LargerThan((int)Math.Max(0, wanted.WireLength - SizeSlack - 1))
                     .And(SearchQuery.SmallerThan((int)Math.Min(int.MaxValue, wanted.WireLength + SizeSlack + 1)));
             }
-            var uids = await _session.Run(() => folder.SearchAsync(query, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
+            var uids = await session.Run(() => folder.SearchAsync(query, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
             if (content == null)
                 return uids.Count > 0 ? uids.Max(u => u.Id) : (uint?)null;
             if (uids.Count == 0)
@@ -73,7 +76,7 @@ namespace ReplyAdmin.Engine.Imap
             foreach (var uid in uids.OrderByDescending(u => u.Id).Take(MaxCandidates))
             {
                 var candidate = uid;
-                using (var stream = await _session.Run(() => folder.GetStreamAsync(candidate, cancellationToken), "read a stored copy", _folder).ConfigureAwait(false))
+                using (var stream = await session.Run(() => folder.GetStreamAsync(candidate, cancellationToken), "read a stored copy", _folder).ConfigureAwait(false))
                 {
                     if (ContentFingerprint.Of(stream).SameAs(wanted))
                         return uid.Id;
@@ -84,24 +87,29 @@ namespace ReplyAdmin.Engine.Imap
 
         // How far the server's RFC822.SIZE may be from our measure (bare CRs and other oddities of hostile input).
         private const int SizeSlack = 64;
-        private const int MaxCandidates = 50;
+        // Newest first, as many as the batches a run had in flight when it was interrupted can hold (every worker's
+        // MULTIAPPEND of at most 50), with room for a few more.
+        private const int MaxCandidates = ProcessingOptions.MaxThrottleLimit * 50 + 100;
 
         /// <inheritdoc />
         public async Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)
         {
             if (items.Count == 0) return new uint?[0];
-            var folder = await _session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
             // No flags: staff see every stored reply as unread.
             var requests = items.Select(item => (IAppendRequest)(item.InternalDate.HasValue
                 ? new AppendRequest(item.Message, MessageFlags.None, item.Keywords, item.InternalDate.Value)
                 : new AppendRequest(item.Message, MessageFlags.None, item.Keywords))).ToList();
             // MULTIAPPEND (RFC 3502) where the server has it: one transaction and one fsync for the whole list.
-            var uids = await _session.Run(() => folder.AppendAsync(requests, cancellationToken),
-                items.Count == 1 ? "store the message" : $"store {items.Count} messages", _folder).ConfigureAwait(false);
+            var uids = await _sessions.UseAsync(async session =>
+            {
+                var folder = await session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+                return await session.Run(() => folder.AppendAsync(requests, cancellationToken),
+                    items.Count == 1 ? "store the message" : $"store {items.Count} messages", _folder).ConfigureAwait(false);
+            }).ConfigureAwait(false);
             return Enumerable.Range(0, items.Count).Select(i => i < uids.Count ? uids[i].Id : (uint?)null).ToList();
         }
 
         /// <inheritdoc />
-        public void Dispose() => _session.Dispose();
+        public void Dispose() => _sessions.Dispose();
     }
 }

@@ -78,7 +78,10 @@ namespace ReplyAdmin.Engine.Processing
         public object Handle { get; set; }
     }
 
-    /// <summary>Where replies arrive. One instance serves one run; not thread-safe.</summary>
+    /// <summary>
+    /// Where replies arrive. One instance serves one run; the run's workers call it concurrently, never two of them
+    /// with the same message.
+    /// </summary>
     public interface IReplySource : IDisposable
     {
         /// <summary>Names the source in messages (no password).</summary>
@@ -137,7 +140,7 @@ namespace ReplyAdmin.Engine.Processing
         public DateTimeOffset? InternalDate { get; }
     }
 
-    /// <summary>The one shared IMAP folder staff read.</summary>
+    /// <summary>The one shared IMAP folder staff read. The run's workers call it concurrently.</summary>
     public interface IReplyStore : IDisposable
     {
         /// <summary>Names the folder in messages.</summary>
@@ -164,7 +167,7 @@ namespace ReplyAdmin.Engine.Processing
         Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken);
     }
 
-    /// <summary>Sends forwards through the SMTP relay.</summary>
+    /// <summary>Sends forwards through the SMTP relay. The run's workers call it concurrently.</summary>
     public interface IReplyForwarder : IDisposable
     {
         /// <summary>Re-sends <paramref name="message"/> unchanged but for Resent-* and loop-guard headers to <paramref name="recipients"/>.</summary>
@@ -173,7 +176,7 @@ namespace ReplyAdmin.Engine.Processing
 
     /// <summary>
     /// How the engine reports while it runs. The PowerShell layer implements it (verbose, warning, progress);
-    /// the engine itself has no PowerShell types.
+    /// the engine itself has no PowerShell types. The run's workers call it concurrently.
     /// </summary>
     public interface IProcessingObserver
     {

@@ -39,6 +39,26 @@ namespace ReplyAdmin.Engine.Processing
         /// </summary>
         public int HeaderBatchSize { get; set; } = 50;
 
+        /// <summary>
+        /// How many batches are handled at once, each on IMAP connections of its own (so at most this many connections
+        /// to each server). Two keep both the client and the server busy: while one batch's messages are read and
+        /// classified, another's are on the wire. 1 handles the messages strictly in order.
+        /// </summary>
+        public int ThrottleLimit
+        {
+            get => _throttleLimit;
+            set => _throttleLimit = value >= 1 && value <= MaxThrottleLimit ? value
+                : throw new ArgumentOutOfRangeException(nameof(value), value, $"ThrottleLimit is 1 to {MaxThrottleLimit}.");
+        }
+
+        private int _throttleLimit = DefaultThrottleLimit;
+
+        /// <summary>The default of <see cref="ThrottleLimit"/>.</summary>
+        public const int DefaultThrottleLimit = 2;
+
+        /// <summary>The largest <see cref="ThrottleLimit"/>: recovery after a crash looks among the copies that many batches can hold.</summary>
+        public const int MaxThrottleLimit = 8;
+
         /// <summary>Identifies the run in results and the journal.</summary>
         public string RunId { get; set; } = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'") + "-" + Guid.NewGuid().ToString("N").Substring(0, 6);
     }
@@ -105,49 +125,132 @@ namespace ReplyAdmin.Engine.Processing
             var messages = _options.MaxMessages.HasValue ? waiting.Take(_options.MaxMessages.Value).ToList() : waiting.ToList();
             _observer.Verbose($"{waiting.Count} messages wait at the source; handling {messages.Count}; largest accepted size {maxSize} bytes.");
 
-            var progress = System.Diagnostics.Stopwatch.StartNew();
+            var run = new RunState(summary, messages.Count);
+            // Messages an earlier run left half-done first, by one worker, before this run stores anything: a copy
+            // without a Message-ID is found by its size among the newest messages of the reply folder, and this
+            // run's own copies would push the interrupted run's further back.
+            await RunBatchesAsync(messages.Where(m => m.State != SourceState.None).ToList(), 1, maxSize, run, cancellationToken).ConfigureAwait(false);
+            await RunBatchesAsync(messages.Where(m => m.State == SourceState.None).ToList(), _options.ThrottleLimit, maxSize, run, cancellationToken).ConfigureAwait(false);
+            summary.Duration = DateTimeOffset.UtcNow - summary.Started;
+            return summary;
+        }
+
+        // Workers take the next batch in order until none is left or one of them met an error that ends the run;
+        // the others finish the batch they are in, so every message they touched gets its result.
+        private async Task RunBatchesAsync(List<SourceMessage> messages, int throttleLimit, long maxSize, RunState run, CancellationToken cancellationToken)
+        {
+            var batches = new List<List<SourceMessage>>();
             for (var offset = 0; offset < messages.Count; offset += _options.HeaderBatchSize)
+                batches.Add(messages.GetRange(offset, Math.Min(_options.HeaderBatchSize, messages.Count - offset)));
+            var next = -1;
+            async Task WorkerAsync()
             {
-                var batch = messages.Skip(offset).Take(_options.HeaderBatchSize).ToList();
-                await _source.LoadHeadersAsync(batch, cancellationToken).ConfigureAwait(false);
-                var work = new List<Work>(batch.Count);
-                try
+                await Task.Yield(); // off the caller's thread
+                int index;
+                while (!run.Ending && (index = Interlocked.Increment(ref next)) < batches.Count)
                 {
-                    foreach (var message in batch)
+                    try
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        if (progress.ElapsedMilliseconds >= 250 || offset + work.Count == 0)
-                        {
-                            _observer.Progress(offset + work.Count, messages.Count, message.Headers?["Subject"] ?? message.Id);
-                            progress.Restart();
-                        }
-                        work.Add(Decide(message, maxSize, cancellationToken));
+                        await HandleBatchAsync(batches[index], maxSize, run, cancellationToken).ConfigureAwait(false);
                     }
-                    if (!_options.WhatIf)
-                        await ActAsync(work, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ImapConnectionException e)
-                {
-                    // A server that cannot be reached ends the run; what was not done stays at the source.
-                    foreach (var item in work.Where(w => !w.Done && w.Result.Outcome != ReplyOutcome.Failed))
-                        Fail(item.Result, e);
-                    throw;
-                }
-                finally
-                {
-                    foreach (var item in work)
+                    catch
                     {
-                        item.Dispose();
-                        item.Result.Time = DateTimeOffset.UtcNow;
-                        Count(summary, item.Result);
-                        _journal?.Write(item.Result);
-                        _observer.Result(item.Result);
-                        item.Message.Headers = null; // a run over 100,000 messages keeps no headers it is done with
+                        run.Ending = true;
+                        throw;
                     }
                 }
             }
-            summary.Duration = DateTimeOffset.UtcNow - summary.Started;
-            return summary;
+            var workers = Enumerable.Range(0, Math.Min(Math.Max(1, throttleLimit), batches.Count)).Select(_ => WorkerAsync()).ToList();
+            try
+            {
+                await Task.WhenAll(workers).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Task.WhenAll names the first worker's failure; a server error that ended the run says more than a cancellation.
+                var errors = workers.Where(w => w.IsFaulted).Select(w => w.Exception.InnerException).ToList();
+                var error = errors.FirstOrDefault(e => !(e is OperationCanceledException)) ?? errors.FirstOrDefault();
+                if (error == null) throw;
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
+            }
+        }
+
+        /// <summary>What the workers of one run share: the totals and the progress clock.</summary>
+        private sealed class RunState
+        {
+            private readonly System.Diagnostics.Stopwatch _progress = System.Diagnostics.Stopwatch.StartNew();
+            private int _handled;
+            private bool _shown;
+            private volatile bool _ending;
+
+            public RunState(ProcessingSummary summary, int total)
+            {
+                Summary = summary;
+                Total = total;
+            }
+
+            public ProcessingSummary Summary { get; }
+            public int Total { get; }
+            public bool Ending { get => _ending; set => _ending = value; }
+
+            /// <summary>True when progress is due: the first message, then at most 4 updates a second.</summary>
+            public bool ProgressDue(out int handled)
+            {
+                lock (_progress)
+                {
+                    handled = _handled;
+                    if (_shown && _progress.ElapsedMilliseconds < 250) return false;
+                    _shown = true;
+                    _progress.Restart();
+                    return true;
+                }
+            }
+
+            public void Count(ProcessingResult result)
+            {
+                lock (_progress)
+                {
+                    _handled++;
+                    ReplyProcessor.Count(Summary, result);
+                }
+            }
+        }
+
+        private async Task HandleBatchAsync(List<SourceMessage> batch, long maxSize, RunState run, CancellationToken cancellationToken)
+        {
+            await _source.LoadHeadersAsync(batch, cancellationToken).ConfigureAwait(false);
+            var work = new List<Work>(batch.Count);
+            try
+            {
+                foreach (var message in batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (run.ProgressDue(out var handled))
+                        _observer.Progress(handled, run.Total, message.Headers?["Subject"] ?? message.Id);
+                    work.Add(Decide(message, maxSize, cancellationToken));
+                }
+                if (!_options.WhatIf)
+                    await ActAsync(work, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapConnectionException e)
+            {
+                // A server that cannot be reached ends the run; what was not done stays at the source.
+                foreach (var item in work.Where(w => !w.Done && w.Result.Outcome != ReplyOutcome.Failed))
+                    Fail(item.Result, e);
+                throw;
+            }
+            finally
+            {
+                foreach (var item in work)
+                {
+                    item.Dispose();
+                    item.Result.Time = DateTimeOffset.UtcNow;
+                    run.Count(item.Result);
+                    _journal?.Write(item.Result);
+                    _observer.Result(item.Result);
+                    item.Message.Headers = null; // a run over 100,000 messages keeps no headers it is done with
+                }
+            }
         }
 
         private static void Count(ProcessingSummary summary, ProcessingResult result)

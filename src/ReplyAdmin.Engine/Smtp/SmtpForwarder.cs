@@ -20,7 +20,8 @@ namespace ReplyAdmin.Engine.Smtp
 {
     /// <summary>
     /// Forwards replies through the SMTP relay: the original message unchanged, with Resent-* headers and our
-    /// loop guard added on top, sent with the configured envelope sender. One connection serves the whole run.
+    /// loop guard added on top, sent with the configured envelope sender. One connection serves the whole run;
+    /// the run's workers take turns on it.
     /// </summary>
     public sealed class SmtpForwarder : IReplyForwarder
     {
@@ -29,6 +30,7 @@ namespace ReplyAdmin.Engine.Smtp
         private readonly TimeSpan _timeout;
         private SmtpClient _client;
         private ReplyAdminException _unreachable;
+        private readonly SemaphoreSlim _turn = new SemaphoreSlim(1, 1);
 
         /// <summary>Creates the forwarder; nothing connects until the first forward.</summary>
         /// <param name="settings">The relay.</param>
@@ -43,6 +45,19 @@ namespace ReplyAdmin.Engine.Smtp
 
         /// <inheritdoc />
         public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        {
+            await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await SendAsync(message, recipients, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _turn.Release();
+            }
+        }
+
+        private async Task SendAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
         {
             var where = $"{_settings.Host}:{_settings.Port}";
             var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);

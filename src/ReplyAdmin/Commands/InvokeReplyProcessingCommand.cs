@@ -38,6 +38,11 @@ namespace ReplyAdmin.Commands
         [ValidateRange(0, 1000)]
         public int MaxAttempts { get; set; } = 5;
 
+        /// <summary>How many batches of messages are handled at once, each on connections of its own.</summary>
+        [Parameter]
+        [ValidateRange(1, ProcessingOptions.MaxThrottleLimit)]
+        public int ThrottleLimit { get; set; } = ProcessingOptions.DefaultThrottleLimit;
+
         /// <summary>Login of the reply mailbox, overriding the configured credential reference.</summary>
         [Parameter]
         [Credential]
@@ -161,7 +166,7 @@ namespace ReplyAdmin.Commands
             Files = ParameterSetName == PathSet ? _files : null,
             JournalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath),
             Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
-            Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null, MaxAttempts = MaxAttempts },
+            Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null, MaxAttempts = MaxAttempts, ThrottleLimit = ThrottleLimit },
         };
 
         // The engine runs on a worker thread; PowerShell's Write* methods may only be called from this one,
