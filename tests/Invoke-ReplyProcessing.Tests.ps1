@@ -385,6 +385,45 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When an IMAP source holds an out-of-office reply known by its subject and text only, with a large attachment' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
+            $inboundFolder = "In-$($scenario.Token)"
+            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+                -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+            # No Auto-Submitted or other header evidence: only the subject and the text tell it, so the body must be read.
+            $attachment = [Convert]::ToBase64String([byte[]]::new(2MB), 'InsertLineBreaks')
+            $text = "From: Bernd Meier <bernd@customer.test>`r`nTo: news@example.test`r`nSubject: Abwesenheitsnotiz: Unser Angebot`r`n" +
+                "Date: Tue, 24 Nov 2026 09:13:02 +0100`r`nMessage-ID: <ooo-large.$($scenario.Token)@customer.test>`r`nMIME-Version: 1.0`r`n" +
+                "Content-Type: multipart/mixed; boundary=`"b1`"`r`n`r`n--b1`r`nContent-Type: text/plain; charset=utf-8`r`n`r`n" +
+                "Ich bin bis zum 30.11. nicht im Buero und habe keinen Zugriff auf meine E-Mails.`r`n`r`n--b1`r`n" +
+                "Content-Type: application/pdf; name=`"agenda.pdf`"`r`nContent-Transfer-Encoding: base64`r`n`r`n$attachment`r`n--b1--`r`n"
+            $path = Join-Path $scenario.Inbound 'ooo-large.eml'
+            [IO.File]::WriteAllText($path, $text)
+            Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
+            $logOffset = (Get-Item -LiteralPath $server.DovecotLogPath).Length
+            $result = Invoke-ReplyProcessing -ConfigPath $scenario.Config
+            # Dovecot logs what each session sent when it logs out; the run's connections are closed by now.
+            $deadline = [DateTime]::UtcNow.AddSeconds(5)
+            do {
+                $log = [IO.File]::ReadAllText($server.DovecotLogPath).Substring($logOffset)
+                $sent = @([regex]::Matches($log, 'imap\(inbound@example\.test\).*Logged out .*body_bytes=(\d+)') | ForEach-Object { [long] $_.Groups[1].Value })
+            } while ($sent.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 200))
+        }
+
+        It 'Recognises it from the start of its text and filters it' {
+            $result.Class | Should -Be 'AutoReply'
+            $result.Disposition | Should -Be 'Exclude'
+            @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Auto") | Should -HaveCount 1
+        }
+
+        It 'Downloads only the start of it, not the attachment' {
+            $sent | Should -Not -BeNullOrEmpty
+            ($sent | Measure-Object -Sum).Sum | Should -BeLessThan 32KB
+        }
+    }
+
     Context 'When several batches are handled at once (-ThrottleLimit <Limit>, <Kind> source)' -ForEach @(
         @{ Limit = 1; Kind = 'Directory' }
         @{ Limit = 3; Kind = 'Directory' }

@@ -153,6 +153,10 @@ namespace ReplyAdmin.Engine.Files
             Task.FromResult<Stream>(new FileStream((string)message.Handle, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan));
 
         /// <inheritdoc />
+        // A local file is read only as far as the caller reads: the whole file costs nothing more.
+        public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) => OpenMessageAsync(message, cancellationToken);
+
+        /// <inheritdoc />
         public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {
             foreach (var message in messages)

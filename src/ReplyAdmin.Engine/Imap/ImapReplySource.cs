@@ -99,6 +99,15 @@ namespace ReplyAdmin.Engine.Imap
         });
 
         /// <inheritdoc />
+        public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) =>
+            message.Size <= length ? OpenMessageAsync(message, cancellationToken) : _sessions.UseAsync(async session =>
+            {
+                var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                // BODY.PEEK[]<0.length>: a partial fetch, so the rest (attachments) never crosses the wire.
+                return await session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, 0, length, cancellationToken), "fetch the start of the message", message.Id).ConfigureAwait(false);
+            });
+
+        /// <inheritdoc />
         public async Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {
             if (messages.Count == 0) return;

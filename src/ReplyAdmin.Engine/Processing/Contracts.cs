@@ -100,6 +100,12 @@ namespace ReplyAdmin.Engine.Processing
         Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken);
 
         /// <summary>
+        /// Opens at least the first <paramref name="length"/> bytes of the message, for a look at its first parts;
+        /// a source where the whole message costs no more returns all of it. A seekable stream; the caller disposes it.
+        /// </summary>
+        Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken);
+
+        /// <summary>
         /// Records how far handling got for several messages, in one command where the source allows; adds
         /// <paramref name="state"/> to the <see cref="SourceMessage.State"/> of each message it was recorded for.
         /// </summary>

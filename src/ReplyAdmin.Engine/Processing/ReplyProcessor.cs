@@ -616,6 +616,7 @@ namespace ReplyAdmin.Engine.Processing
             private readonly SourceMessage _message;
             private readonly CancellationToken _cancellationToken;
             private Stream _stream;
+            private Stream _start;
             private MimeMessage _parsed;
             private MimeMessage _classified;
 
@@ -626,13 +627,24 @@ namespace ReplyAdmin.Engine.Processing
                 _cancellationToken = cancellationToken;
             }
 
-            // The classifier reads text parts, so it gets MimeKit's full parse; storing and forwarding get the raw message.
+            // The classifier reads the first text parts, which sit at the start of a message: an IMAP source sends
+            // only this much of a larger one, so an out-of-office reply with attachments costs no download of them.
+            private const int ClassificationBytes = 16 * 1024;
+
+            // The classifier gets MimeKit's full parse (of the start, where that is all it got); storing and
+            // forwarding get the raw message.
             public MimeMessage LoadForClassification()
             {
                 if (_classified != null) return _classified;
-                OpenAsync().GetAwaiter().GetResult();
-                _stream.Position = 0;
-                _classified = MessageHeaderReader.ReadMessage(_stream, persistent: true);
+                Stream stream = _stream;
+                if (stream == null)
+                {
+                    stream = _source.OpenMessageStartAsync(_message, ClassificationBytes, _cancellationToken).GetAwaiter().GetResult();
+                    if (stream.Length >= _message.Size) _stream = stream; // the whole message: kept for storing
+                    else _start = stream;
+                }
+                stream.Position = 0;
+                _classified = MessageHeaderReader.ReadMessage(stream, persistent: true);
                 return _classified;
             }
 
@@ -657,8 +669,9 @@ namespace ReplyAdmin.Engine.Processing
                 _classified?.Dispose();
                 _parsed?.Dispose();
                 _stream?.Dispose();
+                _start?.Dispose();
                 _classified = _parsed = null;
-                _stream = null;
+                _stream = _start = null;
             }
         }
     }
