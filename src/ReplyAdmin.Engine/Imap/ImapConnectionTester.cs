@@ -86,10 +86,11 @@ namespace ReplyAdmin.Engine.Imap
             {
                 try
                 {
-                    await ImapConnector.ConnectAsync(client, endpoint, certificate, cancellationToken).ConfigureAwait(false);
+                    // The TLS session is ReplyAdmin's own (MailKit gets an already secured stream), so it is asked directly.
+                    var tls = await ImapConnector.ConnectAsync(client, endpoint, certificate, cancellationToken).ConfigureAwait(false);
                     report.Certificate = certificate.Presented;
-                    report.TlsProtocol = client.SslProtocol.ToString();
-                    report.TlsCipher = $"{client.SslCipherAlgorithm} ({client.SslCipherStrength} bit)";
+                    report.TlsProtocol = tls.SslProtocol.ToString();
+                    report.TlsCipher = $"{tls.CipherAlgorithm} ({tls.CipherStrength} bit)";
                     await ImapConnector.AuthenticateAsync(client, endpoint, credential, cancellationToken).ConfigureAwait(false);
                     report.Authenticated = true;
                     report.Capabilities = Names(client.Capabilities);

@@ -1,6 +1,8 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
@@ -45,6 +47,13 @@ namespace ReplyAdmin.Engine.Imap
     /// </summary>
     public static class ImapConnector
     {
+        /// <summary>
+        /// How many bytes are gathered before they go to the TLS stream. MailKit writes in 4 KB blocks, and every
+        /// write to an <see cref="SslStream"/> becomes its own TLS record and send call; 64 KB become four full
+        /// 16 KB records instead of sixteen 4 KB ones (see <see cref="CoalescingWriteStream"/>).
+        /// </summary>
+        internal const int WriteBufferSize = 64 * 1024;
+
         /// <summary>Connects, validates the certificate and authenticates.</summary>
         /// <param name="endpoint">Server, port, user, pinned certificate and timeout.</param>
         /// <param name="credential">The login; its password is never put in a message.</param>
@@ -79,14 +88,23 @@ namespace ReplyAdmin.Engine.Imap
             };
         }
 
-        internal static async Task ConnectAsync(ImapClient client, ImapEndpoint endpoint, CertificateCheck certificate, CancellationToken cancellationToken)
+        /// <summary>
+        /// Opens the TCP connection and the TLS session, then lets MailKit read the greeting. ReplyAdmin owns the
+        /// TLS stream (instead of MailKit's SslOnConnect) so that a <see cref="CoalescingWriteStream"/> can sit
+        /// between MailKit and the TLS stream; MailKit sees an already secured stream.
+        /// </summary>
+        /// <returns>The TLS stream, for its protocol and cipher; the client owns and disposes it.</returns>
+        internal static async Task<SslStream> ConnectAsync(ImapClient client, ImapEndpoint endpoint, CertificateCheck certificate, CancellationToken cancellationToken)
         {
             var where = $"{endpoint.Host}:{endpoint.Port}";
-            if (Uri.CheckHostName(endpoint.Host) == UriHostNameType.Dns)
+            IPAddress[] addresses;
+            if (IPAddress.TryParse(endpoint.Host, out var literal))
+                addresses = new[] { literal };
+            else
             {
                 try
                 {
-                    await Dns.GetHostAddressesAsync(endpoint.Host).ConfigureAwait(false);
+                    addresses = await Dns.GetHostAddressesAsync(endpoint.Host).ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
@@ -95,59 +113,159 @@ namespace ReplyAdmin.Engine.Imap
                         "Check the host name (-Host) and this machine's DNS settings.", e);
                 }
             }
+
+            Socket socket;
             try
             {
-                await client.ConnectAsync(endpoint.Host, endpoint.Port, SecureSocketOptions.SslOnConnect, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SslHandshakeException e) when (IsTimeout(e) && !cancellationToken.IsCancellationRequested)
-            {
-                // A server that accepts the connection and never answers: a timeout, not a TLS problem.
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
-                    $"The server at {where} accepted the connection but did not complete the TLS handshake within {endpoint.Timeout.TotalSeconds:0} s.", where,
-                    "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
-            }
-            catch (SslHandshakeException e) when (Innermost(e) is SocketException && !cancellationToken.IsCancellationRequested)
-            {
-                // Reset during the handshake: the server is going down (or a firewall cut in), not a certificate problem.
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
-                    $"The server at {where} closed the connection during the TLS handshake: {Innermost(e).Message}", where,
-                    "Check that the server runs; the messages stay at the source and the next run retries them.", e);
-            }
-            catch (SslHandshakeException e)
-            {
-                if (await SpeaksPlaintextAsync(endpoint).ConfigureAwait(false))
-                    throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapPlaintextRefused", ReplyAdminErrorKind.SecurityError,
-                        $"The server at {where} speaks plaintext IMAP. ReplyAdmin refuses plaintext IMAP, because it would send the password and the replies unencrypted.",
-                        where, "Use the server's implicit-TLS port (993) and make sure it offers TLS there.", e);
-                var presented = certificate.Presented;
-                if (presented != null && !presented.Trusted && !presented.Pinned)
-                    throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
-                        $"The certificate of {where} is not trusted ({presented.PolicyErrors}); subject '{presented.Subject}', SHA-256 thumbprint {presented.Thumbprint}.",
-                        where, "Install a certificate from a trusted authority for this host name, or, if this is the server you mean, pin its certificate with -CertificateThumbprint " + presented.Thumbprint + ".", e);
-                throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapTlsFailed", ReplyAdminErrorKind.SecurityError,
-                    $"The TLS handshake with {where} failed: {Innermost(e).Message}", where,
-                    "Check that the port offers implicit TLS (993) and a TLS version this machine supports.", e);
+                socket = await ConnectSocketAsync(addresses, endpoint, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
                 throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
                     $"No connection to {where}: {e.Message}", where, "Check that the server runs and that the port and firewall are right.", e);
             }
-            catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) || e is IOException)
+            catch (TimeoutException e)
             {
+                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                    $"The server at {where} did not complete the connection within {endpoint.Timeout.TotalSeconds:0} s: {e.Message}", where,
+                    "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
+            }
+
+            var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), false, certificate.Validate);
+            try
+            {
+                await HandshakeAsync(client, ssl, endpoint, certificate, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                ssl.Dispose();
+                throw;
+            }
+
+            var stream = new CoalescingWriteStream(ssl, WriteBufferSize);
+            try
+            {
+                // MailKit sets its timeouts on the stream and reads the greeting. SecureSocketOptions.None: the TLS
+                // session is ours and already up (MailKit's IsSecure says false; nothing in ReplyAdmin reads it).
+                await client.ConnectAsync(stream, endpoint.Host, endpoint.Port, SecureSocketOptions.None, cancellationToken).ConfigureAwait(false);
+                return ssl;
+            }
+            catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) || e is IOException || e is SocketException)
+            {
+                stream.Dispose();
                 throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
                     $"The server at {where} did not complete the connection within {endpoint.Timeout.TotalSeconds:0} s: {e.Message}", where,
                     "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
             }
             catch (ImapProtocolException e)
             {
+                stream.Dispose();
                 throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapProtocolError", ReplyAdminErrorKind.ConnectionError,
                     $"The server at {where} did not answer like an IMAP server: {e.Message}", where, "Check the host and port.", e);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
+        }
+
+        // The addresses in turn (as MailKit does), within endpoint.Timeout in all; a timeout is a TimeoutException.
+        private static async Task<Socket> ConnectSocketAsync(IPAddress[] addresses, ImapEndpoint endpoint, CancellationToken cancellationToken)
+        {
+            if (addresses.Length == 0)
+                throw new SocketException((int)SocketError.HostNotFound);
+            using (var timeout = new CancellationTokenSource(endpoint.Timeout))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            {
+                for (var i = 0; ; i++)
+                {
+                    var socket = new Socket(addresses[i].AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                    try
+                    {
+                        // Closing the socket is the only way to abort a pending connect on netstandard2.0.
+                        using (linked.Token.Register(socket.Dispose))
+                            await socket.ConnectAsync(addresses[i], endpoint.Port).ConfigureAwait(false);
+                        linked.Token.ThrowIfCancellationRequested();
+                        return socket;
+                    }
+                    catch (Exception e) when (linked.IsCancellationRequested)
+                    {
+                        socket.Dispose();
+                        cancellationToken.ThrowIfCancellationRequested();
+                        throw new TimeoutException("The operation has timed out.", e);
+                    }
+                    catch (SocketException) when (i + 1 < addresses.Length)
+                    {
+                        socket.Dispose();
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                }
+            }
+        }
+
+        // The TLS handshake, as MailKit's SslOnConnect did it (the client's protocols, client certificates and
+        // revocation setting; the certificate check as the only validation callback), within endpoint.Timeout.
+        private static async Task HandshakeAsync(ImapClient client, SslStream ssl, ImapEndpoint endpoint, CertificateCheck certificate, CancellationToken cancellationToken)
+        {
+            var where = $"{endpoint.Host}:{endpoint.Port}";
+            using (var timeout = new CancellationTokenSource(endpoint.Timeout))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+            {
+                try
+                {
+                    // AuthenticateAsClientAsync takes no token on netstandard2.0: closing the stream ends a handshake
+                    // that hangs (a server that accepts the connection and never answers).
+                    using (linked.Token.Register(ssl.Dispose))
+                        await ssl.AuthenticateAsClientAsync(endpoint.Host, client.ClientCertificates, client.SslProtocols, client.CheckCertificateRevocation).ConfigureAwait(false);
+                    linked.Token.ThrowIfCancellationRequested();
+                }
+                catch (Exception e) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException("The connection attempt was canceled.", e, cancellationToken);
+                }
+                catch (Exception e) when (timeout.IsCancellationRequested)
+                {
+                    // A server that accepts the connection and never answers: a timeout, not a TLS problem.
+                    throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                        $"The server at {where} accepted the connection but did not complete the TLS handshake within {endpoint.Timeout.TotalSeconds:0} s.", where,
+                        "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
+                }
+                catch (Exception e) when (Innermost(e) is SocketException)
+                {
+                    // Reset during the handshake: the server is going down (or a firewall cut in), not a certificate problem.
+                    throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
+                        $"The server at {where} closed the connection during the TLS handshake: {Innermost(e).Message}", where,
+                        "Check that the server runs; the messages stay at the source and the next run retries them.", e);
+                }
+                catch (Exception e)
+                {
+                    if (await SpeaksPlaintextAsync(endpoint).ConfigureAwait(false))
+                        throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapPlaintextRefused", ReplyAdminErrorKind.SecurityError,
+                            $"The server at {where} speaks plaintext IMAP. ReplyAdmin refuses plaintext IMAP, because it would send the password and the replies unencrypted.",
+                            where, "Use the server's implicit-TLS port (993) and make sure it offers TLS there.", e);
+                    var presented = certificate.Presented;
+                    if (presented != null && !presented.Trusted && !presented.Pinned)
+                        throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
+                            $"The certificate of {where} is not trusted ({presented.PolicyErrors}); subject '{presented.Subject}', SHA-256 thumbprint {presented.Thumbprint}.",
+                            where, "Install a certificate from a trusted authority for this host name, or, if this is the server you mean, pin its certificate with -CertificateThumbprint " + presented.Thumbprint + ".", e);
+                    throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapTlsFailed", ReplyAdminErrorKind.SecurityError,
+                        $"The TLS handshake with {where} failed: {Innermost(e).Message}", where,
+                        "Check that the port offers implicit TLS (993) and a TLS version this machine supports.", e);
+                }
             }
         }
 
         internal static async Task AuthenticateAsync(ImapClient client, ImapEndpoint endpoint, NetworkCredential credential, CancellationToken cancellationToken)
         {
+            // MailKit can bind a SCRAM-*-PLUS login only to a TLS stream of its own; ours gives it no channel binding,
+            // so the same mechanism without -PLUS is used (the strict certificate check guards the channel).
+            foreach (var mechanism in client.AuthenticationMechanisms.Where(m => m.EndsWith("-PLUS", StringComparison.OrdinalIgnoreCase)).ToList())
+                client.AuthenticationMechanisms.Remove(mechanism);
             try
             {
                 await client.AuthenticateAsync(credential, cancellationToken).ConfigureAwait(false);
@@ -206,13 +324,6 @@ namespace ReplyAdmin.Engine.Imap
             {
                 return false;
             }
-        }
-
-        private static bool IsTimeout(Exception e)
-        {
-            for (var inner = e.InnerException; inner != null; inner = inner.InnerException)
-                if (inner is TimeoutException) return true;
-            return false;
         }
 
         private static Exception Innermost(Exception e)
