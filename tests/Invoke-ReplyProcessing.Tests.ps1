@@ -45,6 +45,16 @@ BeforeAll {
 
     function Get-StoredReply { param($Scenario) @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $Scenario.Folder) }
 
+    # Makes the scenario read from a fresh inbound IMAP folder (with Processed and Auto below it); returns its name.
+    function Set-TestImapSource {
+        param($Scenario)
+        $folder = "In-$($Scenario.Token)"
+        Set-ReplySource -ConfigPath $Scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+            -Folder $folder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+            -ProcessedFolder "$folder/Processed" -ArchiveFolder "$folder/Auto"
+        $folder
+    }
+
     # Forwards arrive through Postfix and LMTP a moment later: wait for the expected number.
     function Get-ForwardedReply {
         param($Scenario, [int] $Expected)
@@ -360,10 +370,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
     Context 'When the source is an IMAP mailbox' {
         BeforeAll {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
-            $inboundFolder = "In-$($scenario.Token)"
-            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
-                -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+            $inboundFolder = Set-TestImapSource $scenario
             $paths = foreach ($name in 'human', 'out-of-office', 'bounce') { New-TestReply -Directory $scenario.Inbound -Template $name -Token $scenario.Token }
             Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
             $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
@@ -388,10 +395,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
     Context 'When an IMAP source holds an out-of-office reply known by its subject and text only, with a large attachment' {
         BeforeAll {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
-            $inboundFolder = "In-$($scenario.Token)"
-            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
-                -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+            $inboundFolder = Set-TestImapSource $scenario
             # No Auto-Submitted or other header evidence: only the subject and the text tell it, so the body must be read.
             $attachment = [Convert]::ToBase64String([byte[]]::new(2MB), 'InsertLineBreaks')
             $text = "From: Bernd Meier <bernd@customer.test>`r`nTo: news@example.test`r`nSubject: Abwesenheitsnotiz: Unser Angebot`r`n" +
@@ -440,10 +444,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             # Read before the run: a directory source moves its files away.
             $humans = @($paths | Where-Object { [int] (Split-Path -LeafBase $_) % 3 } | ForEach-Object { , [IO.File]::ReadAllBytes($_) })
             if ($Kind -eq 'Imap') {
-                $inboundFolder = "In-$($scenario.Token)"
-                Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-                    -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
-                    -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+                $inboundFolder = Set-TestImapSource $scenario
                 Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
             }
             $logOffset = (Get-Item -LiteralPath $server.DovecotLogPath).Length

@@ -19,6 +19,7 @@
          mailkit       a plain MailKit loop, one APPEND per message (compiled C#, in its own pwsh process)
          multiappend   the same with MULTIAPPEND batches of -MultiAppendBatch
          ra-md-incl    Invoke-ReplyProcessing, Maildir source, store all (AutoReplies Include)
+         ra-md-incl-1  the same with -ThrottleLimit 1 (one worker, one connection): what the workers add
          ra-md-excl    Invoke-ReplyProcessing, Maildir source, store without auto-generated (Exclude)
          ra-imap-excl  Invoke-ReplyProcessing, IMAP source (inbound mailbox on the same Dovecot), Exclude;
                        reports how many message bodies Dovecot sent for it (its logout statistics)
@@ -33,7 +34,7 @@
 .PARAMETER ModulePath
     The built module manifest (build.ps1 -Task Build lays it out in out/ReplyAdmin).
 .PARAMETER Scenario
-    Modes to run (default all): mbsync, doveadm, mailkit, multiappend, ra-md-incl, ra-md-excl, ra-imap-excl.
+    Modes to run (default all): mbsync, doveadm, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl.
 .PARAMETER Quick
     A smoke run of about a minute: 150 small and 2 large messages, one repetition (explicit counts win).
 .PARAMETER SkipFsyncProbe
@@ -53,8 +54,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl'),
+    [ValidateSet('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -281,7 +282,7 @@ SyncState *
         'ra-md-*' {
             $copy = New-MaildirCopy $Set.Path $name
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
-            $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies $(if ($Key -eq 'ra-md-incl') { 'Include' } else { 'Exclude' }) -MaildirPath $copy
+            $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies $(if ($Key -like 'ra-md-incl*') { 'Include' } else { 'Exclude' }) -MaildirPath $copy
         }
         'ra-imap-excl' {
             $inbound = "In-$($Set.Name)-r$Rep"
@@ -315,7 +316,7 @@ SyncState *
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
         'ra-*' {
-            $r = Invoke-Child -Name $name -Arguments @('-Mode', 'Process', '-ConfigPath', $config)
+            $r = Invoke-Child -Name $name -Arguments (@('-Mode', 'Process', '-ConfigPath', $config) + $(if ($Key -like '*-1') { @('-ThrottleLimit', '1') } else { @() }))
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
             $s = $r.Child.Summary
@@ -443,7 +444,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-excl', 'ra-imap-excl') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and 'ra-imap-excl' -in $Scenario) }
+    $order = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and 'ra-imap-excl' -in $Scenario) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -485,6 +486,7 @@ try {
     $labels = @{
         'mbsync' = 'mbsync (isync) push, Maildir'; 'doveadm' = 'doveadm import (local, no IMAP)'; 'mailkit' = 'MailKit, one APPEND each'
         'multiappend' = "MailKit MULTIAPPEND $MultiAppendBatch/command"; 'ra-md-incl' = 'ReplyAdmin Maildir, Include'
+        'ra-md-incl-1' = 'ReplyAdmin Maildir, Include, 1 conn'
         'ra-md-excl' = 'ReplyAdmin Maildir, Exclude'; 'ra-imap-excl' = 'ReplyAdmin IMAP source, Exclude'
     }
     $summary = foreach ($set in $sets) {

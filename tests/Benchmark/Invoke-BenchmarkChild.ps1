@@ -3,7 +3,7 @@
 .SYNOPSIS
     One measured workload in its own process, started by Invoke-Benchmark.ps1 (so its peak RSS and CPU time are its own).
 .DESCRIPTION
-    Mode Process: Invoke-ReplyProcessing -ConfigPath <ConfigPath> -Summary.
+    Mode Process: Invoke-ReplyProcessing -ConfigPath <ConfigPath> -Summary (with -ThrottleLimit when given).
     Mode Append:  the plain MailKit baseline: APPEND every file of a Maildir into -Folder of the reply user, one command
                   each (-BatchSize 1) or MULTIAPPEND batches. Host, port, user, password and pinned SHA-256 thumbprint
                   come from the environment (BENCH_IMAP_HOST, BENCH_IMAP_PORT, BENCH_IMAP_USER, BENCH_REPLIES_PW,
@@ -20,7 +20,8 @@ param(
     [string] $HelperPath,
     [string] $Maildir,
     [string] $Folder,
-    [int] $BatchSize = 1
+    [int] $BatchSize = 1,
+    [int] $ThrottleLimit = 0
 )
 
 Set-StrictMode -Version Latest
@@ -45,7 +46,8 @@ $gcBefore = [System.GC]::GetTotalAllocatedBytes($false)
 $watch = [System.Diagnostics.Stopwatch]::StartNew()
 switch ($Mode) {
     'Process' {
-        $summary = Invoke-ReplyProcessing -ConfigPath $ConfigPath -Summary
+        $throttle = if ($ThrottleLimit -gt 0) { @{ ThrottleLimit = $ThrottleLimit } } else { @{} }
+        $summary = Invoke-ReplyProcessing -ConfigPath $ConfigPath -Summary @throttle
         $watch.Stop()
         $result.Messages = $summary.Total
         $result.Summary = [ordered]@{
