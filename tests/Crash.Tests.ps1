@@ -14,9 +14,9 @@ BeforeAll {
     . "$PSScriptRoot/Support/Resilience.ps1"
     $server = Start-TestMailServer
     $soak = [bool] $env:REPLYADMIN_SOAK
-    # Runs journal their results per batch of 50, so each kill needs a batch or more of progress: 400 messages leave
-    # room for the kills of the short variant.
-    $messageCount = if ($soak) { 3000 } else { 400 }
+    # Runs journal their results per batch of 50, and several workers finish batches close together, so each kill
+    # costs a batch or three of progress: 1,000 messages leave room for the kills of the short variant.
+    $messageCount = if ($soak) { 3000 } else { 1000 }
     $killCount = if ($soak) { 60 } else { 7 }
     $seed = if ($env:REPLYADMIN_CRASH_SEED) { [int] $env:REPLYADMIN_CRASH_SEED } else { 20261127 }
 
@@ -37,7 +37,7 @@ BeforeAll {
     function Invoke-CrashLoop($Scenario, [Random] $Random) {
         $tmp = Join-Path $server.MailDir "$($Scenario.ReplyUser)/.$($Scenario.Folder)/tmp"
         $stats = [ordered]@{ Kills = 0; KillsDuringLargeAppend = 0; RunsFinishedEarly = 0 }
-        $step = [Math]::Max(2, [Math]::Floor($messageCount / ($killCount + 3)))
+        $step = [Math]::Max(2, [Math]::Floor($messageCount / ($killCount + 3) / 2))
         for ($k = 0; $k -lt $killCount; $k++) {
             $before = Get-ResilienceJournalCount $Scenario.Config
             $child = Start-ResilienceChild -ConfigPath $Scenario.Config
