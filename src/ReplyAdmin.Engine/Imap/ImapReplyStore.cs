@@ -88,8 +88,8 @@ namespace ReplyAdmin.Engine.Imap
         // How far the server's RFC822.SIZE may be from our measure (bare CRs and other oddities of hostile input).
         private const int SizeSlack = 64;
         // Newest first, as many as the batches a run had in flight when it was interrupted can hold (every worker's
-        // MULTIAPPEND of at most 50), with room for a few more.
-        private const int MaxCandidates = ProcessingOptions.MaxThrottleLimit * 50 + 100;
+        // MULTIAPPEND of at most one batch), with room for a few more.
+        private const int MaxCandidates = ProcessingOptions.MaxThrottleLimit * ProcessingOptions.BatchSize + 100;
 
         /// <inheritdoc />
         public async Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)

@@ -34,10 +34,10 @@ namespace ReplyAdmin.Engine.Processing
         public int MaxAttempts { get; set; } = 5;
 
         /// <summary>
-        /// Messages handled together: headers fetched in one round trip, claimed, stored (MULTIAPPEND), marked and
-        /// acknowledged with one command each. A batch also ends at 8 MB. Results are reported and journaled per batch.
+        /// Messages handled together: headers fetched in one round trip, claimed, stored (one MULTIAPPEND), marked
+        /// and acknowledged with one command each. A batch also ends at 8 MB. Results are reported and journaled per batch.
         /// </summary>
-        public int HeaderBatchSize { get; set; } = 50;
+        public const int BatchSize = 50;
 
         /// <summary>
         /// How many batches are handled at once, each on IMAP connections of its own (so at most this many connections
@@ -139,7 +139,7 @@ namespace ReplyAdmin.Engine.Processing
         // the others finish the batch they are in, so every message they touched gets its result.
         private async Task RunBatchesAsync(List<SourceMessage> messages, int throttleLimit, long maxSize, RunState run, CancellationToken cancellationToken)
         {
-            var batches = Split(messages, _options.HeaderBatchSize, m => m.Size).ToList();
+            var batches = Batches(messages).ToList();
             var next = -1;
             async Task WorkerAsync()
             {
@@ -326,19 +326,20 @@ namespace ReplyAdmin.Engine.Processing
 
                 var fresh = work.Where(w => w.Live && w.Decision.Stores && w.Message.State == SourceState.None).ToList();
                 await _source.SetStateAsync(fresh.Select(w => w.Message).ToList(), SourceState.Claimed, cancellationToken).ConfigureAwait(false);
-                foreach (var chunk in Chunks(fresh))
+                // One MULTIAPPEND for the batch: a batch is at most 50 messages and 8 MB, so its bodies fit comfortably in memory.
+                if (fresh.Count > 0)
                 {
-                    var items = new List<AppendItem>(chunk.Count);
-                    foreach (var item in chunk)
+                    var items = new List<AppendItem>(fresh.Count);
+                    foreach (var item in fresh)
                         items.Add(new AppendItem(await item.Loaded.LoadAsync().ConfigureAwait(false), item.Decision.Keywords.ToList(), item.Result.Date ?? item.Message.ReceivedDate));
                     var uids = await _store.AppendAsync(items, cancellationToken).ConfigureAwait(false);
-                    for (var i = 0; i < chunk.Count; i++)
+                    for (var i = 0; i < fresh.Count; i++)
                     {
-                        chunk[i].Result.DestinationUid = uids[i];
-                        chunk[i].Result.Actions.Add($"Stored as UID {uids[i]}");
+                        fresh[i].Result.DestinationUid = uids[i];
+                        fresh[i].Result.Actions.Add($"Stored as UID {uids[i]}");
                     }
-                    await _source.SetStateAsync(chunk.Select(w => w.Message).ToList(), SourceState.Stored, cancellationToken).ConfigureAwait(false);
-                    foreach (var item in chunk.Where(w => w.Decision.ForwardTo.Count == 0))
+                    await _source.SetStateAsync(fresh.Select(w => w.Message).ToList(), SourceState.Stored, cancellationToken).ConfigureAwait(false);
+                    foreach (var item in fresh.Where(w => w.Decision.ForwardTo.Count == 0))
                         item.Loaded.Dispose(); // bodies leave memory as soon as they are stored
                 }
 
@@ -376,30 +377,27 @@ namespace ReplyAdmin.Engine.Processing
             }
         }
 
-        // MULTIAPPEND chunks: at most 50 messages and 8 MB, so a chunk's bodies fit comfortably in memory.
-        private static IEnumerable<List<Work>> Chunks(List<Work> work) => Split(work, 50, w => w.Message.Size);
-
-        // Batches and chunks end at this many bytes: large messages then come a few at a time and spread over the workers.
+        // Batches end at this many bytes: large messages then come a few at a time and spread over the workers.
         private const long MaxBatchBytes = 8L * 1024 * 1024;
 
-        // Consecutive groups of at most maxCount items and MaxBatchBytes (a larger item is a group of its own).
-        private static IEnumerable<List<T>> Split<T>(IEnumerable<T> items, int maxCount, Func<T, long> size)
+        // Consecutive batches of at most BatchSize messages and MaxBatchBytes (a larger message is a batch of its own).
+        private static IEnumerable<List<SourceMessage>> Batches(IEnumerable<SourceMessage> messages)
         {
-            var group = new List<T>();
+            var batch = new List<SourceMessage>();
             long bytes = 0;
-            foreach (var item in items)
+            foreach (var message in messages)
             {
-                if (group.Count > 0 && (group.Count >= maxCount || bytes + size(item) > MaxBatchBytes))
+                if (batch.Count > 0 && (batch.Count >= ProcessingOptions.BatchSize || bytes + message.Size > MaxBatchBytes))
                 {
-                    yield return group;
-                    group = new List<T>();
+                    yield return batch;
+                    batch = new List<SourceMessage>();
                     bytes = 0;
                 }
-                group.Add(item);
-                bytes += size(item);
+                batch.Add(message);
+                bytes += message.Size;
             }
-            if (group.Count > 0)
-                yield return group;
+            if (batch.Count > 0)
+                yield return batch;
         }
 
         // One message, with the failure handling of the processing rules: a server that cannot be reached ends the run;
