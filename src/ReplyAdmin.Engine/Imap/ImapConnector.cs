@@ -78,14 +78,9 @@ namespace ReplyAdmin.Engine.Imap
 
         internal static ImapClient CreateClient(ImapEndpoint endpoint, out CertificateCheck certificate)
         {
-            var check = new CertificateCheck(endpoint.CertificateThumbprint);
-            certificate = check;
-            return new ImapClient
-            {
-                Timeout = (int)endpoint.Timeout.TotalMilliseconds,
-                ServerCertificateValidationCallback = check.Validate,
-                CheckCertificateRevocation = false, // loopback and private CAs publish no CRL; the chain itself is still checked
-            };
+            certificate = new CertificateCheck(endpoint.CertificateThumbprint);
+            // No TLS settings here: MailKit gets a stream that is already secured (HandshakeAsync has them all).
+            return new ImapClient { Timeout = (int)endpoint.Timeout.TotalMilliseconds };
         }
 
         /// <summary>
@@ -134,7 +129,7 @@ namespace ReplyAdmin.Engine.Imap
             var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), false, certificate.Validate);
             try
             {
-                await HandshakeAsync(client, ssl, endpoint, certificate, cancellationToken).ConfigureAwait(false);
+                await HandshakeAsync(ssl, endpoint, certificate, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -208,9 +203,10 @@ namespace ReplyAdmin.Engine.Imap
             }
         }
 
-        // The TLS handshake, as MailKit's SslOnConnect did it (the client's protocols, client certificates and
-        // revocation setting; the certificate check as the only validation callback), within endpoint.Timeout.
-        private static async Task HandshakeAsync(ImapClient client, SslStream ssl, ImapEndpoint endpoint, CertificateCheck certificate, CancellationToken cancellationToken)
+        // The TLS handshake, as MailKit's SslOnConnect did it (the system's protocols, no client certificate, the
+        // certificate check as the only validation callback), within endpoint.Timeout. No revocation check: loopback
+        // and private CAs publish no CRL; the chain itself is still checked.
+        private static async Task HandshakeAsync(SslStream ssl, ImapEndpoint endpoint, CertificateCheck certificate, CancellationToken cancellationToken)
         {
             var where = $"{endpoint.Host}:{endpoint.Port}";
             using (var timeout = new CancellationTokenSource(endpoint.Timeout))
@@ -221,7 +217,7 @@ namespace ReplyAdmin.Engine.Imap
                     // AuthenticateAsClientAsync takes no token on netstandard2.0: closing the stream ends a handshake
                     // that hangs (a server that accepts the connection and never answers).
                     using (linked.Token.Register(ssl.Dispose))
-                        await ssl.AuthenticateAsClientAsync(endpoint.Host, client.ClientCertificates, client.SslProtocols, client.CheckCertificateRevocation).ConfigureAwait(false);
+                        await ssl.AuthenticateAsClientAsync(endpoint.Host, null, System.Security.Authentication.SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
                     linked.Token.ThrowIfCancellationRequested();
                 }
                 catch (Exception e) when (cancellationToken.IsCancellationRequested)
