@@ -23,6 +23,15 @@ namespace ReplyAdmin.Engine
         NotSpecified,
     }
 
+    /// <summary>What a failure stops while processing replies.</summary>
+    public enum FailureScope
+    {
+        /// <summary>Only the message at hand: it stays at the source and the run goes on with the others.</summary>
+        Message,
+        /// <summary>The whole run: a server cannot be reached, a folder is gone; every later message would fail alike.</summary>
+        Run,
+    }
+
     /// <summary>
     /// An engine failure with a stable <see cref="ErrorId"/>, a <see cref="Kind"/>, the object it concerns
     /// and what the administrator can do about it. Messages never contain passwords.
@@ -36,14 +45,21 @@ namespace ReplyAdmin.Engine
         /// <param name="target">The object the error concerns (a list name, a file, a host).</param>
         /// <param name="recommendedAction">What to do about it.</param>
         /// <param name="innerException">The underlying exception, if any.</param>
+        /// <param name="scope">Whether the failure ends the run or only concerns one message.</param>
+        /// <param name="transient">
+        /// Whether a later attempt may succeed without anyone changing anything (a connection lost, a 4xx answer, a full
+        /// quota); null derives it from <paramref name="kind"/>: invalid data and unexpected failures are permanent.
+        /// </param>
         public ReplyAdminException(string errorId, ReplyAdminErrorKind kind, string message, object target = null,
-            string recommendedAction = null, Exception innerException = null)
+            string recommendedAction = null, Exception innerException = null, FailureScope scope = FailureScope.Message, bool? transient = null)
             : base(message, innerException)
         {
             ErrorId = errorId;
             Kind = kind;
             Target = target;
             RecommendedAction = recommendedAction;
+            Scope = scope;
+            Transient = transient ?? !(kind == ReplyAdminErrorKind.InvalidData || kind == ReplyAdminErrorKind.NotSpecified);
         }
 
         /// <summary>Stable identifier of this kind of error, e.g. <c>ListAddressDuplicate</c>.</summary>
@@ -57,6 +73,18 @@ namespace ReplyAdmin.Engine
 
         /// <summary>What the administrator can do about it.</summary>
         public string RecommendedAction { get; }
+
+        /// <summary>
+        /// Whether the failure ends a processing run (<see cref="FailureScope.Run"/>) or only the message's handling. The
+        /// adapter that raises it decides; the processor only reads it.
+        /// </summary>
+        public FailureScope Scope { get; }
+
+        /// <summary>
+        /// True when retrying later may succeed as things are; a message failing transiently is retried on every run and
+        /// never set aside, a permanent failure counts an attempt towards the dead-letter place.
+        /// </summary>
+        public bool Transient { get; }
     }
 
     /// <summary>

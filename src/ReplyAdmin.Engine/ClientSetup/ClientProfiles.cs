@@ -151,7 +151,7 @@ namespace ReplyAdmin.Engine.ClientSetup
         public static void WriteFile(string path, string content, bool overwrite)
         {
             if (!overwrite && File.Exists(path))
-                throw new ReplyAdminException("ProfileExists", ReplyAdminErrorKind.ResourceExists,
+                throw new ReplyAdminException(ErrorIds.ProfileExists, ReplyAdminErrorKind.ResourceExists,
                     $"The file '{path}' already exists.", path, "Use -Force to replace it, or give another -Path.");
             try
             {
@@ -161,7 +161,7 @@ namespace ReplyAdmin.Engine.ClientSetup
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("ProfileWriteFailed", ReplyAdminErrorKind.WriteError,
+                throw new ReplyAdminException(ErrorIds.ProfileWriteFailed, ReplyAdminErrorKind.WriteError,
                     $"The profile cannot be written to '{path}': {e.Message}", path, "Check the path and its permissions.", e);
             }
         }
@@ -189,7 +189,7 @@ namespace ReplyAdmin.Engine.ClientSetup
         private static void RequireOutgoing(MailClientSetting setting)
         {
             if (setting.OutgoingServer == null || setting.OutgoingPort == null)
-                throw new ReplyAdminException("OutgoingServerNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ReplyAdminException(ErrorIds.OutgoingServerNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
                     $"A client profile for list '{setting.ListName}' needs an outgoing (SMTP) server, and no SMTP relay is configured.",
                     setting.ListName, "Configure it with Set-ReplySmtpRelay, or give staff the settings of Get-ReplyMailClientSetting -AsText.");
         }

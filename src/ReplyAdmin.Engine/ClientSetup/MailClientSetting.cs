@@ -103,7 +103,7 @@ namespace ReplyAdmin.Engine.ClientSetup
         {
             var mailbox = configuration?.ReplyMailbox;
             if (mailbox == null || string.IsNullOrEmpty(mailbox.Host))
-                throw new ReplyAdminException("ReplyMailboxNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ReplyAdminException(ErrorIds.ReplyMailboxNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
                     $"No reply mailbox is configured in {configPath}, so there are no mail-client settings to give staff.", configPath,
                     "Configure it with Set-ReplyMailbox -Server -UserName -Folder -CredentialReference.");
             return mailbox;

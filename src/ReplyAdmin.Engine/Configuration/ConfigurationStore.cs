@@ -70,7 +70,7 @@ namespace ReplyAdmin.Engine.Configuration
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("ConfigurationUnreadable", ReplyAdminErrorKind.ReadError,
+                throw new ReplyAdminException(ErrorIds.ConfigurationUnreadable, ReplyAdminErrorKind.ReadError,
                     $"The configuration file '{Path}' cannot be read: {e.Message}", Path, "Check the file's permissions.", e);
             }
             return Parse(json, Path);
@@ -89,12 +89,12 @@ namespace ReplyAdmin.Engine.Configuration
             {
                 var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
                 var line = e.LineNumber.HasValue ? $" (line {e.LineNumber + 1})" : string.Empty;
-                throw new ConfigurationException("ConfigurationFileInvalid", field, $"is not valid{line}: {FirstSentence(e.Message)}",
+                throw new ConfigurationException(ErrorIds.ConfigurationFileInvalid, field, $"is not valid{line}: {FirstSentence(e.Message)}",
                     filePath, "Correct the file by hand, or remove it and configure again with the ReplyAdmin cmdlets.", filePath, e,
                     ReplyAdminErrorKind.InvalidData);
             }
             if (configuration == null)
-                throw new ConfigurationException("ConfigurationFileInvalid", null, "is empty (null).", filePath,
+                throw new ConfigurationException(ErrorIds.ConfigurationFileInvalid, null, "is empty (null).", filePath,
                     "Remove the file and configure again with the ReplyAdmin cmdlets.", filePath, kind: ReplyAdminErrorKind.InvalidData);
             configuration.Lists = configuration.Lists ?? new System.Collections.Generic.List<ReplyList>();
             foreach (var list in configuration.Lists)
@@ -155,7 +155,7 @@ namespace ReplyAdmin.Engine.Configuration
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("ConfigurationWriteFailed", ReplyAdminErrorKind.WriteError,
+                throw new ReplyAdminException(ErrorIds.ConfigurationWriteFailed, ReplyAdminErrorKind.WriteError,
                     $"The configuration file '{Path}' could not be written: {e.Message}", Path,
                     "Check that the directory exists and is writable by this account.", e);
             }
@@ -186,7 +186,7 @@ namespace ReplyAdmin.Engine.Configuration
                 }
                 catch (IOException e)
                 {
-                    throw new ReplyAdminException("ConfigurationLocked", ReplyAdminErrorKind.ResourceUnavailable,
+                    throw new ReplyAdminException(ErrorIds.ConfigurationLocked, ReplyAdminErrorKind.ResourceUnavailable,
                         $"The configuration file '{Path}' stayed locked by another process for {LockTimeout.TotalSeconds:0} s.", lockPath,
                         $"Wait for the other change to finish; if no ReplyAdmin process is running, delete '{lockPath}'.", e);
                 }

@@ -51,7 +51,7 @@ namespace ReplyAdmin.Engine.Configuration
                 }
             }
             // The text might be a password typed in the wrong place: never echo it.
-            throw new ConfigurationException("CredentialReferenceInvalid", field,
+            throw new ConfigurationException(ErrorIds.CredentialReferenceInvalid, field,
                 "the value is not a credential reference. The configuration keeps only where a password is found, never the password itself.",
                 field, "Use env:VARIABLE, file:/path/to/password-file or secret:SecretName (SecretManagement).");
         }
@@ -80,7 +80,7 @@ namespace ReplyAdmin.Engine.Configuration
         public NetworkCredential Resolve(string userName, string reference, string field)
         {
             if (string.IsNullOrEmpty(reference))
-                throw new ReplyAdminException("CredentialReferenceMissing", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ReplyAdminException(ErrorIds.CredentialReferenceMissing, ReplyAdminErrorKind.ObjectNotFound,
                     $"No password is configured for '{userName}' ({field}).", field,
                     "Set a credential reference (-CredentialReference env:NAME, file:/path or secret:Name) or pass -Credential.");
             var parsed = CredentialReference.Parse(reference, field);
@@ -90,7 +90,7 @@ namespace ReplyAdmin.Engine.Configuration
                 case CredentialSource.Environment:
                     password = Environment.GetEnvironmentVariable(parsed.Name);
                     if (string.IsNullOrEmpty(password))
-                        throw new ReplyAdminException("CredentialNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                        throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
                             $"The environment variable '{parsed.Name}' named by {field} is not set or empty.", parsed.ToString(),
                             $"Set {parsed.Name} in the environment that runs ReplyAdmin (for a scheduled task: in its service or task definition), or pass -Credential.");
                     break;
@@ -99,12 +99,12 @@ namespace ReplyAdmin.Engine.Configuration
                     break;
                 default:
                     if (_secretLookup == null)
-                        throw new ReplyAdminException("CredentialStoreUnavailable", ReplyAdminErrorKind.ResourceUnavailable,
+                        throw new ReplyAdminException(ErrorIds.CredentialStoreUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
                             $"The credential reference '{parsed}' ({field}) needs the SecretManagement module, which is not available.", parsed.ToString(),
                             "Install and register a SecretManagement vault, or use env: or file: references.");
                     password = _secretLookup(parsed.Name);
                     if (string.IsNullOrEmpty(password))
-                        throw new ReplyAdminException("CredentialNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                        throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
                             $"The secret '{parsed.Name}' named by {field} was not found in any registered vault.", parsed.ToString(),
                             "Store it with Set-Secret, or correct the reference.");
                     break;
@@ -116,11 +116,11 @@ namespace ReplyAdmin.Engine.Configuration
         {
             var path = reference.Name;
             if (!File.Exists(path))
-                throw new ReplyAdminException("CredentialNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"The password file '{path}' named by {field} does not exist.", path, "Create it with the password as its only line, readable by its owner alone (chmod 600).");
             var mode = UnixFileMode(path);
             if (mode.HasValue && (mode.Value & 0x3F) != 0) // any group or other permission bit (0o077)
-                throw new ReplyAdminException("CredentialFileTooOpen", ReplyAdminErrorKind.SecurityError,
+                throw new ReplyAdminException(ErrorIds.CredentialFileTooOpen, ReplyAdminErrorKind.SecurityError,
                     $"The password file '{path}' can be read or written by other users (mode {Convert.ToString(mode.Value & 0x1FF, 8)}).", path,
                     $"Restrict it to its owner: chmod 600 '{path}'.");
             string password;
@@ -131,11 +131,11 @@ namespace ReplyAdmin.Engine.Configuration
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("CredentialFileUnreadable", ReplyAdminErrorKind.ReadError,
+                throw new ReplyAdminException(ErrorIds.CredentialFileUnreadable, ReplyAdminErrorKind.ReadError,
                     $"The password file '{path}' cannot be read: {e.Message}", path, "Check that the account running ReplyAdmin owns the file.", e);
             }
             if (string.IsNullOrEmpty(password))
-                throw new ReplyAdminException("CredentialNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"The password file '{path}' is empty.", path, "Write the password as the file's first line.");
             return password;
         }

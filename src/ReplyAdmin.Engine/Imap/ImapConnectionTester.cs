@@ -135,11 +135,11 @@ namespace ReplyAdmin.Engine.Imap
             }
             catch (ImapCommandException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderNotSelectable", ReplyAdminErrorKind.InvalidArgument,
+                throw new ImapConnectionException(ImapConnectionStep.Folder, ErrorIds.ImapFolderNotSelectable, ReplyAdminErrorKind.InvalidArgument,
                     $"The folder '{endpoint.Folder}' cannot be opened: {e.ResponseText}", endpoint.Folder, "Choose a folder that holds messages.", e);
             }
             if (!report.FolderWritable)
-                throw new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderReadOnly", ReplyAdminErrorKind.SecurityError,
+                throw new ImapConnectionException(ImapConnectionStep.Folder, ErrorIds.ImapFolderReadOnly, ReplyAdminErrorKind.SecurityError,
                     $"The folder '{endpoint.Folder}' is read-only for '{endpoint.UserName}'; replies cannot be stored there.", endpoint.Folder,
                     "Grant the account the right to add messages (ACL 'i'), or choose another folder.");
         }

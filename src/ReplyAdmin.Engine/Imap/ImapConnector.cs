@@ -35,7 +35,7 @@ namespace ReplyAdmin.Engine.Imap
     {
         internal ImapConnectionException(ImapConnectionStep step, string errorId, ReplyAdminErrorKind kind, string message,
             object target, string recommendedAction, Exception inner = null)
-            : base(errorId, kind, message, target, recommendedAction, inner) => Step = step;
+            : base(errorId, kind, message, target, recommendedAction, inner, FailureScope.Run) => Step = step;
 
         /// <summary>The step that failed.</summary>
         public ImapConnectionStep Step { get; }
@@ -103,7 +103,7 @@ namespace ReplyAdmin.Engine.Imap
                 }
                 catch (SocketException e)
                 {
-                    throw new ImapConnectionException(ImapConnectionStep.Dns, "ImapHostNotFound", ReplyAdminErrorKind.ConnectionError,
+                    throw new ImapConnectionException(ImapConnectionStep.Dns, ErrorIds.ImapHostNotFound, ReplyAdminErrorKind.ConnectionError,
                         $"The IMAP host name '{endpoint.Host}' could not be resolved: {e.Message}", endpoint.Host,
                         "Check the host name (-Host) and this machine's DNS settings.", e);
                 }
@@ -116,12 +116,12 @@ namespace ReplyAdmin.Engine.Imap
             }
             catch (SocketException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
+                throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapConnectFailed, ReplyAdminErrorKind.ConnectionError,
                     $"No connection to {where}: {e.Message}", where, "Check that the server runs and that the port and firewall are right.", e);
             }
             catch (TimeoutException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapConnectTimeout, ReplyAdminErrorKind.OperationTimeout,
                     $"The server at {where} did not complete the connection within {endpoint.Timeout.TotalSeconds:0} s: {e.Message}", where,
                     "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
             }
@@ -148,14 +148,14 @@ namespace ReplyAdmin.Engine.Imap
             catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested) || e is IOException || e is SocketException)
             {
                 stream.Dispose();
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapConnectTimeout, ReplyAdminErrorKind.OperationTimeout,
                     $"The server at {where} did not complete the connection within {endpoint.Timeout.TotalSeconds:0} s: {e.Message}", where,
                     "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
             }
             catch (ImapProtocolException e)
             {
                 stream.Dispose();
-                throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapProtocolError", ReplyAdminErrorKind.ConnectionError,
+                throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapProtocolError, ReplyAdminErrorKind.ConnectionError,
                     $"The server at {where} did not answer like an IMAP server: {e.Message}", where, "Check the host and port.", e);
             }
             catch
@@ -227,29 +227,29 @@ namespace ReplyAdmin.Engine.Imap
                 catch (Exception e) when (timeout.IsCancellationRequested)
                 {
                     // A server that accepts the connection and never answers: a timeout, not a TLS problem.
-                    throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectTimeout", ReplyAdminErrorKind.OperationTimeout,
+                    throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapConnectTimeout, ReplyAdminErrorKind.OperationTimeout,
                         $"The server at {where} accepted the connection but did not complete the TLS handshake within {endpoint.Timeout.TotalSeconds:0} s.", where,
                         "Check that the server is up and not overloaded, and that the port is the implicit-TLS port.", e);
                 }
                 catch (Exception e) when (Innermost(e) is SocketException)
                 {
                     // Reset during the handshake: the server is going down (or a firewall cut in), not a certificate problem.
-                    throw new ImapConnectionException(ImapConnectionStep.Connect, "ImapConnectFailed", ReplyAdminErrorKind.ConnectionError,
+                    throw new ImapConnectionException(ImapConnectionStep.Connect, ErrorIds.ImapConnectFailed, ReplyAdminErrorKind.ConnectionError,
                         $"The server at {where} closed the connection during the TLS handshake: {Innermost(e).Message}", where,
                         "Check that the server runs; the messages stay at the source and the next run retries them.", e);
                 }
                 catch (Exception e)
                 {
                     if (await SpeaksPlaintextAsync(endpoint).ConfigureAwait(false))
-                        throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapPlaintextRefused", ReplyAdminErrorKind.SecurityError,
+                        throw new ImapConnectionException(ImapConnectionStep.Tls, ErrorIds.ImapPlaintextRefused, ReplyAdminErrorKind.SecurityError,
                             $"The server at {where} speaks plaintext IMAP. ReplyAdmin refuses plaintext IMAP, because it would send the password and the replies unencrypted.",
                             where, "Use the server's implicit-TLS port (993) and make sure it offers TLS there.", e);
                     var presented = certificate.Presented;
                     if (presented != null && !presented.Trusted && !presented.Pinned)
-                        throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
+                        throw new ImapConnectionException(ImapConnectionStep.Tls, ErrorIds.ImapCertificateUntrusted, ReplyAdminErrorKind.SecurityError,
                             $"The certificate of {where} is not trusted ({presented.PolicyErrors}); subject '{presented.Subject}', SHA-256 thumbprint {presented.Thumbprint}.",
                             where, "Install a certificate from a trusted authority for this host name, or, if this is the server you mean, pin its certificate with -CertificateThumbprint " + presented.Thumbprint + ".", e);
-                    throw new ImapConnectionException(ImapConnectionStep.Tls, "ImapTlsFailed", ReplyAdminErrorKind.SecurityError,
+                    throw new ImapConnectionException(ImapConnectionStep.Tls, ErrorIds.ImapTlsFailed, ReplyAdminErrorKind.SecurityError,
                         $"The TLS handshake with {where} failed: {Innermost(e).Message}", where,
                         "Check that the port offers implicit TLS (993) and a TLS version this machine supports.", e);
                 }
@@ -268,13 +268,13 @@ namespace ReplyAdmin.Engine.Imap
             }
             catch (AuthenticationException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Authentication, "ImapAuthenticationFailed", ReplyAdminErrorKind.AuthenticationError,
+                throw new ImapConnectionException(ImapConnectionStep.Authentication, ErrorIds.ImapAuthenticationFailed, ReplyAdminErrorKind.AuthenticationError,
                     $"The server {endpoint.Host}:{endpoint.Port} refused the login of '{endpoint.UserName}'.", endpoint.UserName,
                     "Check the user name and the password the credential reference points to (or pass -Credential).", e);
             }
             catch (Exception e) when (e is TimeoutException || e is IOException || e is ImapProtocolException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                throw new ImapConnectionException(ImapConnectionStep.Authentication, "ImapConnectionLost", ReplyAdminErrorKind.ConnectionError,
+                throw new ImapConnectionException(ImapConnectionStep.Authentication, ErrorIds.ImapConnectionLost, ReplyAdminErrorKind.ConnectionError,
                     $"The connection to {endpoint.Host}:{endpoint.Port} broke during login: {e.Message}", endpoint.Host, "Try again; check the server's log if it repeats.", e);
             }
         }
@@ -288,7 +288,7 @@ namespace ReplyAdmin.Engine.Imap
             }
             catch (FolderNotFoundException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ImapConnectionException(ImapConnectionStep.Folder, ErrorIds.ImapFolderNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"The folder '{folderName}' does not exist on the server.", folderName,
                     "Create the folder (in a mail client or with the server's tools), or correct -Folder.", e);
             }

@@ -66,7 +66,7 @@ namespace ReplyAdmin.Engine.Imap
             }
             catch (FolderNotFoundException e)
             {
-                throw new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderNotFound", ReplyAdminErrorKind.ObjectNotFound,
+                throw new ImapConnectionException(ImapConnectionStep.Folder, ErrorIds.ImapFolderNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"The folder '{path}' does not exist on {_endpoint.Host}:{_endpoint.Port} for '{_endpoint.UserName}'.", path,
                     "Create the folder (in a mail client or with the server's tools), or correct -Folder.", e);
             }
@@ -123,16 +123,17 @@ namespace ReplyAdmin.Engine.Imap
             {
                 var kind = e.ResponseText != null && (e.ResponseText.IndexOf("quota", StringComparison.OrdinalIgnoreCase) >= 0 || e.ResponseText.IndexOf("too big", StringComparison.OrdinalIgnoreCase) >= 0)
                     ? ReplyAdminErrorKind.LimitsExceeded : ReplyAdminErrorKind.WriteError;
-                throw new ReplyAdminException("ImapCommandFailed", kind,
+                throw new ReplyAdminException(ErrorIds.ImapCommandFailed, kind,
                     $"The IMAP server {_endpoint.Host} refused to {action}: {e.ResponseText}", target,
-                    kind == ReplyAdminErrorKind.LimitsExceeded ? "Free space in the mailbox or raise its quota; the message stays at the source." : "See the server's log; the message stays at the source.", e);
+                    kind == ReplyAdminErrorKind.LimitsExceeded ? "Free space in the mailbox or raise its quota; the message stays at the source." : "See the server's log; the message stays at the source.", e,
+                    transient: kind == ReplyAdminErrorKind.LimitsExceeded); // a refused command is refused again; a full quota frees up
             }
             catch (Exception e) when (e is ImapProtocolException || e is IOException || e is ServiceNotConnectedException || e is TimeoutException)
             {
                 _client?.Dispose();
                 _client = null;
                 _folders.Clear();
-                throw new ReplyAdminException("ImapConnectionLost", ReplyAdminErrorKind.ConnectionError,
+                throw new ReplyAdminException(ErrorIds.ImapConnectionLost, ReplyAdminErrorKind.ConnectionError,
                     $"The connection to {_endpoint.Host}:{_endpoint.Port} was lost while trying to {action}: {e.Message}", target,
                     "The next step reconnects; the message stays at the source and the next run retries it.", e);
             }
@@ -143,7 +144,7 @@ namespace ReplyAdmin.Engine.Imap
         private ImapConnectionException FolderGone(string folder, string action, Exception e)
         {
             _folders.Clear();
-            return new ImapConnectionException(ImapConnectionStep.Folder, "ImapFolderNotFound", ReplyAdminErrorKind.ObjectNotFound,
+            return new ImapConnectionException(ImapConnectionStep.Folder, ErrorIds.ImapFolderNotFound, ReplyAdminErrorKind.ObjectNotFound,
                 $"The folder{(folder != null ? $" '{folder}'" : "")} no longer exists on {_endpoint.Host}:{_endpoint.Port} for '{_endpoint.UserName}' (while trying to {action}).", folder,
                 "Create the folder again (or correct the configuration); the messages stay at the source and the next run handles them.", e);
         }

@@ -38,7 +38,7 @@ namespace ReplyAdmin.Engine.Processing
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("JournalUnwritable", ReplyAdminErrorKind.WriteError,
+                throw new ReplyAdminException(ErrorIds.JournalUnwritable, ReplyAdminErrorKind.WriteError,
                     $"The journal '{Path}' cannot be written: {e.Message}", Path, "Check the permissions of the journal directory, or give another one with -JournalPath.", e);
             }
         }

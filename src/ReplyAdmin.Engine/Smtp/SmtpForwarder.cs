@@ -80,7 +80,7 @@ namespace ReplyAdmin.Engine.Smtp
             catch (Exception e) when (e is SmtpProtocolException || e is IOException || e is ServiceNotConnectedException)
             {
                 Drop();
-                throw new ReplyAdminException("SmtpConnectionLost", ReplyAdminErrorKind.ConnectionError,
+                throw new ReplyAdminException(ErrorIds.SmtpConnectionLost, ReplyAdminErrorKind.ConnectionError,
                     $"The connection to the SMTP relay {where} broke during a forward: {e.Message}", where,
                     "The next run retries the forward without storing a second copy.", e);
             }
@@ -130,16 +130,16 @@ namespace ReplyAdmin.Engine.Smtp
                 client.Dispose();
                 var presented = check.Presented;
                 _unreachable = e is AuthenticationException
-                    ? new ReplyAdminException("SmtpAuthenticationFailed", ReplyAdminErrorKind.AuthenticationError,
+                    ? new ReplyAdminException(ErrorIds.SmtpAuthenticationFailed, ReplyAdminErrorKind.AuthenticationError,
                         $"The SMTP relay {where} refused the login of '{_settings.UserName}'.", where, "Check the relay's user name and credential reference.", e)
                     : e is SslHandshakeException && presented != null && !presented.Trusted && !presented.Pinned
-                    ? new ReplyAdminException("SmtpCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
+                    ? new ReplyAdminException(ErrorIds.SmtpCertificateUntrusted, ReplyAdminErrorKind.SecurityError,
                         $"The certificate of the SMTP relay {where} is not trusted ({presented.PolicyErrors}); SHA-256 thumbprint {presented.Thumbprint}.", where,
                         $"Use a trusted certificate, or pin it with Set-ReplySmtpRelay -CertificateThumbprint {presented.Thumbprint}.", e)
                     : e is SslHandshakeException || (e is NotSupportedException && options == SecureSocketOptions.StartTls)
-                    ? new ReplyAdminException("SmtpTlsFailed", ReplyAdminErrorKind.SecurityError,
+                    ? new ReplyAdminException(ErrorIds.SmtpTlsFailed, ReplyAdminErrorKind.SecurityError,
                         $"TLS with the SMTP relay {where} failed: {e.Message}", where, "Check -TlsMode and the port (587 STARTTLS, 465 implicit TLS).", e)
-                    : new ReplyAdminException("SmtpRelayUnavailable", ReplyAdminErrorKind.ConnectionError,
+                    : new ReplyAdminException(ErrorIds.SmtpRelayUnavailable, ReplyAdminErrorKind.ConnectionError,
                         $"The SMTP relay {where} cannot be reached: {e.Message}", where,
                         "Messages to forward stay at the source (stored once); the next run forwards them when the relay is back.", e);
                 throw _unreachable;
