@@ -364,6 +364,47 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Get-ForwardedReply $scenario -Expected 0 | Should -BeNullOrEmpty
             Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 3
             Test-Path (Join-Path (Split-Path $scenario.Config) 'journal') | Should -BeFalse
+            Test-Path (Join-Path (Split-Path $scenario.Config) 'locks') | Should -BeFalse
+            Test-Path (Join-Path $scenario.Inbound 'ReplyAdmin') | Should -BeFalse
+        }
+    }
+
+    Context 'When run with -WhatIf against an IMAP source' {
+        BeforeAll {
+            $scenario = New-TestScenario
+            $inboundFolder = Set-TestImapSource $scenario
+            $path = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -WhatIf)
+        }
+
+        It 'Reports what it would do' {
+            $results | Should -HaveCount 1
+            $results[0].Outcome | Should -Be 'WhatIf'
+        }
+
+        It 'Creates no folder in the inbound mailbox and marks no message' {
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try {
+                foreach ($folder in "$inboundFolder/Processed", "$inboundFolder/Auto", 'ReplyAdmin/Rejected', 'ReplyAdmin/DeadLetter') {
+                    Get-TestImapFolder -Client $client -Folder $folder | Should -BeNullOrEmpty -Because "$folder must not be created by -WhatIf"
+                }
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $waiting = @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder)
+            $waiting | Should -HaveCount 1
+            $waiting[0].Keywords | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'When it reports the run''s summary' {
+        It 'Writes the summary to the information stream, not to the output' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $output = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -InformationVariable info 6>$null)
+            $output | Should -HaveCount 1
+            $output[0].GetType().Name | Should -Be 'ProcessingResult'
+            @($info | ForEach-Object { "$_" }) -match '^ReplyAdmin run \S+: 1 messages: 1 stored' | Should -HaveCount 1
         }
     }
 
@@ -557,6 +598,16 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             ($run.Output -join "`n") | Should -Match 'ImapConnectFailed'
         }
 
+        It 'Passes -ThrottleLimit and -MaxAttempts on to the run' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $scenario.Config -ThrottleLimit 1 -MaxAttempts 2 2>&1
+            $LASTEXITCODE | Should -Be 0
+            Get-StoredReply $scenario | Should -HaveCount 1
+            $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $scenario.Config -ThrottleLimit 99 2>&1
+            $LASTEXITCODE | Should -Be 2 -Because 'an invalid -ThrottleLimit reaches Invoke-ReplyProcessing, which refuses it'
+        }
+
         It 'Exits 3 when another run holds the source' {
             $scenario = New-TestScenario
             Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
@@ -588,6 +639,25 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
                     while (@(Get-StoredReply $scenario).Count -lt $round -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 300 }
                     Get-StoredReply $scenario | Should -HaveCount $round -Because "reply $round must be processed while watching"
                 }
+                $watcher.HasExited | Should -BeFalse
+            }
+            finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }
+        }
+    }
+
+    Context 'When watching a directory source with -Watch' {
+        It 'Processes files as they arrive, without waiting for the interval' {
+            $scenario = New-TestScenario
+            $pwsh = @(Get-PwshCommand)
+            $command = "Import-Module '$ModulePath'; Invoke-ReplyProcessing -ConfigPath '$($scenario.Config)' -Watch -WatchInterval '00:10:00'"
+            $watcher = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) -PassThru `
+                -RedirectStandardOutput (Join-Path (Split-Path $scenario.Config) 'watch.out') -RedirectStandardError (Join-Path (Split-Path $scenario.Config) 'watch.err')
+            try {
+                Start-Sleep -Seconds 2   # the first run finds nothing; the watcher then looks every few seconds
+                $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while (@(Get-StoredReply $scenario).Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 300 }
+                Get-StoredReply $scenario | Should -HaveCount 1
                 $watcher.HasExited | Should -BeFalse
             }
             finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }

@@ -154,4 +154,42 @@ Describe 'Test-ReplyImapConnection' -Tag Integration {
             ($verbose.Message -join "`n") | Should -Not -Match ([regex]::Escape($password))
         }
     }
+
+    Context 'When it tests the configured source (-Target Source)' {
+        It 'Tests an IMAP source like the reply mailbox' {
+            $config = New-TestReplyConfiguration -Server $server
+            $env:REPLYADMIN_TEST_SOURCE_PW = $server.Users['inbound@example.test']
+            Set-ReplySource -ConfigPath $config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                -CredentialReference 'env:REPLYADMIN_TEST_SOURCE_PW' -CertificateThumbprint $server.CertificateThumbprint
+            $report = Test-ReplyImapConnection -ConfigPath $config -Target Source
+            $report.Succeeded | Should -BeTrue
+            $report.UserName | Should -Be 'inbound@example.test'
+            $report.TlsProtocol | Should -Match '^Tls1[23]$'
+        }
+
+        It 'Tests a directory source for existence and write access' {
+            $config = New-TestReplyConfiguration -Server $server
+            $inbound = Join-Path (Split-Path $config) "inbound"; $null = New-Item -ItemType Directory -Path $inbound
+            $null = New-Item -ItemType File -Path (Join-Path $inbound 'one.eml')
+            Set-ReplySource -ConfigPath $config -Kind Directory -Path $inbound
+            $report = Test-ReplyImapConnection -ConfigPath $config -Target Source
+            $report.Succeeded | Should -BeTrue
+            $report.Kind | Should -Be 'Directory'
+            $report.WaitingMessages | Should -Be 1
+        }
+
+        It 'Reports a directory source that does not exist as SourceNotFound' {
+            $config = New-TestReplyConfiguration -Server $server
+            Set-ReplySource -ConfigPath $config -Kind Maildir -Path (Join-Path (Split-Path $config) 'missing')
+            $report = Test-ReplyImapConnection -ConfigPath $config -Target Source -ErrorVariable failure -ErrorAction SilentlyContinue
+            $report.Succeeded | Should -BeFalse
+            $failure[0].FullyQualifiedErrorId | Should -Be 'SourceNotFound,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
+            $failure[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+
+        It 'Reports a source that is not configured as ReplySourceNotConfigured' {
+            { Test-ReplyImapConnection -ConfigPath (New-TestReplyConfiguration -Server $server) -Target Source -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ReplySourceNotConfigured,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
+        }
+    }
 }

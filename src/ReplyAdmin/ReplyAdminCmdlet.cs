@@ -70,6 +70,10 @@ namespace ReplyAdmin.Commands
             }
         });
 
+        /// <summary>Tells the user something: shown in the console like Write-Host, and capturable from the information stream (6).</summary>
+        protected void WriteHostInformation(string message) =>
+            WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
+
         /// <summary>Writes an engine error as a non-terminating error record.</summary>
         protected void WriteEngineError(ReplyAdminException e) => WriteError(ToErrorRecord(e));
 

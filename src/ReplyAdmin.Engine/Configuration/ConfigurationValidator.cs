@@ -22,7 +22,7 @@ namespace ReplyAdmin.Engine.Configuration
         public static void Validate(ReplyAdminConfiguration configuration)
         {
             if (configuration.SchemaVersion < 1 || configuration.SchemaVersion > ReplyAdminConfiguration.CurrentSchemaVersion)
-                throw new ConfigurationException("ConfigurationSchemaUnsupported", "schemaVersion",
+                throw new ConfigurationException(ErrorIds.ConfigurationSchemaUnsupported, "schemaVersion",
                     $"schema version {configuration.SchemaVersion} is not supported by this version of ReplyAdmin (it reads 1 to {ReplyAdminConfiguration.CurrentSchemaVersion}).",
                     configuration.SchemaVersion, "Update the ReplyAdmin module, or restore a configuration file written by this version.",
                     kind: ReplyAdminErrorKind.InvalidData);
@@ -36,11 +36,11 @@ namespace ReplyAdmin.Engine.Configuration
             for (var i = 0; i < lists.Count; i++)
             {
                 if (!names.Add(lists[i].Name))
-                    throw new ConfigurationException("ListNameDuplicate", $"lists[{i}].name",
+                    throw new ConfigurationException(ErrorIds.ListNameDuplicate, $"lists[{i}].name",
                         $"a list named '{lists[i].Name}' already exists (names are case-insensitive).", lists[i].Name,
                         "Choose another name, or change the existing list with Set-ReplyList.", kind: ReplyAdminErrorKind.ResourceExists);
                 if (addresses.TryGetValue(lists[i].Address, out var owner))
-                    throw new ConfigurationException("ListAddressDuplicate", $"lists[{i}].address",
+                    throw new ConfigurationException(ErrorIds.ListAddressDuplicate, $"lists[{i}].address",
                         $"the address '{lists[i].Address}' already belongs to list '{owner}' (addresses are case-insensitive).", lists[i].Address,
                         "Each list needs its own reply address.", kind: ReplyAdminErrorKind.ResourceExists);
                 addresses.Add(lists[i].Address, lists[i].Name);
@@ -52,7 +52,7 @@ namespace ReplyAdmin.Engine.Configuration
                 for (var j = 0; j < forwards.Count; j++)
                 {
                     if (addresses.TryGetValue(forwards[j], out var looped))
-                        throw new ConfigurationException("ForwardAddressLoop", $"lists[{i}].forwardTo[{j}]",
+                        throw new ConfigurationException(ErrorIds.ForwardAddressLoop, $"lists[{i}].forwardTo[{j}]",
                             $"forwarding to '{forwards[j]}' would loop: it is the address of list '{looped}'.", forwards[j],
                             "Forward to a person's or team's mailbox, not to a list address.");
                 }
@@ -62,7 +62,7 @@ namespace ReplyAdmin.Engine.Configuration
             {
                 ValidateEndpoint(configuration.ReplyMailbox, "replyMailbox");
                 if (configuration.ReplyMailbox.MaxMessageSize < 1024 || configuration.ReplyMailbox.MaxMessageSize > int.MaxValue)
-                    throw new ConfigurationException("MaxMessageSizeOutOfRange", "replyMailbox.maxMessageSize",
+                    throw new ConfigurationException(ErrorIds.MaxMessageSizeOutOfRange, "replyMailbox.maxMessageSize",
                         $"{configuration.ReplyMailbox.MaxMessageSize} bytes is out of range (1024 to {int.MaxValue}).",
                         configuration.ReplyMailbox.MaxMessageSize, "The default is 10485760 (10 MB).");
             }
@@ -79,7 +79,7 @@ namespace ReplyAdmin.Engine.Configuration
         public static void ValidateList(ReplyList list, string field)
         {
             if (string.IsNullOrEmpty(list.Name) || !ListNamePattern.IsMatch(list.Name))
-                throw new ConfigurationException("ListNameInvalid", field + ".name",
+                throw new ConfigurationException(ErrorIds.ListNameInvalid, field + ".name",
                     $"'{list.Name}' is not a valid list name: use 1 to 32 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.",
                     list.Name, "List names become IMAP keywords that staff filter by, so they are kept to plain ASCII.");
             ValidateAddress(list.Address, field + ".address", "ListAddressInvalid");
@@ -87,21 +87,21 @@ namespace ReplyAdmin.Engine.Configuration
             for (var j = 0; j < forwards.Count; j++)
                 ValidateAddress(forwards[j], $"{field}.forwardTo[{j}]", "ForwardAddressInvalid");
             if (forwards.Distinct(StringComparer.OrdinalIgnoreCase).Count() != forwards.Count)
-                throw new ConfigurationException("ForwardAddressDuplicate", field + ".forwardTo",
+                throw new ConfigurationException(ErrorIds.ForwardAddressDuplicate, field + ".forwardTo",
                     "the same forward address is given twice.", string.Join(", ", forwards), "Give each forward address once.");
             if (forwards.Any(f => string.Equals(f, list.Address, StringComparison.OrdinalIgnoreCase)))
-                throw new ConfigurationException("ForwardAddressLoop", field + ".forwardTo",
+                throw new ConfigurationException(ErrorIds.ForwardAddressLoop, field + ".forwardTo",
                     $"forwarding list '{list.Name}' to its own address would loop.", list.Address,
                     "Forward to a person's or team's mailbox, not to the list address.");
             if (list.Action == ReplyAction.ForwardAndStoreInImap && forwards.Count == 0)
-                throw new ConfigurationException("ForwardAddressRequired", field + ".forwardTo",
+                throw new ConfigurationException(ErrorIds.ForwardAddressRequired, field + ".forwardTo",
                     $"list '{list.Name}' forwards replies but has no forward address.", list.Name,
                     "Give -ForwardTo with at least one address, or use -Action StoreInImap.");
             if (!Enum.IsDefined(typeof(ReplyAction), list.Action))
-                throw new ConfigurationException("ReplyActionInvalid", field + ".action", $"'{list.Action}' is not a reply action.", list.Action,
+                throw new ConfigurationException(ErrorIds.ReplyActionInvalid, field + ".action", $"'{list.Action}' is not a reply action.", list.Action,
                     "Use StoreInImap or ForwardAndStoreInImap.");
             if (!Enum.IsDefined(typeof(AutoReplyHandling), list.AutoReplies))
-                throw new ConfigurationException("AutoReplyHandlingInvalid", field + ".autoReplies", $"'{list.AutoReplies}' is not an auto-reply handling.",
+                throw new ConfigurationException(ErrorIds.AutoReplyHandlingInvalid, field + ".autoReplies", $"'{list.AutoReplies}' is not an auto-reply handling.",
                     list.AutoReplies, "Use Include or Exclude.");
         }
 
@@ -138,17 +138,17 @@ namespace ReplyAdmin.Engine.Configuration
         {
             if (string.IsNullOrWhiteSpace(folder) || folder.Length > 255 || folder.Trim() != folder
                 || folder.Any(c => char.IsControl(c) || c == '*' || c == '%' || c == '"' || c == '\\'))
-                throw new ConfigurationException("FolderNameInvalid", field,
+                throw new ConfigurationException(ErrorIds.FolderNameInvalid, field,
                     $"'{Printable(folder)}' is not a valid folder name: it must not be blank, start or end with spaces, or contain line breaks, control characters, quotes, backslashes or the wildcards * and %.",
                     folder, "Use a plain folder name such as 'Replies' or 'ReplyAdmin/Processed' ('/' separates levels).");
         }
 
-        private static void ValidateEndpoint(ImapEndpointSettings endpoint, string field)
+        internal static void ValidateEndpoint(ImapEndpointSettings endpoint, string field)
         {
             ValidateHost(endpoint.Host, field + ".host");
             ValidatePort(endpoint.Port, field + ".port");
             if (string.IsNullOrEmpty(endpoint.UserName) || endpoint.UserName.Any(char.IsControl))
-                throw new ConfigurationException("UserNameInvalid", field + ".userName", "a user name is required and must not contain control characters.",
+                throw new ConfigurationException(ErrorIds.UserNameInvalid, field + ".userName", "a user name is required and must not contain control characters.",
                     endpoint.UserName, "Give the IMAP login name with -UserName.");
             ValidateFolder(endpoint.Folder, field + ".folder");
             if (endpoint.CredentialReference != null)
@@ -156,30 +156,14 @@ namespace ReplyAdmin.Engine.Configuration
             ValidateThumbprint(endpoint.CertificateThumbprint, field + ".certificateThumbprint");
         }
 
-        private static void ValidateSource(InboundSourceSettings source)
-        {
-            if (source.Kind == SourceKind.Imap)
-            {
-                ValidateEndpoint(source, "source");
-                ValidateFolder(source.ProcessedFolder, "source.processedFolder");
-                ValidateFolder(source.RejectedFolder, "source.rejectedFolder");
-                if (source.ArchiveFolder != null)
-                    ValidateFolder(source.ArchiveFolder, "source.archiveFolder");
-            }
-            else if (string.IsNullOrWhiteSpace(source.Path) || source.Path.Any(char.IsControl))
-            {
-                throw new ConfigurationException("SourcePathInvalid", "source.path",
-                    $"a {source.Kind} source needs a path without control characters.", source.Path,
-                    "Give the directory the MTA delivers to with -Path.");
-            }
-        }
+        private static void ValidateSource(InboundSourceSettings source) => Sources.SourceProviders.For(source.Kind).Validate(source);
 
         private static void ValidateRelay(SmtpRelaySettings relay)
         {
             ValidateHost(relay.Host, "smtpRelay.host");
             ValidatePort(relay.Port, "smtpRelay.port");
             if (relay.TlsMode == SmtpTlsMode.None && !IsLoopback(relay.Host))
-                throw new ConfigurationException("SmtpTlsRequired", "smtpRelay.tlsMode",
+                throw new ConfigurationException(ErrorIds.SmtpTlsRequired, "smtpRelay.tlsMode",
                     $"an SMTP relay without TLS is allowed only on the loopback interface, not on '{relay.Host}'.", relay.Host,
                     "Use -TlsMode StartTls (port 587) or Implicit (port 465).", kind: ReplyAdminErrorKind.SecurityError);
             if (!string.IsNullOrEmpty(relay.EnvelopeSender))
@@ -187,7 +171,7 @@ namespace ReplyAdmin.Engine.Configuration
             if (relay.CredentialReference != null)
                 CredentialReference.Parse(relay.CredentialReference, "smtpRelay.credentialReference");
             if (relay.UserName != null && relay.UserName.Any(char.IsControl))
-                throw new ConfigurationException("UserNameInvalid", "smtpRelay.userName", "the user name must not contain control characters.",
+                throw new ConfigurationException(ErrorIds.UserNameInvalid, "smtpRelay.userName", "the user name must not contain control characters.",
                     relay.UserName, "Correct the user name.");
             ValidateThumbprint(relay.CertificateThumbprint, "smtpRelay.certificateThumbprint");
         }
@@ -203,7 +187,7 @@ namespace ReplyAdmin.Engine.Configuration
         private static void ValidateThumbprint(string thumbprint, string field)
         {
             if (thumbprint != null && !ThumbprintPattern.IsMatch(thumbprint))
-                throw new ConfigurationException("CertificateThumbprintInvalid", field,
+                throw new ConfigurationException(ErrorIds.CertificateThumbprintInvalid, field,
                     $"'{Printable(thumbprint)}' is not a certificate thumbprint: give the SHA-256 (64 hex digits) or SHA-1 (40 hex digits) fingerprint.",
                     thumbprint, "Test-ReplyImapConnection shows the thumbprint the server presents.");
         }
@@ -211,14 +195,14 @@ namespace ReplyAdmin.Engine.Configuration
         private static void ValidateHost(string host, string field)
         {
             if (string.IsNullOrEmpty(host) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
-                throw new ConfigurationException("HostInvalid", field, $"'{Printable(host)}' is not a valid host name or IP address.", host,
+                throw new ConfigurationException(ErrorIds.HostInvalid, field, $"'{Printable(host)}' is not a valid host name or IP address.", host,
                     "Give a host name such as imap.example.net.");
         }
 
         private static void ValidatePort(int port, string field)
         {
             if (port < 1 || port > 65535)
-                throw new ConfigurationException("PortOutOfRange", field, $"{port} is not a TCP port (1 to 65535).", port,
+                throw new ConfigurationException(ErrorIds.PortOutOfRange, field, $"{port} is not a TCP port (1 to 65535).", port,
                     "IMAP over TLS uses 993; SMTP submission 587 (STARTTLS) or 465 (implicit TLS).");
         }
 

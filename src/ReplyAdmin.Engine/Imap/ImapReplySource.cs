@@ -21,11 +21,17 @@ namespace ReplyAdmin.Engine.Imap
     {
         private readonly ImapSessionPool _sessions;
         private readonly InboundSourceSettings _settings;
+        private readonly bool _readOnly;
 
         /// <summary>Creates the source; nothing connects until <see cref="OpenAsync"/>.</summary>
-        public ImapReplySource(InboundSourceSettings settings, NetworkCredential credential, TimeSpan timeout)
+        /// <param name="settings">The inbound mailbox.</param>
+        /// <param name="credential">Its login.</param>
+        /// <param name="timeout">Time limit of every network operation.</param>
+        /// <param name="readOnly">Look only (-WhatIf): the inbound folder is opened with EXAMINE and no folder is created.</param>
+        public ImapReplySource(InboundSourceSettings settings, NetworkCredential credential, TimeSpan timeout, bool readOnly = false)
         {
             _settings = settings;
+            _readOnly = readOnly;
             var endpoint = ImapEndpoint.From(settings);
             endpoint.Timeout = timeout;
             _sessions = new ImapSessionPool(endpoint, credential);
@@ -38,12 +44,13 @@ namespace ReplyAdmin.Engine.Imap
         public Task OpenAsync(CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
         {
             await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+            if (_readOnly) return;
             foreach (var folder in new[] { _settings.ProcessedFolder, _settings.RejectedFolder, _settings.ArchiveFolder, DeadLetterFolder }.Where(f => f != null))
                 await session.OpenAsync(folder, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
         });
 
         private Task<IMailFolder> InboxAsync(ImapSession session, CancellationToken cancellationToken) =>
-            session.OpenAsync(_settings.Folder, FolderAccess.ReadWrite, cancellationToken);
+            session.OpenAsync(_settings.Folder, _readOnly ? FolderAccess.ReadOnly : FolderAccess.ReadWrite, cancellationToken);
 
         /// <inheritdoc />
         public Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken) => _sessions.UseAsync<IReadOnlyList<SourceMessage>>(async session =>

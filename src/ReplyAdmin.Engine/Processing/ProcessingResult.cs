@@ -110,6 +110,21 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Where the journal of this run is.</summary>
         public string JournalPath { get; set; }
 
+        /// <summary>Adds one message's result to the totals.</summary>
+        internal void Count(ProcessingResult result)
+        {
+            Total++;
+            if (result.Outcome == ReplyOutcome.Failed) { Failed++; return; }
+            switch (result.Disposition)
+            {
+                case ReplyDisposition.Store: Stored++; break;
+                case ReplyDisposition.ForwardAndStore: Stored++; Forwarded++; break;
+                case ReplyDisposition.StoreUnrouted: Stored++; Unrouted++; break;
+                case ReplyDisposition.Exclude: Excluded++; break;
+                case ReplyDisposition.Reject: Rejected++; break;
+            }
+        }
+
         /// <inheritdoc />
         public override string ToString() => WhatIf
             ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject in {Duration.TotalSeconds:0.0} s."

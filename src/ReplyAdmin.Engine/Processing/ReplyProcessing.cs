@@ -9,7 +9,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ReplyAdmin.Engine.Classification;
 using ReplyAdmin.Engine.Configuration;
-using ReplyAdmin.Engine.Files;
+using ReplyAdmin.Engine.Sources;
 using ReplyAdmin.Engine.Imap;
 using ReplyAdmin.Engine.Smtp;
 
@@ -57,46 +57,89 @@ namespace ReplyAdmin.Engine.Processing
         public static async Task<ProcessingSummary> RunAsync(ProcessingRequest request, IProcessingObserver observer, CancellationToken cancellationToken)
         {
             var configuration = request.Configuration;
-            var mailbox = configuration.ReplyMailbox ?? throw new ReplyAdminException("ReplyMailboxNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
+            var mailbox = configuration.ReplyMailbox ?? throw new ReplyAdminException(ErrorIds.ReplyMailboxNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
                 "No reply mailbox is configured: replies have nowhere to go.", request.ConfigPath, "Configure it with Set-ReplyMailbox.");
             if (request.Files == null && configuration.Source == null)
-                throw new ReplyAdminException("ReplySourceNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
-                    "No inbound source is configured.", request.ConfigPath, "Configure it with Set-ReplySource, or pipe message files in.");
+                throw NoSource(request.ConfigPath);
 
+            var whatIf = request.Options.WhatIf;
             var mailboxCredential = request.ReplyMailboxCredential ?? request.Credentials.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference");
             var forwards = configuration.Lists.Any(l => l.Action == ReplyAction.ForwardAndStoreInImap);
             NetworkCredential relayCredential = null;
             if (forwards && configuration.SmtpRelay != null && !string.IsNullOrEmpty(configuration.SmtpRelay.UserName))
                 relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference");
 
-            using (var source = CreateSource(request))
-            using (RunLock.Acquire(request.ConfigPath, source.Description, request.Files == null))
+            var options = request.Options;
+            options.MaxMessageSize = mailbox.MaxMessageSize;
+            using (var source = request.Files != null ? new Files.PipedFileSource(request.Files)
+                : SourceProviders.For(configuration.Source.Kind).Create(configuration.Source, SourceContextOf(request)))
+            // -WhatIf changes nothing anywhere: no lock file, no journal, no folders.
+            using (whatIf || request.Files != null ? null : RunLock.Acquire(request.ConfigPath, source.Description))
             using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
             using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
-            using (var journal = request.Options.WhatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
+            using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
             {
-                var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), source, store, forwarder, observer,
-                    WithMaxSize(request.Options, mailbox.MaxMessageSize), journal);
+                var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), source, store, forwarder, observer, options, journal);
                 return await processor.RunAsync(cancellationToken).ConfigureAwait(false);
             }
         }
 
-        private static ProcessingOptions WithMaxSize(ProcessingOptions options, long maxMessageSize)
+        /// <summary>
+        /// Keeps processing until cancelled: a run, then a wait for new replies at the source (IMAP IDLE; a look every few
+        /// seconds for file sources) of at most <paramref name="interval"/>, then the next run. A failed run (a server down)
+        /// is reported as a warning and retried after a pause that doubles up to five minutes.
+        /// </summary>
+        /// <param name="nextRequest">Makes each run's request; called before every run, so configuration changes take effect while watching.</param>
+        /// <param name="observer">Receives each run's output and the warnings of failed runs.</param>
+        /// <param name="completed">Receives the summary of each run.</param>
+        /// <param name="interval">The longest wait between two runs.</param>
+        /// <param name="cancellationToken">Ends the watch.</param>
+        public static async Task WatchAsync(Func<ProcessingRequest> nextRequest, IProcessingObserver observer, Action<ProcessingSummary> completed,
+            TimeSpan interval, CancellationToken cancellationToken)
         {
-            options.MaxMessageSize = maxMessageSize;
-            return options;
+            var pause = TimeSpan.FromSeconds(5);
+            observer.Verbose($"Watching for replies; runs at least every {interval}. Press Ctrl+C to stop.");
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                try
+                {
+                    var request = nextRequest();
+                    completed(await RunAsync(request, observer, cancellationToken).ConfigureAwait(false));
+                    pause = TimeSpan.FromSeconds(5);
+                    var settings = request.Configuration.Source ?? throw NoSource(request.ConfigPath);
+                    observer.Verbose($"Waiting for new replies at {SourceProviders.For(settings.Kind).Describe(settings)} (at most {interval}).");
+                    await SourceProviders.For(settings.Kind).WaitForArrivalAsync(settings, SourceContextOf(request), interval, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplyAdminException e)
+                {
+                    observer.Warning($"{e.ErrorId}: {e.Message} Next attempt in {pause.TotalSeconds:0} s.");
+                    try { await Task.Delay(pause, cancellationToken).ConfigureAwait(false); }
+                    catch (OperationCanceledException) { break; }
+                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+            }
+            observer.Verbose("Stopped watching.");
         }
 
-        private static IReplySource CreateSource(ProcessingRequest request)
+        /// <summary>Names the configured source (or says there is none), without connecting.</summary>
+        public static string DescribeSource(ReplyAdminConfiguration configuration) =>
+            configuration.Source == null ? "(no source configured)" : SourceProviders.For(configuration.Source.Kind).Describe(configuration.Source);
+
+        private static SourceContext SourceContextOf(ProcessingRequest request) => new SourceContext
         {
-            if (request.Files != null)
-                return new FileReplySource(request.Files);
-            var settings = request.Configuration.Source;
-            if (settings.Kind != SourceKind.Imap)
-                return new FileReplySource(settings);
-            var credential = request.SourceCredential ?? request.Credentials.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
-            return new ImapReplySource(settings, credential, request.Timeout);
-        }
+            Credentials = request.Credentials,
+            Credential = request.SourceCredential,
+            Timeout = request.Timeout,
+            ReadOnly = request.Options.WhatIf,
+        };
+
+        private static ReplyAdminException NoSource(string configPath) =>
+            new ReplyAdminException(ErrorIds.ReplySourceNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                "No inbound source is configured.", configPath, "Configure it with Set-ReplySource, or pipe message files in.");
     }
 
     /// <summary>
@@ -105,9 +148,8 @@ namespace ReplyAdmin.Engine.Processing
     /// </summary>
     internal static class RunLock
     {
-        public static IDisposable Acquire(string configPath, string sourceDescription, bool needed)
+        public static IDisposable Acquire(string configPath, string sourceDescription)
         {
-            if (!needed) return null;
             string hash;
             using (var sha = SHA256.Create())
                 hash = BitConverter.ToString(sha.ComputeHash(Encoding.UTF8.GetBytes(sourceDescription)), 0, 8).Replace("-", "").ToLowerInvariant();
@@ -120,7 +162,7 @@ namespace ReplyAdmin.Engine.Processing
             }
             catch (IOException e)
             {
-                throw new ReplyAdminException("ProcessingAlreadyRunning", ReplyAdminErrorKind.ResourceUnavailable,
+                throw new ReplyAdminException(ErrorIds.ProcessingAlreadyRunning, ReplyAdminErrorKind.ResourceUnavailable,
                     $"Another ReplyAdmin run is processing {sourceDescription}; this run does nothing.", sourceDescription,
                     "Nothing to do: the other run handles the waiting messages. If runs overlap often, schedule them further apart.", e);
             }

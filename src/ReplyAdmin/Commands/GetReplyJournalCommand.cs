@@ -5,7 +5,7 @@ using ReplyAdmin.Engine.Processing;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Gets what happened to replies, from the journal that Invoke-ReplyProcessing writes.</para>
+    /// Gets what happened to replies, from the journal that Invoke-ReplyProcessing writes.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyJournal")]
     [OutputType(typeof(ProcessingResult))]

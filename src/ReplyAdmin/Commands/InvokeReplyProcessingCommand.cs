@@ -5,13 +5,12 @@ using System.Management.Automation;
 using System.Threading.Tasks;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
-using ReplyAdmin.Engine.Imap;
 using ReplyAdmin.Engine.Processing;
 
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Handles the replies waiting at the source: stores, forwards, filters or rejects each one as its list's setting says.</para>
+    /// Handles the replies waiting at the source: stores, forwards, filters or rejects each one as its list's setting says.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Invoke, "ReplyProcessing", SupportsShouldProcess = true, DefaultParameterSetName = ConfiguredSet)]
     [OutputType(typeof(ProcessingResult), ParameterSetName = new[] { ConfiguredSet, PathSet })]
@@ -21,6 +20,8 @@ namespace ReplyAdmin.Commands
         private const string ConfiguredSet = "Configured";
         private const string PathSet = "Path";
         private readonly List<string> _files = new List<string>();
+        private string _configPath;
+        private string _journalDirectory;
 
         /// <summary>Message files to handle instead of the configured source; wildcards allowed.</summary>
         [Parameter(ParameterSetName = PathSet, Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -79,7 +80,7 @@ namespace ReplyAdmin.Commands
                 }
                 catch (ItemNotFoundException)
                 {
-                    WriteError(Error("MessageFileNotFound", ReplyAdminErrorKind.ObjectNotFound, $"No message file matches '{path}'.", path,
+                    WriteError(Error(ErrorIds.MessageFileNotFound, ReplyAdminErrorKind.ObjectNotFound, $"No message file matches '{path}'.", path,
                         "Check the path; the other files are processed."));
                 }
             }
@@ -98,87 +99,56 @@ namespace ReplyAdmin.Commands
         {
             if (ParameterSetName == PathSet && _files.Count == 0)
                 return;
+            // Paths are resolved here, on the pipeline thread: a watch builds its requests on a worker thread.
+            _configPath = ResolvedConfigPath;
+            _journalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath);
             var configuration = LoadConfiguration();
-            var source = ParameterSetName == PathSet ? $"{_files.Count} file(s)" : configuration.Source?.Kind == SourceKind.Imap
-                ? ImapEndpoint.From(configuration.Source).ToString() : configuration.Source?.Path ?? "(no source configured)";
-            var whatIf = !ShouldProcess($"replies from {source} into the reply folder {configuration.ReplyMailbox?.Folder} on {configuration.ReplyMailbox?.Host}", "Process replies");
-            if (whatIf && !IsWhatIf())
+            var source = ParameterSetName == PathSet ? $"{_files.Count} file(s)" : ReplyProcessing.DescribeSource(configuration);
+            // -WhatIf answers false with reason WhatIf: the run then decides and reports, and changes nothing.
+            var target = $"replies from {source} into the reply folder {configuration.ReplyMailbox?.Folder} on {configuration.ReplyMailbox?.Host}";
+            var proceed = ShouldProcess($"Performing the operation \"Process replies\" on target \"{target}\".", $"Process {target}?", "Process replies", out var reason);
+            var whatIf = !proceed && reason == ShouldProcessReason.WhatIf;
+            if (!proceed && !whatIf)
                 return; // declined at -Confirm
 
             if (!Watch || whatIf)
             {
-                Report(Invoke(() => Run(CreateRequest(configuration, whatIf))));
+                Report(Invoke(() => Run((observer, credentials) => ReplyProcessing.RunAsync(CreateRequest(configuration, whatIf, credentials), observer, StopToken))));
                 return;
             }
-            WatchLoop();
-        }
-
-        // Runs until Ctrl+C: a failed run (server down, ...) is reported as a warning and retried with growing pauses.
-        private void WatchLoop()
-        {
-            var pause = TimeSpan.FromSeconds(5);
-            WriteVerbose($"Watching for replies; runs at least every {WatchInterval}. Press Ctrl+C to stop.");
-            while (!StopToken.IsCancellationRequested)
+            // Runs until Ctrl+C; the configuration is read again before each run, so changes made while watching take effect.
+            var store = Store;
+            Run<object>(async (observer, credentials) =>
             {
-                try
-                {
-                    var configuration = LoadConfiguration(); // picks up changes made while watching
-                    Report(Run(CreateRequest(configuration, false)));
-                    pause = TimeSpan.FromSeconds(5);
-                    WaitForArrival(configuration);
-                }
-                catch (ReplyAdminException e)
-                {
-                    WriteWarning($"{e.ErrorId}: {e.Message} Next attempt in {pause.TotalSeconds:0} s.");
-                    if (!Sleep(pause)) break;
-                    pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromMinutes(5).Ticks));
-                }
-                catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-                {
-                    break;
-                }
-            }
-            WriteVerbose("Stopped watching.");
+                await ReplyProcessing.WatchAsync(() => CreateRequest(store.Load(), false, credentials), observer, summary => observer.Enqueue(() => Report(summary)),
+                    WatchInterval, StopToken).ConfigureAwait(false);
+                return null;
+            });
         }
 
-        private void WaitForArrival(ReplyAdminConfiguration configuration)
-        {
-            var settings = configuration.Source;
-            if (settings?.Kind != SourceKind.Imap)
-            {
-                Sleep(WatchInterval);
-                return;
-            }
-            var credential = SourceCredential?.GetNetworkCredential()
-                ?? CredentialResolver.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
-            WriteVerbose($"Waiting for new replies in {settings.Folder} (IMAP IDLE, at most {WatchInterval}).");
-            ImapArrivalWatcher.WaitForArrivalAsync(settings, credential, WatchInterval, TimeSpan.FromSeconds(TimeoutSeconds), StopToken).GetAwaiter().GetResult();
-        }
-
-        private bool Sleep(TimeSpan time) => !StopToken.WaitHandle.WaitOne(time);
-
-        private ProcessingRequest CreateRequest(ReplyAdminConfiguration configuration, bool whatIf) => new ProcessingRequest
+        private ProcessingRequest CreateRequest(ReplyAdminConfiguration configuration, bool whatIf, CredentialResolver credentials) => new ProcessingRequest
         {
             Configuration = configuration,
-            ConfigPath = ResolvedConfigPath,
+            Credentials = credentials,
+            ConfigPath = _configPath,
             ReplyMailboxCredential = Credential?.GetNetworkCredential(),
             SourceCredential = SourceCredential?.GetNetworkCredential(),
             Files = ParameterSetName == PathSet ? _files : null,
-            JournalDirectory = JournalPath == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(JournalPath),
+            JournalDirectory = _journalDirectory,
             Timeout = TimeSpan.FromSeconds(TimeoutSeconds),
             Options = new ProcessingOptions { WhatIf = whatIf, MaxMessages = MaxMessages > 0 ? MaxMessages : (int?)null, MaxAttempts = MaxAttempts, ThrottleLimit = ThrottleLimit },
         };
 
         // The engine runs on a worker thread; PowerShell's Write* methods may only be called from this one,
         // so the engine's reports come back through a queue. Throws the engine's exception when the run fails.
-        private ProcessingSummary Run(ProcessingRequest request)
+        private T Run<T>(Func<QueueObserver, CredentialResolver, Task<T>> engineCall)
         {
             var events = new BlockingCollection<Action>();
             var observer = new QueueObserver(events, this);
-            request.Credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
+            var credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
             var run = Task.Run(async () =>
             {
-                try { return await ReplyProcessing.RunAsync(request, observer, StopToken).ConfigureAwait(false); }
+                try { return await engineCall(observer, credentials).ConfigureAwait(false); }
                 finally { events.CompleteAdding(); }
             });
             foreach (var write in events.GetConsumingEnumerable())
@@ -188,7 +158,7 @@ namespace ReplyAdmin.Commands
             {
                 return run.GetAwaiter().GetResult();
             }
-            catch (OperationCanceledException) when (StopToken.IsCancellationRequested && !Watch)
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }
@@ -201,7 +171,7 @@ namespace ReplyAdmin.Commands
             if (Summary)
                 WriteObject(summary);
             else
-                Host.UI.WriteLine(line);
+                WriteHostInformation(line);
         }
 
         // Runs a PowerShell call (Get-Secret) for the engine's worker thread on the pipeline thread, and waits for it.
@@ -215,11 +185,6 @@ namespace ReplyAdmin.Commands
             });
             return done.Task.GetAwaiter().GetResult();
         }
-
-        private bool IsWhatIf() =>
-            MyInvocation.BoundParameters.TryGetValue("WhatIf", out var value) ? ((SwitchParameter)value).IsPresent
-                : SessionState.PSVariable.GetValue("WhatIfPreference") is SwitchParameter preference ? preference.IsPresent
-                : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
 
         private sealed class QueueObserver : IProcessingObserver
         {
@@ -236,6 +201,9 @@ namespace ReplyAdmin.Commands
             }
 
             public bool VerboseEnabled { get; }
+
+            /// <summary>Runs an action on the pipeline thread, in order with the engine's reports.</summary>
+            public void Enqueue(Action action) => _events.Add(action);
 
             public void Verbose(string message) => _events.Add(() => _cmdlet.WriteVerbose(message));
 

@@ -48,20 +48,14 @@ namespace ReplyAdmin.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
-        /// <summary>Applies <paramref name="change"/> to the named list under the configuration lock.</summary>
-        protected ReplyList ChangeList(string action, Action<ReplyList> change)
+        /// <summary>Runs one named change of the engine's <see cref="ListSettings"/> on the named list, after ShouldProcess.</summary>
+        protected ReplyList ChangeList(string action, Func<ListSettings, ReplyList> change)
         {
             if (!ShouldProcess($"list '{Name}' in {ResolvedConfigPath}", action))
                 return null;
             try
             {
-                return Store.Update(configuration =>
-                {
-                    var list = configuration.Lists.FirstOrDefault(l => string.Equals(l.Name, Name, StringComparison.OrdinalIgnoreCase))
-                        ?? throw NotFound(Name, ResolvedConfigPath);
-                    change(list);
-                    return list.Clone();
-                });
+                return change(new ListSettings(Store));
             }
             catch (ReplyAdminException e)
             {
@@ -69,14 +63,10 @@ namespace ReplyAdmin.Commands
                 return null;
             }
         }
-
-        internal static ReplyAdminException NotFound(string name, string path) =>
-            new ReplyAdminException("ListNotFound", ReplyAdminErrorKind.ObjectNotFound, $"There is no list named '{name}' in {path}.", name,
-                "Get-ReplyList shows the configured lists; Add-ReplyList adds one.");
     }
 
     /// <summary>
-    /// <para type="synopsis">Adds a mailing list whose replies ReplyAdmin handles.</para>
+    /// Adds a mailing list whose replies ReplyAdmin handles.
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "ReplyList", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyList))]
@@ -117,21 +107,17 @@ namespace ReplyAdmin.Commands
         {
             if (!ShouldProcess($"list '{Name}' <{Address}> in {ResolvedConfigPath}", "Add list"))
                 return;
-            var list = new ReplyList
-            {
-                Name = Name,
-                Address = Address,
-                Action = Action,
-                AutoReplies = AutoReplies,
-                ForwardTo = (ForwardTo ?? new string[0]).ToList(),
-                Description = Description,
-            };
+            ReplyList list;
             try
             {
-                Store.Update(configuration =>
+                list = new ListSettings(Store).Add(new ReplyList
                 {
-                    configuration.Lists.Add(list);
-                    return 0;
+                    Name = Name,
+                    Address = Address,
+                    Action = Action,
+                    AutoReplies = AutoReplies,
+                    ForwardTo = (ForwardTo ?? new string[0]).ToList(),
+                    Description = Description,
                 });
             }
             catch (ReplyAdminException e)
@@ -140,12 +126,12 @@ namespace ReplyAdmin.Commands
                 return;
             }
             WriteVerbose($"Added list '{Name}' <{Address}> ({ReplyListHandling.From(list).Setting}) to {ResolvedConfigPath}.");
-            if (PassThru) WriteObject(list.Clone());
+            if (PassThru) WriteObject(list);
         }
     }
 
     /// <summary>
-    /// <para type="synopsis">Gets the configured mailing lists.</para>
+    /// Gets the configured mailing lists.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyList")]
     [OutputType(typeof(ReplyList))]
@@ -188,7 +174,7 @@ namespace ReplyAdmin.Commands
                 var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
                 var matches = configuration.Lists.Where(l => pattern.IsMatch(l.Name)).ToList();
                 if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
-                    cmdlet.WriteError(ToErrorRecord(ListChangeCmdlet.NotFound(name, cmdlet.ResolvedConfigPath)));
+                    cmdlet.WriteError(ToErrorRecord(ListSettings.NotFound(name, cmdlet.ResolvedConfigPath)));
                 selected.AddRange(matches.Where(m => !selected.Contains(m)));
             }
             return selected;
@@ -196,7 +182,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Changes a list's address or description.</para>
+    /// Changes a list's address or description.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplyList", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyList))]
@@ -214,19 +200,18 @@ namespace ReplyAdmin.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            var list = ChangeList("Set list address/description", l =>
-            {
-                if (Address != null) l.Address = Address;
-                if (MyInvocation.BoundParameters.ContainsKey(nameof(Description))) l.Description = Description;
-            });
+            var list = ChangeList("Set list address/description",
+                lists => lists.Set(Name, Address, MyInvocation.BoundParameters.ContainsKey(nameof(Description)), Description));
             if (list != null && PassThru) WriteObject(list);
         }
     }
 
     /// <summary>
-    /// <para type="synopsis">Removes a mailing list from the configuration.</para>
+    /// Removes a mailing list from the configuration.
     /// </summary>
-    [Cmdlet(VerbsCommon.Remove, "ReplyList", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    // Removal asks by default through ShouldContinue (answered by -Force), so -Force never has to touch the caller's
+    // $ConfirmPreference; -WhatIf and -Confirm work through ShouldProcess as everywhere.
+    [Cmdlet(VerbsCommon.Remove, "ReplyList", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(void))]
     public sealed class RemoveReplyListCommand : ReplyAdminCmdlet
     {
@@ -243,18 +228,13 @@ namespace ReplyAdmin.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            if (Force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
-                ConfirmPreferenceOverride();
             if (!ShouldProcess($"list '{Name}' in {ResolvedConfigPath}", "Remove list"))
+                return;
+            if (!Force && !ShouldContinue($"Remove the list '{Name}' from {ResolvedConfigPath}? Replies already stored stay in the IMAP folder.", "Remove list"))
                 return;
             try
             {
-                Store.Update(configuration =>
-                {
-                    var removed = configuration.Lists.RemoveAll(l => string.Equals(l.Name, Name, StringComparison.OrdinalIgnoreCase));
-                    if (removed == 0) throw ListChangeCmdlet.NotFound(Name, ResolvedConfigPath);
-                    return removed;
-                });
+                new ListSettings(Store).Remove(Name);
                 WriteVerbose($"Removed list '{Name}' from {ResolvedConfigPath}. Its replies already stored stay in the IMAP folder.");
             }
             catch (ReplyAdminException e)
@@ -262,16 +242,14 @@ namespace ReplyAdmin.Commands
                 WriteEngineError(e);
             }
         }
-
-        private void ConfirmPreferenceOverride() =>
-            SessionState.PSVariable.Set("ConfirmPreference", ConfirmImpact.None);
     }
 
     /// <summary>
-    /// <para type="synopsis">Gets the reply-handling setting of lists.</para>
+    /// Gets the reply-handling setting of lists.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyListHandling")]
     [OutputType(typeof(ReplyListHandling))]
+    [Alias("Get-ListReplyHandling")] // the name the product was specified with
     public sealed class GetReplyListHandlingCommand : ReplyAdminCmdlet
     {
         /// <summary>List names; wildcards allowed.</summary>
@@ -294,10 +272,11 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Sets how replies to a list are handled: store, or forward and store; with or without auto-generated replies.</para>
+    /// Sets how replies to a list are handled: store, or forward and store; with or without auto-generated replies.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplyListHandling", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyListHandling))]
+    [Alias("Set-ListReplyHandling")] // the name the product was specified with
     public sealed class SetReplyListHandlingCommand : ListChangeCmdlet
     {
         /// <summary>Store, or forward and store.</summary>
@@ -317,12 +296,10 @@ namespace ReplyAdmin.Commands
         protected override void ProcessRecord()
         {
             var bound = MyInvocation.BoundParameters;
-            var list = ChangeList("Set reply handling", l =>
-            {
-                if (bound.ContainsKey(nameof(Action))) l.Action = Action;
-                if (bound.ContainsKey(nameof(AutoReplies))) l.AutoReplies = AutoReplies;
-                if (bound.ContainsKey(nameof(ForwardTo))) l.ForwardTo = (ForwardTo ?? new string[0]).ToList();
-            });
+            var list = ChangeList("Set reply handling", lists => lists.SetHandling(Name,
+                bound.ContainsKey(nameof(Action)) ? Action : (ReplyAction?)null,
+                bound.ContainsKey(nameof(AutoReplies)) ? AutoReplies : (AutoReplyHandling?)null,
+                bound.ContainsKey(nameof(ForwardTo)) ? ForwardTo ?? new string[0] : null));
             if (list == null) return;
             var handling = ReplyListHandling.From(list);
             WriteVerbose($"List '{list.Name}': {handling.Setting}" + (list.ForwardTo.Count > 0 ? $", forwarding to {string.Join(", ", list.ForwardTo)}." : "."));

@@ -9,10 +9,10 @@ using ReplyAdmin.Engine.Configuration;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Gets the settings staff enter in their mail client to read and answer a list's replies.</para>
-    /// <para type="description">One object per list: account type IMAP, the list's address, the shared IMAP folder's
+    /// Gets the settings staff enter in their mail client to read and answer a list's replies.
+    /// One object per list: account type IMAP, the list's address, the shared IMAP folder's
     /// server (port 993, SSL/TLS) and user name, and the outgoing (SMTP) server. Never the password. With -AsText, a
-    /// short text to paste into a ticket or an e-mail, in English or German.</para>
+    /// short text to paste into a ticket or an e-mail, in English or German.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyMailClientSetting", DefaultParameterSetName = ObjectSet)]
     [OutputType(typeof(MailClientSetting), ParameterSetName = new[] { ObjectSet })]
@@ -80,11 +80,11 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Writes a ready-to-import mail-client profile for a list: Thunderbird autoconfig XML or an Apple .mobileconfig.</para>
-    /// <para type="description">The profile sets up an IMAP account with the list's address on the shared IMAP folder
+    /// Writes a ready-to-import mail-client profile for a list: Thunderbird autoconfig XML or an Apple .mobileconfig.
+    /// The profile sets up an IMAP account with the list's address on the shared IMAP folder
     /// (SSL/TLS, port 993) and the SMTP relay as outgoing server. It holds no password: the client asks for it.
     /// Without -Path the file goes to the current directory as &lt;list&gt;.thunderbird.xml or &lt;list&gt;.mobileconfig;
-    /// an existing file is replaced only with -Force.</para>
+    /// an existing file is replaced only with -Force.
     /// </summary>
     [Cmdlet(VerbsData.Export, "ReplyMailClientProfile", SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo))]
@@ -125,7 +125,7 @@ namespace ReplyAdmin.Commands
             var list = _configuration.Lists.FirstOrDefault(l => string.Equals(l.Name, Name, StringComparison.OrdinalIgnoreCase));
             if (list == null)
             {
-                WriteEngineError(ListChangeCmdlet.NotFound(Name, ResolvedConfigPath));
+                WriteEngineError(ListSettings.NotFound(Name, ResolvedConfigPath));
                 return;
             }
             MailClientSetting setting;

@@ -11,18 +11,19 @@ using ReplyAdmin.Engine.Scheduling;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.</para>
-    /// <para type="description">Each run starts Start-ReplyProcessing.ps1 from the module folder with an absolute
+    /// Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.
+    /// Each run starts Start-ReplyProcessing.ps1 from the module folder with an absolute
     /// -ConfigPath, in a fresh 'pwsh -NoProfile -NonInteractive'. On Windows it registers a scheduled task (ScheduledTasks
     /// module); on Linux it writes &lt;Name&gt;.service and &lt;Name&gt;.timer and enables the timer when systemd runs and no
     /// -OutputPath is given; with -Platform Cron it returns the crontab line. Passwords are never written into any of these:
-    /// env: credential references are read from an EnvironmentFile (chmod 600). -WhatIf shows the files and creates nothing.</para>
+    /// env: credential references are read from an EnvironmentFile (chmod 600). -WhatIf shows the files and creates nothing.
     /// </summary>
     [Cmdlet(VerbsLifecycle.Register, "ReplyProcessingSchedule", SupportsShouldProcess = true)]
     [OutputType(typeof(ProcessingSchedule))]
     public sealed class RegisterReplyProcessingScheduleCommand : ReplyAdminCmdlet
     {
         private const string Caption = "Register-ReplyProcessingSchedule";
+        private List<string> _runArguments;
 
         /// <summary>Time between runs (default 5 minutes; 1 minute to 1 day; for cron, minutes that divide an hour or hours that divide a day).</summary>
         [Parameter(Position = 0)]
@@ -47,6 +48,21 @@ namespace ReplyAdmin.Commands
         [ValidateNotNullOrEmpty]
         public string LogPath { get; set; }
 
+        /// <summary>How many batches each run handles at once (Invoke-ReplyProcessing -ThrottleLimit); default: the run's own default.</summary>
+        [Parameter]
+        [ValidateRange(1, Engine.Processing.ProcessingOptions.MaxThrottleLimit)]
+        public int ThrottleLimit { get; set; }
+
+        /// <summary>Permanent failures after which a message is set aside (Invoke-ReplyProcessing -MaxAttempts); default: the run's own default.</summary>
+        [Parameter]
+        [ValidateRange(0, 1000)]
+        public int MaxAttempts { get; set; } = -1;
+
+        /// <summary>The PowerShell each run starts: the path of the pwsh executable (or of pwsh.dll, run with dotnet). Default: the PowerShell of this session.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string PwshPath { get; set; }
+
         /// <summary>Output what was (or, with -WhatIf, would be) created. A cron line is always output.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -61,8 +77,12 @@ namespace ReplyAdmin.Commands
             var script = ScriptPath();
             if (!File.Exists(script))
                 WriteWarning($"{script} does not exist; scheduled runs will fail. Reinstall the module.");
-            var pwsh = PwshCommand();
+            var pwsh = PwshPath != null ? GivenPwsh() : PwshCommand();
             var variables = ScheduleBuilder.EnvironmentVariables(configuration);
+            var run = new List<string>();
+            if (ThrottleLimit > 0) run.AddRange(new[] { "-ThrottleLimit", ThrottleLimit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            if (MaxAttempts >= 0) run.AddRange(new[] { "-MaxAttempts", MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            _runArguments = run;
 
             switch (ResolvePlatform())
             {
@@ -73,7 +93,7 @@ namespace ReplyAdmin.Commands
                     var log = LogPath != null
                         ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath)
                         : Path.Combine(Path.GetDirectoryName(configPath), Name + ".log");
-                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables));
+                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables, _runArguments));
                     foreach (var note in cron.Notes) WriteVerbose(note);
                     WriteObject(cron);
                     break;
@@ -90,7 +110,7 @@ namespace ReplyAdmin.Commands
                 ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath)
                 : SystemdScheduler.DefaultUnitDirectory(root);
             var plan = Invoke(() => ScheduleBuilder.PlanSystemd(Name, Interval, pwsh, script, configPath, directory,
-                SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root));
+                SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root, _runArguments));
 
             var written = 0;
             foreach (var file in plan.Files)
@@ -119,20 +139,20 @@ namespace ReplyAdmin.Commands
                     var where = OutputPath != null
                         ? $"Copy {Name}.service and {Name}.timer to {SystemdScheduler.DefaultUnitDirectory(root)} on the machine that runs ReplyAdmin, then activate the timer"
                         : "systemd is not running here; where it runs, activate the timer";
-                    Tell($"{where}: {plan.EnableCommand}");
+                    WriteHostInformation($"{where}: {plan.EnableCommand}");
                 }
             }
-            foreach (var note in plan.Notes) Tell(note);
+            foreach (var note in plan.Notes) WriteHostInformation(note);
             if (PassThru) WriteObject(plan);
         }
 
         private void RegisterWindows(string[] pwsh, string script, string configPath, string[] variables)
         {
             if (InvokeCommand.GetCommand("Register-ScheduledTask", CommandTypes.Cmdlet | CommandTypes.Function) == null)
-                ThrowTerminatingError(Error("ScheduledTasksUnavailable", ReplyAdminErrorKind.ResourceUnavailable,
+                ThrowTerminatingError(Error(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
                     "The ScheduledTasks module (Register-ScheduledTask) is not available in this session.", "ScheduledTasks",
                     "Run on Windows 8 / Server 2012 or later, or use -Platform Cron to get a command line to schedule yourself."));
-            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables));
+            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables, _runArguments));
             var arguments = ScheduleBuilder.WindowsCommandLine(new List<string>(plan.Command).GetRange(1, plan.Command.Length - 1));
             if (ShouldProcess($"Register the scheduled task '{Name}', every {Interval}: {plan.CommandLine}", $"Register the scheduled task '{Name}'?", Caption))
             {
@@ -151,14 +171,14 @@ Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settin
                 }
                 catch (RuntimeException e)
                 {
-                    ThrowTerminatingError(Error("ScheduleRegisterFailed", ReplyAdminErrorKind.NotSpecified,
+                    ThrowTerminatingError(Error(ErrorIds.ScheduleRegisterFailed, ReplyAdminErrorKind.NotSpecified,
                         $"The scheduled task '{Name}' could not be registered: {e.Message}", Name,
                         "Run PowerShell as administrator (an S4U task needs it), then try again."));
                 }
                 plan.Applied = plan.Enabled = true;
                 WriteVerbose($"Registered the scheduled task '{Name}': every {Interval}, {plan.CommandLine}");
             }
-            foreach (var note in plan.Notes) Tell(note);
+            foreach (var note in plan.Notes) WriteHostInformation(note);
             if (PassThru) WriteObject(plan);
         }
 
@@ -177,6 +197,19 @@ Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settin
             if (string.IsNullOrEmpty(moduleBase))
                 moduleBase = Path.GetDirectoryName(typeof(RegisterReplyProcessingScheduleCommand).Assembly.Location);
             return Path.Combine(moduleBase, ScheduleBuilder.ScriptName);
+        }
+
+        // -PwshPath: an installed pwsh (not the one in a NuGet tool cache this session may run from), or a pwsh.dll for dotnet.
+        private string[] GivenPwsh()
+        {
+            var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(PwshPath);
+            if (!File.Exists(path))
+                ThrowTerminatingError(Error(ErrorIds.PwshNotFound, ReplyAdminErrorKind.ObjectNotFound, $"No PowerShell at '{path}'.", path,
+                    "Give the path of an installed pwsh, e.g. -PwshPath /usr/bin/pwsh (see 'Get-Command pwsh')."));
+            if (!path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                return new[] { path };
+            var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            return new[] { string.IsNullOrEmpty(dotnet) ? "dotnet" : dotnet, path };
         }
 
         /// <summary>
@@ -209,14 +242,10 @@ Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settin
             var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
             if (File.Exists(dll) && !string.IsNullOrEmpty(dotnet) && File.Exists(dotnet))
                 return new[] { dotnet, dll };
-            ThrowTerminatingError(Error("PwshNotFound", ReplyAdminErrorKind.ObjectNotFound,
+            ThrowTerminatingError(Error(ErrorIds.PwshNotFound, ReplyAdminErrorKind.ObjectNotFound,
                 $"The PowerShell executable of this session cannot be found (process '{process}', PSHOME '{psHome}').", psHome,
                 "Run Register-ReplyProcessingSchedule from pwsh itself."));
             return null; // not reached
         }
-
-        // Shown in the console like Write-Host, and capturable from the information stream (6).
-        private void Tell(string message) =>
-            WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
     }
 }

@@ -115,7 +115,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Gets the settings of the shared IMAP folder that replies are stored in.</para>
+    /// Gets the settings of the shared IMAP folder that replies are stored in.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyMailbox")]
     [OutputType(typeof(ReplyMailboxSettings))]
@@ -125,7 +125,7 @@ namespace ReplyAdmin.Commands
         protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration) => configuration.ReplyMailbox;
 
         /// <inheritdoc />
-        protected override string NotConfiguredErrorId => "ReplyMailboxNotConfigured";
+        protected override string NotConfiguredErrorId => ErrorIds.ReplyMailboxNotConfigured;
 
         /// <inheritdoc />
         protected override string SectionName => "reply mailbox";
@@ -135,7 +135,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Sets the shared IMAP folder that replies are stored in (implicit TLS, port 993).</para>
+    /// Sets the shared IMAP folder that replies are stored in (implicit TLS, port 993).
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplyMailbox", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyMailboxSettings))]
@@ -155,7 +155,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Gets the settings of the inbound source that replies arrive in.</para>
+    /// Gets the settings of the inbound source that replies arrive in.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplySource")]
     [OutputType(typeof(InboundSourceSettings))]
@@ -165,7 +165,7 @@ namespace ReplyAdmin.Commands
         protected override InboundSourceSettings Section(ReplyAdminConfiguration configuration) => configuration.Source;
 
         /// <inheritdoc />
-        protected override string NotConfiguredErrorId => "ReplySourceNotConfigured";
+        protected override string NotConfiguredErrorId => ErrorIds.ReplySourceNotConfigured;
 
         /// <inheritdoc />
         protected override string SectionName => "inbound source";
@@ -175,7 +175,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Sets where replies arrive: an IMAP mailbox, a Maildir or a directory of .eml files.</para>
+    /// Sets where replies arrive: an IMAP mailbox, a Maildir or a directory of .eml files.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplySource", SupportsShouldProcess = true)]
     [OutputType(typeof(InboundSourceSettings))]
@@ -221,7 +221,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Gets the SMTP relay that forwards leave through.</para>
+    /// Gets the SMTP relay that forwards leave through.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplySmtpRelay")]
     [OutputType(typeof(SmtpRelaySettings))]
@@ -231,7 +231,7 @@ namespace ReplyAdmin.Commands
         protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration) => configuration.SmtpRelay;
 
         /// <inheritdoc />
-        protected override string NotConfiguredErrorId => "SmtpRelayNotConfigured";
+        protected override string NotConfiguredErrorId => ErrorIds.SmtpRelayNotConfigured;
 
         /// <inheritdoc />
         protected override string SectionName => "SMTP relay";
@@ -241,7 +241,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Sets the SMTP relay that forwards leave through.</para>
+    /// Sets the SMTP relay that forwards leave through.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplySmtpRelay", SupportsShouldProcess = true)]
     [OutputType(typeof(SmtpRelaySettings))]

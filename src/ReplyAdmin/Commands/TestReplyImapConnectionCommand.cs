@@ -3,6 +3,7 @@ using System.Management.Automation;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
 using ReplyAdmin.Engine.Imap;
+using ReplyAdmin.Engine.Sources;
 
 namespace ReplyAdmin.Commands
 {
@@ -16,11 +17,13 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Tests that an IMAP folder can be reached over TLS, logged into and written.</para>
+    /// Tests that an IMAP folder can be reached over TLS, logged into and written.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "ReplyImapConnection", DefaultParameterSetName = ConfiguredSet)]
     [OutputType(typeof(ImapConnectionReport), ParameterSetName = new[] { ConfiguredSet, ExplicitSet })]
+    [OutputType(typeof(SourceTestReport))]
     [OutputType(typeof(bool))]
+    [Alias("Test-ImapConnection")] // the name the product was specified with
     public sealed class TestReplyImapConnectionCommand : ReplyAdminCmdlet
     {
         private const string ConfiguredSet = "Configured";
@@ -76,27 +79,63 @@ namespace ReplyAdmin.Commands
                 endpoint = new ImapEndpoint { Host = Server, Port = Port, Folder = Folder, UserName = Credential.UserName, CertificateThumbprint = CertificateThumbprint };
                 credential = Credential.GetNetworkCredential();
             }
+            else if (Target == ImapTestTarget.Source)
+            {
+                TestSource(LoadConfiguration());
+                return;
+            }
             else
             {
                 var configuration = LoadConfiguration();
-                ImapEndpointSettings settings = Target == ImapTestTarget.ReplyMailbox ? (ImapEndpointSettings)configuration.ReplyMailbox : configuration.Source;
-                if (settings == null || (settings is InboundSourceSettings source && source.Kind != SourceKind.Imap))
+                var settings = configuration.ReplyMailbox;
+                if (settings == null)
                 {
-                    ThrowTerminatingError(Error(Target + "NotConfigured", ReplyAdminErrorKind.ObjectNotFound,
-                        $"No IMAP {(Target == ImapTestTarget.ReplyMailbox ? "reply mailbox" : "source")} is configured in {ResolvedConfigPath}.",
-                        ResolvedConfigPath, Target == ImapTestTarget.ReplyMailbox ? "Configure it with Set-ReplyMailbox." : "Configure it with Set-ReplySource -Kind Imap."));
+                    ThrowTerminatingError(Error(ErrorIds.ReplyMailboxNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                        $"No reply mailbox is configured in {ResolvedConfigPath}.", ResolvedConfigPath, "Configure it with Set-ReplyMailbox."));
                     return;
                 }
                 endpoint = ImapEndpoint.From(settings);
-                if (settings is ReplyMailboxSettings mailbox) maxSize = mailbox.MaxMessageSize;
-                credential = ResolveCredential(Credential, settings.UserName, settings.CredentialReference,
-                    Target == ImapTestTarget.ReplyMailbox ? "replyMailbox.credentialReference" : "source.credentialReference");
+                maxSize = settings.MaxMessageSize;
+                credential = ResolveCredential(Credential, settings.UserName, settings.CredentialReference, "replyMailbox.credentialReference");
                 if (Credential != null) endpoint.UserName = Credential.UserName;
             }
             endpoint.Timeout = TimeSpan.FromSeconds(TimeoutSeconds);
 
             WriteVerbose($"Testing {endpoint} as '{endpoint.UserName}' (implicit TLS, certificate {(endpoint.CertificateThumbprint == null ? "validated against the trusted roots" : "pinned to " + endpoint.CertificateThumbprint)}).");
-            var report = Invoke(token => ImapConnectionTester.TestAsync(endpoint, credential, maxSize, token));
+            Write(Invoke(token => ImapConnectionTester.TestAsync(endpoint, credential, maxSize, token)));
+        }
+
+        // The source is tested by its kind's provider: an IMAP source as the reply mailbox is, a directory for existence and write access.
+        private void TestSource(ReplyAdminConfiguration configuration)
+        {
+            if (configuration.Source == null)
+            {
+                ThrowTerminatingError(Error(ErrorIds.ReplySourceNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                    $"No inbound source is configured in {ResolvedConfigPath}.", ResolvedConfigPath, "Configure it with Set-ReplySource."));
+                return;
+            }
+            var provider = SourceProviders.For(configuration.Source.Kind);
+            var context = new SourceContext { Credentials = CredentialResolver, Credential = Credential?.GetNetworkCredential(), Timeout = TimeSpan.FromSeconds(TimeoutSeconds) };
+            WriteVerbose($"Testing the source {provider.Describe(configuration.Source)}.");
+            var report = Invoke(token => provider.TestAsync(configuration.Source, context, token));
+            if (report.Details is ImapConnectionReport imap)
+            {
+                Write(imap);
+                return;
+            }
+            WriteVerbose(report.Succeeded ? $"The source is readable and writable; {report.WaitingMessages} message(s) wait." : $"Failed: {report.Error.Message}");
+            if (Quiet)
+            {
+                WriteObject(report.Succeeded);
+                return;
+            }
+            WriteObject(report);
+            if (!report.Succeeded)
+                WriteEngineError(report.Error);
+        }
+
+        private void Write(ImapConnectionReport report)
+        {
             if (report.Succeeded)
                 WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else

@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>
+    /// The acknowledgement protocol of docs/acknowledgement.md, written once. Each step takes a set of messages and does its
+    /// work for all of them in one command where the source and the reply folder allow (one claim, one MULTIAPPEND, one
+    /// mark, one move); one message at a time is the same code with a set of one. Every step resumes from the state a
+    /// message has recorded, so a step interrupted by a crash or a failure is finished later, never repeated.
+    /// </summary>
+    /// <remarks>
+    /// Steps, as in the document's table: 2 claim, 3 append (or find the copy an interrupted run stored), 4 mark stored,
+    /// 5 forward, 6 mark forwarded, 7 acknowledge. Step 1 (reading headers and deciding) is the processor's.
+    /// </remarks>
+    internal sealed class AcknowledgementProtocol
+    {
+        private readonly IReplySource _source;
+        private readonly IReplyStore _store;
+        private readonly IReplyForwarder _forwarder;
+        private readonly FailurePolicy _failures;
+        private readonly IProcessingObserver _observer;
+
+        public AcknowledgementProtocol(IReplySource source, IReplyStore store, IReplyForwarder forwarder, FailurePolicy failures, IProcessingObserver observer)
+        {
+            _source = source;
+            _store = store;
+            _forwarder = forwarder;
+            _failures = failures;
+            _observer = observer;
+        }
+
+        /// <summary>
+        /// Acts on a batch: all steps for the whole set; when a step fails for any reason that does not end the run, the
+        /// messages not yet done go through the steps one at a time, each from the state it has reached, so each gets its
+        /// own outcome.
+        /// </summary>
+        /// <exception cref="ReplyAdminException">An error of <see cref="FailureScope.Run"/>: the run ends; what was not done stays at the source.</exception>
+        public async Task ActAsync(IReadOnlyList<WorkItem> batch, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await StepsAsync(batch.Where(w => w.Live).ToList(), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
+            {
+                _observer.Verbose($"A batch step failed ({(e as ReplyAdminException)?.ErrorId ?? e.GetType().Name}: {e.Message}); handling the rest of the batch one message at a time.");
+            }
+            foreach (var item in batch.Where(w => w.Live).ToList())
+            {
+                try
+                {
+                    await StepsAsync(new[] { item }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
+                {
+                    await _failures.FailAsync(item, e, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task StepsAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+        {
+            // An excluded auto-reply is only acknowledged: deciding again gives the same result.
+            await AcknowledgeAsync(items.Where(w => w.Decision.Disposition == ReplyDisposition.Exclude).ToList(), SourceDestination.Archive, null, cancellationToken).ConfigureAwait(false);
+
+            // Everything else puts something in the reply folder: the reply, or for a rejected one a notice.
+            var storing = items.Where(w => w.Decision.Disposition != ReplyDisposition.Exclude).ToList();
+            await StoreAsync(storing, cancellationToken).ConfigureAwait(false);
+            await ForwardAsync(storing.Where(w => w.Decision.ForwardTo.Count > 0).ToList(), cancellationToken).ConfigureAwait(false);
+
+            await AcknowledgeAsync(storing.Where(w => w.Decision.Disposition != ReplyDisposition.Reject).ToList(), SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
+            foreach (var rejected in storing.Where(w => w.Decision.Disposition == ReplyDisposition.Reject).GroupBy(w => w.Decision.Reason))
+                await AcknowledgeAsync(rejected.ToList(), SourceDestination.Rejected, rejected.Key, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Steps 2-4, exactly once: claim, append (or find the copy an interrupted run stored), mark stored.
+        private async Task StoreAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+        {
+            var open = new List<WorkItem>();
+            foreach (var item in items.Where(w => !w.StoreSettled))
+            {
+                if ((item.Message.State & SourceState.Stored) != 0)
+                {
+                    item.Result.Actions.Add($"{item.Content.Verb} by an earlier run");
+                    item.StoreSettled = true;
+                }
+                else
+                {
+                    open.Add(item);
+                }
+            }
+            if (open.Count == 0) return;
+
+            // Claimed but not marked stored: a run was interrupted between claim and mark, so the copy may exist. Look
+            // before appending. Piped files keep no state and always count as claimed.
+            foreach (var item in open.Where(w => !w.HasCopy && (w.Message.State & SourceState.Claimed) != 0))
+            {
+                var content = item.Content;
+                var uid = await _store.FindAsync(content.Identity, content.VerifyContent ? await content.Load().ConfigureAwait(false) : null, cancellationToken).ConfigureAwait(false);
+                if (uid.HasValue)
+                {
+                    item.HasCopy = true;
+                    item.Result.DestinationUid = uid;
+                    item.Result.Actions.Add($"{content.Verb} by an interrupted run (UID {uid})");
+                }
+            }
+
+            await _source.SetStateAsync(open.Where(w => w.Message.State == SourceState.None).Select(w => w.Message).ToList(), SourceState.Claimed, cancellationToken).ConfigureAwait(false);
+
+            // One MULTIAPPEND for the set (all or none): a batch is at most 50 messages and 8 MB, so its bodies fit in memory.
+            var append = open.Where(w => !w.HasCopy).ToList();
+            if (append.Count > 0)
+            {
+                var appendItems = new List<AppendItem>(append.Count);
+                foreach (var item in append)
+                    appendItems.Add(new AppendItem(await item.Content.Load().ConfigureAwait(false), item.Decision.Keywords.ToList(), item.Content.InternalDate));
+                var uids = await _store.AppendAsync(appendItems, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < append.Count; i++)
+                {
+                    append[i].HasCopy = true;
+                    append[i].Result.DestinationUid = uids[i];
+                    append[i].Result.Actions.Add($"{append[i].Content.Verb} as UID {uids[i]}");
+                }
+            }
+
+            await _source.SetStateAsync(open.Select(w => w.Message).ToList(), SourceState.Stored, cancellationToken).ConfigureAwait(false);
+            foreach (var item in open)
+            {
+                item.StoreSettled = true;
+                if (item.Decision.ForwardTo.Count == 0)
+                    item.Body.Dispose(); // bodies leave memory as soon as they are stored
+            }
+        }
+
+        // Steps 5-6, at least once: forward, then mark forwarded. SMTP sends one message per transaction.
+        private async Task ForwardAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
+        {
+            foreach (var item in items.Where(w => !w.ForwardSettled))
+            {
+                if ((item.Message.State & SourceState.Forwarded) != 0)
+                {
+                    item.Result.Actions.Add("Already forwarded by an earlier run");
+                }
+                else
+                {
+                    if (_forwarder == null)
+                        throw new ReplyAdminException(ErrorIds.SmtpRelayNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                            $"List(s) {string.Join(", ", item.Result.Lists)} forward replies, but no SMTP relay is configured.", string.Join(", ", item.Result.Lists),
+                            "Configure the relay with Set-ReplySmtpRelay; the message stays at the source until then.");
+                    await _forwarder.ForwardAsync(await item.Body.LoadAsync().ConfigureAwait(false), item.Decision.ForwardTo, cancellationToken).ConfigureAwait(false);
+                    item.Result.Actions.Add("Forwarded to " + string.Join(", ", item.Decision.ForwardTo));
+                    await _source.SetStateAsync(new[] { item.Message }, SourceState.Forwarded, cancellationToken).ConfigureAwait(false);
+                }
+                item.ForwardSettled = true;
+                item.Body.Dispose();
+            }
+        }
+
+        // Step 7: one move for the set; whichever messages the source moved are done, also when the move failed part-way.
+        private async Task AcknowledgeAsync(IReadOnlyList<WorkItem> items, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        {
+            var pending = items.Where(w => !w.Done).ToList();
+            if (pending.Count == 0) return;
+            try
+            {
+                await _source.MoveAsync(pending.Select(w => w.Message).ToList(), destination, reason, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var item in pending.Where(w => w.Message.AcknowledgedTo != null))
+                {
+                    item.Result.AcknowledgedTo = item.Message.AcknowledgedTo;
+                    item.Result.Actions.Add("Moved to " + item.Result.AcknowledgedTo);
+                    item.Done = true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+using ReplyAdmin.Engine.Classification;
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>
+    /// The body of one source message, loaded at most once and only when needed: the start for classification, the whole
+    /// message for storing and forwarding. Bodies stay streams of the original bytes; nothing is copied or re-encoded.
+    /// </summary>
+    internal sealed class MessageLoader : IDisposable
+    {
+        // The classifier reads the first text parts, which sit at the start of a message: an IMAP source sends
+        // only this much of a larger one, so an out-of-office reply with attachments costs no download of them.
+        internal const int ClassificationBytes = 16 * 1024;
+
+        private readonly IReplySource _source;
+        private readonly SourceMessage _message;
+        private readonly CancellationToken _cancellationToken;
+        private Stream _stream;
+        private Stream _start;
+        private MimeMessage _parsed;
+        private MimeMessage _classified;
+
+        public MessageLoader(IReplySource source, SourceMessage message, CancellationToken cancellationToken)
+        {
+            _source = source;
+            _message = message;
+            _cancellationToken = cancellationToken;
+        }
+
+        /// <summary>MimeKit's full parse of the message's start (of all of it where the source sends no less), for the classifier.</summary>
+        // Synchronous because the classifier asks for the body only when header evidence leaves it in doubt, from inside its rules.
+        public MimeMessage LoadForClassification()
+        {
+            if (_classified != null) return _classified;
+            var stream = _stream;
+            if (stream == null)
+            {
+                stream = _source.OpenMessageStartAsync(_message, ClassificationBytes, _cancellationToken).GetAwaiter().GetResult();
+                if (stream.Length >= _message.Size) _stream = stream; // the whole message: kept for storing
+                else _start = stream;
+            }
+            stream.Position = 0;
+            _classified = MessageHeaderReader.ReadMessage(stream, persistent: true);
+            return _classified;
+        }
+
+        /// <summary>The whole message with its original bytes, for storing and forwarding.</summary>
+        public async Task<MimeMessage> LoadAsync()
+        {
+            if (_parsed != null) return _parsed;
+            if (_stream == null)
+                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+            _stream.Position = 0;
+            // The body stays in the stream: nothing is copied or re-encoded, and the original bytes are written back.
+            _parsed = await RawMessage.LoadAsync(_stream, _message.Headers, _cancellationToken).ConfigureAwait(false);
+            return _parsed;
+        }
+
+        /// <summary>Lets go of the body (a batch keeps none it is done with).</summary>
+        public void Dispose()
+        {
+            _classified?.Dispose();
+            _parsed?.Dispose();
+            _stream?.Dispose();
+            _start?.Dispose();
+            _classified = _parsed = null;
+            _stream = _start = null;
+        }
+    }
+
+    /// <summary>One message of a run: what was decided for it, how far this run got, and its body once loaded.</summary>
+    internal sealed class WorkItem : IDisposable
+    {
+        public WorkItem(SourceMessage message, ProcessingResult result, MessageLoader body)
+        {
+            Message = message;
+            Result = result;
+            Body = body;
+        }
+
+        public SourceMessage Message { get; }
+        public ProcessingResult Result { get; }
+        public MessageLoader Body { get; }
+        public RoutingDecision Decision { get; set; }
+
+        /// <summary>What is stored in the reply folder for it: the reply itself, or for a rejected one the notice.</summary>
+        public StoredContent Content { get; set; }
+
+        /// <summary>The copy (or notice) is in the reply folder and marked stored at the source, by this run or an earlier one.</summary>
+        public bool StoreSettled { get; set; }
+
+        /// <summary>A copy exists in the reply folder (appended or found by this run), not yet marked at the source.</summary>
+        public bool HasCopy { get; set; }
+
+        /// <summary>The forward step is settled: forwarded and marked, by this run or an earlier one.</summary>
+        public bool ForwardSettled { get; set; }
+
+        /// <summary>Acknowledged at the source, or set aside: nothing more to do for it.</summary>
+        public bool Done { get; set; }
+
+        /// <summary>Still to be acted on: decided, not failed, not done.</summary>
+        public bool Live => !Done && Decision != null && Result.Outcome != ReplyOutcome.Failed;
+
+        public void Dispose() => Body.Dispose();
+    }
+
+    /// <summary>What the store step puts in the reply folder for one message, and how a recovery search recognises it.</summary>
+    internal sealed class StoredContent
+    {
+        public StoredContent(string verb, string identity, bool verifyContent, Func<Task<MimeMessage>> load, DateTimeOffset? internalDate)
+        {
+            Verb = verb;
+            Identity = identity;
+            VerifyContent = verifyContent;
+            Load = load;
+            InternalDate = internalDate;
+        }
+
+        /// <summary>"Stored" or "Notice stored", for the result's actions.</summary>
+        public string Verb { get; }
+
+        /// <summary>The Message-ID a recovery search looks for (null when the message has none).</summary>
+        public string Identity { get; }
+
+        /// <summary>
+        /// True when a found candidate must also have the same bytes (a reply: another message may share its Message-ID);
+        /// false for notices, whose derived Message-ID is unique and whose Date differs each time.
+        /// </summary>
+        public bool VerifyContent { get; }
+
+        public Func<Task<MimeMessage>> Load { get; }
+
+        public DateTimeOffset? InternalDate { get; }
+    }
+}

@@ -1,0 +1,219 @@
+#Requires -Version 7.0
+# Every row of docs/acknowledgement.md's table as a fast test: the real ReplyProcessor and AcknowledgementProtocol
+# against in-memory stand-ins (tests/Support/ProtocolFakes.cs) that fail or "crash" at a chosen step. A crash ends the run
+# at that step, as a kill would; the next run is a fresh processor over the same source and reply folder.
+# The same rows run against Dovecot in Crash.Tests.ps1 and Faults.Tests.ps1.
+
+BeforeAll {
+    Set-StrictMode -Version Latest
+    Import-Module $env:REPLYADMIN_MODULE -Force
+    # The engine may live in a load context of its own: compile the fakes against the assemblies it uses and load
+    # them into the same context, so that they see the very same engine and MimeKit types.
+    $loaded = [AppDomain]::CurrentDomain.GetAssemblies()
+    $engine = $loaded | Where-Object { $_.GetName().Name -eq 'ReplyAdmin.Engine' } | Select-Object -First 1
+    if (-not $engine) {
+        # Loaded lazily: the first engine call brings it in.
+        $null = Get-ReplyClassification -Path (Join-Path $PSScriptRoot 'fixtures/replies/human.eml') -ErrorAction SilentlyContinue
+        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'ReplyAdmin.Engine' } | Select-Object -First 1
+    }
+    $context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($engine)
+    $mimeKit = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'MimeKit' } | Select-Object -First 1
+    if (-not $mimeKit) { $mimeKit = $context.LoadFromAssemblyPath((Join-Path (Split-Path $engine.Location) 'MimeKit.dll')) }
+    $dll = Join-Path ([IO.Path]::GetTempPath()) "ReplyAdminProtocolFakes-$PID-$([Guid]::NewGuid().ToString('N')).dll"
+    Add-Type -Path (Join-Path $PSScriptRoot 'Support/ProtocolFakes.cs') -ReferencedAssemblies $engine.Location, $mimeKit.Location, 'netstandard', 'System.Runtime', 'System.Collections', 'System.Linq', 'System.Threading', 'System.Threading.Tasks' -OutputAssembly $dll -OutputType Library
+    $script:Harness = $context.LoadFromAssemblyPath($dll).GetType('ReplyAdminTests.ProtocolHarness')
+
+    function New-Harness {
+        param([switch] $Forward)
+        $h = [Activator]::CreateInstance($script:Harness)
+        $h.AddList('news', 'news@example.test', $(if ($Forward) { 'team@example.test' } else { $null }), $false)
+        $h
+    }
+}
+
+Describe 'Acknowledgement protocol' -Tag Unit {
+    Context 'When a run is interrupted at a step of the table' {
+        It 'Row <Row>: interrupted at <Step> (<When>), the next run stores exactly one copy and forwards <Forwards> time(s)' -TestCases @(
+            @{ Row = 1; Step = 'Headers'; When = 'reading'; Forwards = 1; Action = 'Stored as UID' }
+            @{ Row = 2; Step = 'MarkClaimed'; When = 'before the claim'; Forwards = 1; Action = 'Stored as UID' }
+            @{ Row = 3; Step = 'Append.Before'; When = 'before the APPEND'; Forwards = 1; Action = 'Stored as UID' }
+            @{ Row = 3; Step = 'Append.After'; When = 'after the APPEND, before its answer'; Forwards = 1; Action = 'Stored by an interrupted run' }
+            @{ Row = 4; Step = 'MarkStored'; When = 'before the stored mark'; Forwards = 1; Action = 'Stored by an interrupted run' }
+            @{ Row = 5; Step = 'Forward.Before'; When = 'before the relay accepted'; Forwards = 1; Action = 'Stored by an earlier run' }
+            @{ Row = 5; Step = 'Forward.After'; When = 'after the relay accepted (the duplicate window)'; Forwards = 2; Action = 'Stored by an earlier run' }
+            @{ Row = 6; Step = 'MarkForwarded'; When = 'before the forwarded mark'; Forwards = 2; Action = 'Stored by an earlier run' }
+            @{ Row = 7; Step = 'MoveProcessed'; When = 'before the acknowledgement'; Forwards = 1; Action = 'Stored by an earlier run' }
+        ) {
+            $h = New-Harness -Forward
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test', $null, 200)
+            $h.Faults.At($Step, 'Crash', 1)
+
+            $h.Run() | Should -BeNullOrEmpty
+            $h.LastError.ErrorId | Should -Be 'TestCrash'
+            $h.MessageOf('m1').Place | Should -Be 'waiting'
+
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 1
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+            $h.Relay.Sent.Count | Should -Be $Forwards
+            $h.MessageOf('m1').Place | Should -Be 'Processed'
+            ($h.ResultOf('m1').Actions -join '; ') | Should -Match ([regex]::Escape($Action))
+        }
+
+        It 'Row 6: after the forwarded mark, the next run only acknowledges' {
+            $h = New-Harness -Forward
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('MoveProcessed', 'Crash', 1)
+            $null = $h.Run()
+            $null = $h.Run()
+            $h.Relay.Sent.Count | Should -Be 1
+            $h.ResultOf('m1').Actions | Should -Contain 'Already forwarded by an earlier run'
+        }
+
+        It 'Finds the copy of a message without Message-ID by its bytes, not by its size alone' {
+            $h = New-Harness
+            $null = $h.AddMessage('twin', 'news@example.test', $null, 'X-Note: first', 300)
+            $null = $h.AddMessage('m1', 'news@example.test', $null, 'X-Note: other', 300)
+            $null = $h.Run()                                   # stores 'twin' and 'm1'
+            $null = $h.AddMessage('m2', 'news@example.test', $null, 'X-Note: third', 300)
+            $h.Faults.At('Append.After', 'Crash', 1)
+            $null = $h.Run()                                   # m2 stored, answer lost
+            $null = $h.Run()
+            $h.Store.Copies.Count | Should -Be 3
+            ($h.ResultOf('m2').Actions -join '; ') | Should -Match 'Stored by an interrupted run'
+        }
+
+        It 'Stores a notice for a too-large reply once, whatever the interruption' {
+            $h = New-Harness
+            $h.MaxMessageSize = 1000
+            $null = $h.AddMessage('big', 'news@example.test', 'big@customer.test', $null, 5000)
+            $h.Faults.At('Append.After', 'Crash', 1)
+            $null = $h.Run()
+            $summary = $h.Run()
+            $summary.Rejected | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 1
+            $h.Store.Copies[0].Text | Should -Match 'Reply not stored'
+            $h.MessageOf('big').Place | Should -Be 'Rejected'
+            $h.MessageOf('big').Reason | Should -Match 'over the limit'
+        }
+
+        It 'Handles messages an earlier run left half-done before new ones' {
+            $h = New-Harness
+            $null = $h.AddMessage('old', 'news@example.test', 'old@customer.test')
+            $h.Faults.At('MarkStored', 'Crash', 1)
+            $null = $h.Run()
+            $null = $h.AddMessage('new', 'news@example.test', 'new@customer.test')
+            $null = $h.Run()
+            $h.LastRun.Results[0].SourceId | Should -Be 'old'
+            $h.Store.Copies.Count | Should -Be 2
+        }
+    }
+
+    Context 'When a batch step fails for one message' {
+        It 'Falls back to one message at a time; each gets its own outcome and nothing is done twice' {
+            $h = New-Harness
+            foreach ($i in 1..5) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            # The batch's MULTIAPPEND fails once (e.g. the server refused one message); one at a time they all go in.
+            $h.Faults.At('Append.Before', 'Fail', 1)
+            $summary = $h.Run()
+            $summary.Stored | Should -Be 5
+            $summary.Failed | Should -Be 0
+            $h.Store.Copies.Count | Should -Be 5
+            $h.Store.AppendCommands | Should -Be 5
+            @($h.Source.Messages | Where-Object Place -ne 'Processed').Count | Should -Be 0
+        }
+
+        It 'Completes a batch whose stored mark failed without a second APPEND' {
+            $h = New-Harness
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Faults.At('MarkStored', 'Lost', 1)
+            $summary = $h.Run()
+            $summary.Stored | Should -Be 3
+            $h.Store.AppendCommands | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 3
+        }
+
+        It 'Leaves only the failing message at the source and counts a permanent failure' {
+            $h = New-Harness -Forward
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Faults.At('Forward.Before', 'Fail', 2)          # the batch's first forward, then the same message alone
+            $summary = $h.Run()
+            $summary.Failed | Should -Be 1
+            $summary.Stored | Should -Be 2
+            $failed = $h.ResultOf('m1')
+            $failed.Outcome | Should -Be 'Failed'
+            $failed.ErrorId | Should -Be 'TestFailure'
+            $failed.Actions | Should -Contain 'Attempt 1 of 5 counted'
+            $h.MessageOf('m1').Place | Should -Be 'waiting'
+            $h.MessageOf('m1').Attempts | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 3
+            $h.Relay.Sent.Count | Should -Be 2
+        }
+
+        It 'Retries a transient failure on every run without counting it' {
+            $h = New-Harness -Forward
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('Forward.Before', 'Lost', 2)
+            $summary = $h.Run()
+            $summary.Failed | Should -Be 1
+            $h.MessageOf('m1').Attempts | Should -Be 0
+            $h.MessageOf('m1').State.ToString() | Should -Match 'Stored'
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'Processed'
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+        }
+
+        It 'Sets a message aside in DeadLetter on the last allowed attempt' {
+            $h = New-Harness -Forward
+            $h.MaxAttempts = 2
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('Forward.Before', 'Fail', 100)
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'waiting'
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'DeadLetter'
+            $h.MessageOf('m1').Reason | Should -Match 'Failed 2 times; last error TestFailure'
+            $h.LastRun.Warnings.Count | Should -Be 1
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+        }
+    }
+
+    Context 'When a failure ends the run' {
+        It 'Marks the batch''s unfinished messages failed and starts no further batch' {
+            $h = New-Harness
+            foreach ($i in 1..120) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Faults.At('Append.Before', 'Crash', 1)
+            $null = $h.Run()
+            $h.LastError.Scope | Should -Be 'Run'
+            $h.LastRun.Results.Count | Should -Be 50
+            @($h.LastRun.Results | Where-Object Outcome -eq 'Failed').Count | Should -Be 50
+            $h.Store.Copies.Count | Should -Be 0
+        }
+    }
+
+    Context 'When auto-replies are excluded or the run is -WhatIf' {
+        It 'Only acknowledges an excluded auto-reply, to the archive' {
+            $h = [Activator]::CreateInstance($script:Harness)
+            $h.AddList('news', 'news@example.test', $null, $true)
+            $null = $h.AddMessage('ooo', 'news@example.test', 'ooo@customer.test', 'Auto-Submitted: auto-replied')
+            $summary = $h.Run()
+            $summary.Excluded | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 0
+            $h.MessageOf('ooo').Place | Should -Be 'Archive'
+            $h.Faults.Log | Should -Not -Contain 'MarkClaimed'
+        }
+
+        It 'Changes nothing under -WhatIf' {
+            $h = New-Harness -Forward
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $summary = $h.Run($true)
+            $summary.WhatIf | Should -BeTrue
+            $summary.Stored | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 0
+            $h.Relay.Sent.Count | Should -Be 0
+            $h.MessageOf('m1').State.ToString() | Should -Be 'None'
+            $h.MessageOf('m1').Place | Should -Be 'waiting'
+        }
+    }
+}

@@ -1,0 +1,282 @@
+// In-memory stand-ins for the source, the reply folder and the relay, for the fast acknowledgement-protocol tests
+// (tests/AcknowledgementProtocol.Tests.ps1). They keep state as the real adapters do (state flags at the source, copies in
+// the store) and can be told to fail at any step: "Crash" ends the run there (as a kill would: nothing after it happens),
+// "Fail" is a permanent failure of the message, "Lost" a transient one. The real adapters are tested against Dovecot.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+using ReplyAdmin.Engine;
+using ReplyAdmin.Engine.Classification;
+using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Processing;
+
+namespace ReplyAdminTests
+{
+    public sealed class Faults
+    {
+        private readonly Dictionary<string, (string Mode, int Times)> _planned = new Dictionary<string, (string, int)>(StringComparer.OrdinalIgnoreCase);
+        public List<string> Log { get; } = new List<string>();
+
+        /// <summary>Fails the next <paramref name="times"/> calls of <paramref name="step"/> ("Claim", "Append.Before", "Append.After", ...).</summary>
+        public void At(string step, string mode, int times = 1) => _planned[step] = (mode, times);
+
+        public void Clear() => _planned.Clear();
+
+        public void Hit(string step, string target)
+        {
+            Log.Add(step);
+            if (!_planned.TryGetValue(step, out var fault) || fault.Times <= 0) return;
+            _planned[step] = (fault.Mode, fault.Times - 1);
+            switch (fault.Mode)
+            {
+                case "Crash":
+                    throw new ReplyAdminException("TestCrash", ReplyAdminErrorKind.ConnectionError, $"Crash at {step}.", target, scope: FailureScope.Run);
+                case "Fail":
+                    throw new ReplyAdminException("TestFailure", ReplyAdminErrorKind.InvalidData, $"Permanent failure at {step}.", target);
+                case "Lost":
+                    throw new ReplyAdminException("TestConnectionLost", ReplyAdminErrorKind.ConnectionError, $"Connection lost at {step}.", target);
+                default:
+                    throw new ArgumentException(fault.Mode);
+            }
+        }
+    }
+
+    public sealed class FakeMessage
+    {
+        public string Id;
+        public byte[] Bytes;
+        public SourceState State;
+        public int Attempts;
+        public string Place = "waiting"; // or Processed, Rejected, Archive, DeadLetter
+        public string Reason;
+    }
+
+    public sealed class InMemorySource : IReplySource
+    {
+        private readonly Faults _faults;
+        public List<FakeMessage> Messages { get; } = new List<FakeMessage>();
+        public InMemorySource(Faults faults) => _faults = faults;
+        public string Description => "memory";
+        public Task OpenAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken)
+        {
+            lock (Messages)
+                return Task.FromResult<IReadOnlyList<SourceMessage>>(Messages.Where(m => m.Place == "waiting")
+                    .Select(m => new SourceMessage(m.Id, m.Bytes.Length, m.State, null, m) { Attempts = m.Attempts }).ToList());
+        }
+
+        public Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Headers", batch[0].Id);
+            foreach (var message in batch)
+                using (var stream = new MemoryStream(((FakeMessage)message.Handle).Bytes))
+                    message.Headers = HeaderList.Load(stream);
+            return Task.CompletedTask;
+        }
+
+        public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Load", message.Id);
+            return Task.FromResult<Stream>(new MemoryStream(((FakeMessage)message.Handle).Bytes, false));
+        }
+
+        public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) => OpenMessageAsync(message, cancellationToken);
+
+        public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
+        {
+            if (messages.Count == 0) return Task.CompletedTask;
+            _faults.Hit("Mark" + state, messages[0].Id);
+            foreach (var message in messages)
+            {
+                ((FakeMessage)message.Handle).State |= state;
+                message.State |= state;
+            }
+            return Task.CompletedTask;
+        }
+
+        public Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
+        {
+            var fake = (FakeMessage)message.Handle;
+            fake.Attempts++;
+            message.Attempts = fake.Attempts;
+            return Task.CompletedTask;
+        }
+
+        public Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        {
+            if (messages.Count == 0) return Task.CompletedTask;
+            _faults.Hit("Move" + destination, messages[0].Id);
+            foreach (var message in messages)
+            {
+                var fake = (FakeMessage)message.Handle;
+                fake.Place = destination.ToString();
+                fake.Reason = reason;
+                message.AcknowledgedTo = destination.ToString();
+            }
+            return Task.CompletedTask;
+        }
+
+        public void Dispose() { }
+    }
+
+    public sealed class StoredCopy
+    {
+        public uint Uid;
+        public string MessageId;
+        public byte[] Bytes;
+        public string[] Keywords;
+        public string Text => Encoding.UTF8.GetString(Bytes);
+    }
+
+    public sealed class InMemoryStore : IReplyStore
+    {
+        private readonly Faults _faults;
+        private uint _next = 1;
+        public List<StoredCopy> Copies { get; } = new List<StoredCopy>();
+        public int AppendCommands { get; private set; }
+        public InMemoryStore(Faults faults) => _faults = faults;
+        public string Description => "memory reply folder";
+        public long? ServerAppendLimit { get; set; }
+        public Task OpenAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Find", messageId);
+            var wanted = content == null ? null : Bytes(content);
+            lock (Copies)
+            {
+                var found = Copies.Where(c => (messageId == null || c.MessageId == messageId) && (wanted == null || c.Bytes.SequenceEqual(wanted)))
+                    .OrderByDescending(c => c.Uid).FirstOrDefault();
+                return Task.FromResult(found?.Uid);
+            }
+        }
+
+        public Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Append.Before", items[0].Message.MessageId);
+            var uids = new List<uint?>();
+            lock (Copies)
+            {
+                AppendCommands++;
+                foreach (var item in items)
+                {
+                    Copies.Add(new StoredCopy { Uid = _next, MessageId = item.Message.MessageId, Bytes = Bytes(item.Message), Keywords = item.Keywords.ToArray() });
+                    uids.Add(_next++);
+                }
+            }
+            // The server committed the copies, the answer never arrived.
+            _faults.Hit("Append.After", items[0].Message.MessageId);
+            return Task.FromResult<IReadOnlyList<uint?>>(uids);
+        }
+
+        private static byte[] Bytes(MimeMessage message)
+        {
+            using (var stream = new MemoryStream())
+            {
+                message.WriteTo(stream);
+                return stream.ToArray();
+            }
+        }
+
+        public void Dispose() { }
+    }
+
+    public sealed class RecordingForwarder : IReplyForwarder
+    {
+        private readonly Faults _faults;
+        public List<string> Sent { get; } = new List<string>();
+        public RecordingForwarder(Faults faults) => _faults = faults;
+
+        public Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Forward.Before", message.MessageId);
+            lock (Sent) Sent.Add(message.MessageId + " -> " + string.Join(",", recipients));
+            // The relay accepted it (250 after DATA), the mark never got recorded.
+            _faults.Hit("Forward.After", message.MessageId);
+            return Task.CompletedTask;
+        }
+
+        public void Dispose() { }
+    }
+
+    public sealed class CollectingObserver : IProcessingObserver
+    {
+        public List<ProcessingResult> Results { get; } = new List<ProcessingResult>();
+        public List<string> Warnings { get; } = new List<string>();
+        public bool VerboseEnabled => false;
+        public void Verbose(string message) { }
+        public void Warning(string message) { lock (Warnings) Warnings.Add(message); }
+        public void Progress(int done, int total, string current) { }
+        public void Result(ProcessingResult result) { lock (Results) Results.Add(result); }
+    }
+
+    /// <summary>One source, one reply folder, one relay, kept across runs; each run is a fresh processor, as after a restart.</summary>
+    public sealed class ProtocolHarness
+    {
+        public Faults Faults { get; } = new Faults();
+        public InMemorySource Source { get; }
+        public InMemoryStore Store { get; }
+        public RecordingForwarder Relay { get; }
+        public List<ReplyList> Lists { get; } = new List<ReplyList>();
+        public CollectingObserver LastRun { get; private set; }
+        public Exception LastError { get; private set; }
+        public int MaxAttempts { get; set; } = 5;
+        public int ThrottleLimit { get; set; } = 1;
+        public long MaxMessageSize { get; set; } = ReplyMailboxSettings.DefaultMaxMessageSize;
+
+        public ProtocolHarness()
+        {
+            Source = new InMemorySource(Faults);
+            Store = new InMemoryStore(Faults);
+            Relay = new RecordingForwarder(Faults);
+        }
+
+        public void AddList(string name, string address, string forwardTo = null, bool excludeAutoReplies = false) => Lists.Add(new ReplyList
+        {
+            Name = name,
+            Address = address,
+            Action = forwardTo == null ? ReplyAction.StoreInImap : ReplyAction.ForwardAndStoreInImap,
+            AutoReplies = excludeAutoReplies ? AutoReplyHandling.Exclude : AutoReplyHandling.Include,
+            ForwardTo = forwardTo == null ? new List<string>() : new List<string> { forwardTo },
+        });
+
+        /// <summary>A reply to <paramref name="to"/>; <paramref name="messageId"/> null for none; <paramref name="extraHeaders"/> e.g. "Auto-Submitted: auto-replied".</summary>
+        public FakeMessage AddMessage(string id, string to, string messageId, string extraHeaders = null, int bodyBytes = 200)
+        {
+            var text = $"From: Customer <customer@example.test>\r\nTo: {to}\r\nSubject: Reply {id}\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n" +
+                (messageId != null ? $"Message-ID: <{messageId}>\r\n" : "") + (extraHeaders != null ? extraHeaders + "\r\n" : "") +
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + new string('x', bodyBytes) + "\r\n";
+            var message = new FakeMessage { Id = id, Bytes = Encoding.UTF8.GetBytes(text) };
+            Source.Messages.Add(message);
+            return message;
+        }
+
+        /// <summary>One run; a run-ending error is kept in <see cref="LastError"/> as a terminating error would be shown.</summary>
+        public ProcessingSummary Run(bool whatIf = false)
+        {
+            LastRun = new CollectingObserver();
+            LastError = null;
+            var options = new ProcessingOptions { MaxAttempts = MaxAttempts, ThrottleLimit = ThrottleLimit, WhatIf = whatIf, MaxMessageSize = MaxMessageSize };
+            var processor = new ReplyProcessor(Lists, new ReplyClassifier(), Source, Store, Relay, LastRun, options);
+            try
+            {
+                return processor.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }
+            catch (ReplyAdminException e)
+            {
+                LastError = e;
+                return null;
+            }
+        }
+
+        public int CopiesOf(string messageId) => Store.Copies.Count(c => c.MessageId == messageId);
+        public ProcessingResult ResultOf(string id) => LastRun.Results.LastOrDefault(r => r.SourceId == id);
+        public FakeMessage MessageOf(string id) => Source.Messages.Single(m => m.Id == id);
+    }
+}
