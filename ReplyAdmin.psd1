@@ -24,7 +24,7 @@
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Get-ListReplyHandling', 'Set-ListReplyHandling', 'Test-ImapConnection')
     PrivateData          = @{
         PSData = @{
             Tags = @('IMAP', 'Mail', 'MailingList', 'Replies', 'MailKit')

@@ -185,9 +185,50 @@ Describe 'Remove-ReplyList' -Tag Unit {
         (Get-ReplyList -ConfigPath $config).Name | Should -Be 'b'
     }
 
-    It 'Declares a high confirm impact' {
-        (Get-Command Remove-ReplyList).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact |
-            Should -Be 'High'
+    It 'Leaves the caller''s $ConfirmPreference as it was when -Force answers the question' {
+        $config = New-TestConfigPath
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        $before = $ConfirmPreference
+        Remove-ReplyList -ConfigPath $config -Name 'a' -Force
+        $ConfirmPreference | Should -Be $before
+        $ConfirmPreference | Should -Not -Be 'None'
+    }
+
+    It 'Removes nothing under -WhatIf, even with -Force' {
+        $config = New-TestConfigPath
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        Remove-ReplyList -ConfigPath $config -Name 'a' -Force -WhatIf
+        (Get-ReplyList -ConfigPath $config).Name | Should -Be 'a'
+    }
+
+    It 'Asks before removing (ShouldContinue) unless -Force is given' {
+        $config = New-TestConfigPath
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        # A non-interactive session cannot answer the question: the list stays.
+        $err = $null
+        try { Remove-ReplyList -ConfigPath $config -Name 'a' -ErrorAction Stop } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        (Get-ReplyList -ConfigPath $config).Name | Should -Be 'a'
+    }
+}
+
+Describe 'ReplyAdmin module' -Tag Unit {
+    It 'Resolves the name <Alias>, which the product was specified with, to <Command>' -TestCases @(
+        @{ Alias = 'Set-ListReplyHandling'; Command = 'Set-ReplyListHandling' }
+        @{ Alias = 'Get-ListReplyHandling'; Command = 'Get-ReplyListHandling' }
+        @{ Alias = 'Test-ImapConnection'; Command = 'Test-ReplyImapConnection' }
+    ) {
+        $resolved = Get-Command $Alias
+        $resolved.CommandType | Should -Be 'Alias'
+        $resolved.ResolvedCommand.Name | Should -Be $Command
+        (Get-Module ReplyAdmin).ExportedAliases.Keys | Should -Contain $Alias
+    }
+
+    It 'Handles a list by the specified name' {
+        $config = New-TestConfigPath
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        Set-ListReplyHandling -ConfigPath $config -Name 'a' -AutoReplies Exclude
+        (Get-ListReplyHandling -ConfigPath $config -Name 'a').AutoReplies | Should -Be 'Exclude'
     }
 }
 

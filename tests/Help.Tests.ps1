@@ -143,8 +143,14 @@ Describe 'Help in a fresh process' -Tag Unit {
 
 Describe 'The help sources in docs/help' -Tag Unit {
     It 'Have a markdown file for every exported command' {
-        $missing = Get-Command -Module $module.Name | Where-Object { -not (Test-Path (Join-Path $docsPath "$($_.Name).md")) } | ForEach-Object Name
+        $missing = Get-Command -Module $module.Name -CommandType Cmdlet, Function | Where-Object { -not (Test-Path (Join-Path $docsPath "$($_.Name).md")) } | ForEach-Object Name
         $missing | Should -BeNullOrEmpty -Because 'every exported command needs docs/help/<Name>.md'
+    }
+
+    It 'Name every exported alias in the help of the command it stands for' {
+        foreach ($alias in Get-Command -Module $module.Name -CommandType Alias) {
+            Get-Content (Join-Path $docsPath "$($alias.ResolvedCommand.Name).md") -Raw | Should -Match ([regex]::Escape($alias.Name))
+        }
     }
 
     It 'Have no markdown file for a command that does not exist' {

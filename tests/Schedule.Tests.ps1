@@ -250,6 +250,19 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -LogPath $log).CronLine | Should -BeLike "* >> $log 2>&1"
         }
 
+        It 'Passes -ThrottleLimit and -MaxAttempts on to each run, and starts the PowerShell given by -PwshPath' {
+            $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+            $line = (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -ThrottleLimit 2 -MaxAttempts 7 -PwshPath $pwshDll).CronLine
+            $words = Split-CronCommand ($line -replace '^(\S+ ){5}', '' -replace ' >> .+$', '')
+            $words[1] | Should -Be $pwshDll
+            $words[-4..-1] | Should -Be @('-ThrottleLimit', '2', '-MaxAttempts', '7')
+        }
+
+        It 'Refuses a -PwshPath that does not exist with PwshNotFound' {
+            { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -PwshPath (Join-Path (New-TempDirectory) 'pwsh') -ErrorAction Stop } |
+                Should -Throw -ErrorId 'PwshNotFound,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand'
+        }
+
         It 'Notes that cron does not see env: variables' {
             ($cron.Notes -join "`n") | Should -BeLike "*$variable*"
             ($cron | ConvertTo-Json -Depth 5) | Should -Not -BeLike "*$secret*"

@@ -15,7 +15,10 @@
 param(
     [string] $ConfigPath,
     [int] $MaxMessages,
-    [int] $TimeoutSeconds = 60
+    [int] $TimeoutSeconds = 60,
+    # Passed on to Invoke-ReplyProcessing when given.
+    [int] $ThrottleLimit,
+    [int] $MaxAttempts = -1
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -24,6 +27,8 @@ Import-Module (Join-Path $PSScriptRoot 'ReplyAdmin.psd1')
 $parameters = @{ Summary = $true; TimeoutSeconds = $TimeoutSeconds }
 if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }
 if ($MaxMessages -gt 0) { $parameters.MaxMessages = $MaxMessages }
+if ($ThrottleLimit -gt 0) { $parameters.ThrottleLimit = $ThrottleLimit }
+if ($MaxAttempts -ge 0) { $parameters.MaxAttempts = $MaxAttempts }
 try {
     $failures = $null
     $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures
