@@ -1,12 +1,4 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Globalization;
-using System.IO;
-using System.Linq;
-using System.Text;
-using System.Text.RegularExpressions;
-using ReplyAdmin.Engine.Configuration;
 
 namespace ReplyAdmin.Engine.Scheduling
 {

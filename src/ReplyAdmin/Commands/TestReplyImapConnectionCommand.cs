@@ -124,14 +124,7 @@ namespace ReplyAdmin.Commands
                 return;
             }
             WriteVerbose(report.Succeeded ? $"The source is readable and writable; {report.WaitingMessages} message(s) wait." : $"Failed: {report.Error.Message}");
-            if (Quiet)
-            {
-                WriteObject(report.Succeeded);
-                return;
-            }
-            WriteObject(report);
-            if (!report.Succeeded)
-                WriteEngineError(report.Error);
+            Write(report, report.Succeeded, report.Error);
         }
 
         private void Write(ImapConnectionReport report)
@@ -140,15 +133,20 @@ namespace ReplyAdmin.Commands
                 WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else
                 WriteVerbose($"Failed at step {report.FailedStep}: {report.FailureReason}");
+            Write(report, report.Succeeded, report.Error);
+        }
 
+        // -Quiet: only $true or $false; else the report, and its failure as a non-terminating error.
+        private void Write(object report, bool succeeded, ReplyAdminException error)
+        {
             if (Quiet)
             {
-                WriteObject(report.Succeeded);
+                WriteObject(succeeded);
                 return;
             }
             WriteObject(report);
-            if (!report.Succeeded)
-                WriteEngineError(report.Error);
+            if (!succeeded)
+                WriteEngineError(error);
         }
     }
 }
