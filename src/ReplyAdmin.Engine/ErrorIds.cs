@@ -24,9 +24,11 @@ namespace ReplyAdmin.Engine
         public const string CredentialReferenceMissing = nameof(CredentialReferenceMissing);
         public const string CredentialStoreUnavailable = nameof(CredentialStoreUnavailable);
 
+        public const string EnvelopeSenderInvalid = nameof(EnvelopeSenderInvalid);
         public const string FolderNameInvalid = nameof(FolderNameInvalid);
 
         public const string ForwardAddressDuplicate = nameof(ForwardAddressDuplicate);
+        public const string ForwardAddressInvalid = nameof(ForwardAddressInvalid);
         public const string ForwardAddressLoop = nameof(ForwardAddressLoop);
         public const string ForwardAddressRequired = nameof(ForwardAddressRequired);
 
@@ -49,6 +51,7 @@ namespace ReplyAdmin.Engine
         public const string JournalUnwritable = nameof(JournalUnwritable);
 
         public const string ListAddressDuplicate = nameof(ListAddressDuplicate);
+        public const string ListAddressInvalid = nameof(ListAddressInvalid);
         public const string ListNameDuplicate = nameof(ListNameDuplicate);
         public const string ListNameInvalid = nameof(ListNameInvalid);
         public const string ListNotFound = nameof(ListNotFound);
@@ -86,6 +89,8 @@ namespace ReplyAdmin.Engine
         public const string SmtpAuthenticationFailed = nameof(SmtpAuthenticationFailed);
         public const string SmtpCertificateUntrusted = nameof(SmtpCertificateUntrusted);
         public const string SmtpConnectionLost = nameof(SmtpConnectionLost);
+        public const string SmtpForwardDeferred = nameof(SmtpForwardDeferred);
+        public const string SmtpForwardRejected = nameof(SmtpForwardRejected);
         public const string SmtpRelayNotConfigured = nameof(SmtpRelayNotConfigured);
         public const string SmtpRelayUnavailable = nameof(SmtpRelayUnavailable);
         public const string SmtpTlsFailed = nameof(SmtpTlsFailed);

@@ -82,10 +82,10 @@ namespace ReplyAdmin.Engine.Configuration
                 throw new ConfigurationException(ErrorIds.ListNameInvalid, field + ".name",
                     $"'{list.Name}' is not a valid list name: use 1 to 32 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit.",
                     list.Name, "List names become IMAP keywords that staff filter by, so they are kept to plain ASCII.");
-            ValidateAddress(list.Address, field + ".address", "ListAddressInvalid");
+            ValidateAddress(list.Address, field + ".address", ErrorIds.ListAddressInvalid);
             var forwards = list.ForwardTo ?? new List<string>();
             for (var j = 0; j < forwards.Count; j++)
-                ValidateAddress(forwards[j], $"{field}.forwardTo[{j}]", "ForwardAddressInvalid");
+                ValidateAddress(forwards[j], $"{field}.forwardTo[{j}]", ErrorIds.ForwardAddressInvalid);
             if (forwards.Distinct(StringComparer.OrdinalIgnoreCase).Count() != forwards.Count)
                 throw new ConfigurationException(ErrorIds.ForwardAddressDuplicate, field + ".forwardTo",
                     "the same forward address is given twice.", string.Join(", ", forwards), "Give each forward address once.");
@@ -167,7 +167,7 @@ namespace ReplyAdmin.Engine.Configuration
                     $"an SMTP relay without TLS is allowed only on the loopback interface, not on '{relay.Host}'.", relay.Host,
                     "Use -TlsMode StartTls (port 587) or Implicit (port 465).", kind: ReplyAdminErrorKind.SecurityError);
             if (!string.IsNullOrEmpty(relay.EnvelopeSender))
-                ValidateAddress(relay.EnvelopeSender, "smtpRelay.envelopeSender", "EnvelopeSenderInvalid");
+                ValidateAddress(relay.EnvelopeSender, "smtpRelay.envelopeSender", ErrorIds.EnvelopeSenderInvalid);
             if (relay.CredentialReference != null)
                 CredentialReference.Parse(relay.CredentialReference, "smtpRelay.credentialReference");
             if (relay.UserName != null && relay.UserName.Any(char.IsControl))

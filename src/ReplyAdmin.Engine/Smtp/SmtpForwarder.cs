@@ -70,7 +70,7 @@ namespace ReplyAdmin.Engine.Smtp
             catch (SmtpCommandException e)
             {
                 var permanent = (int)e.StatusCode >= 500;
-                throw new ReplyAdminException(permanent ? "SmtpForwardRejected" : "SmtpForwardDeferred",
+                throw new ReplyAdminException(permanent ? ErrorIds.SmtpForwardRejected : ErrorIds.SmtpForwardDeferred,
                     permanent ? ReplyAdminErrorKind.InvalidData : ReplyAdminErrorKind.ResourceUnavailable,
                     $"The SMTP relay {where} {(permanent ? "refused" : "deferred")} the forward to {string.Join(", ", recipients)}: {(int)e.StatusCode} {e.Message}",
                     string.Join(", ", recipients),
