@@ -22,6 +22,8 @@ namespace ReplyAdmin.Commands
         public string[] ForwardTo { get; set; }
         /// <summary>The setting in the words of the original requirement.</summary>
         public string Setting { get; set; }
+        /// <summary>What scan verdicts do to the list's replies (the defaults when none is set).</summary>
+        public Engine.Scanning.ScanPolicy ScanPolicy { get; set; }
 
         internal static ReplyListHandling From(ReplyList list) => new ReplyListHandling
         {
@@ -32,6 +34,7 @@ namespace ReplyAdmin.Commands
             ForwardTo = list.ForwardTo.ToArray(),
             Setting = (list.Action == ReplyAction.StoreInImap ? "Store in IMAP" : "Forward to address and store in IMAP")
                 + (list.AutoReplies == AutoReplyHandling.Include ? " (including auto-generated replies)" : " (without auto-generated replies)"),
+            ScanPolicy = list.ScanPolicy?.Clone() ?? Engine.Scanning.ScanPolicy.Default,
         };
     }
 
@@ -313,6 +316,18 @@ namespace ReplyAdmin.Commands
         [AllowEmptyCollection]
         public string[] ForwardTo { get; set; }
 
+        /// <summary>When a scanner cannot scan: FailClosed (keep at the source, retry) or FailOpen (store unscanned).</summary>
+        [Parameter]
+        public Engine.Scanning.ScanFailureMode OnScannerFailure { get; set; }
+
+        /// <summary>Forward replies the scanner marks as suspected spam or phishing (never rejected spam or viruses).</summary>
+        [Parameter]
+        public SwitchParameter ForwardSuspectedSpam { get; set; }
+
+        /// <summary>Prepend X-Spam-Flag/X-Spam-Status to stored replies, for mail clients that ignore keywords.</summary>
+        [Parameter]
+        public SwitchParameter AddSpamHeaders { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -322,6 +337,9 @@ namespace ReplyAdmin.Commands
                 if (bound.ContainsKey(nameof(Action))) l.Action = Action;
                 if (bound.ContainsKey(nameof(AutoReplies))) l.AutoReplies = AutoReplies;
                 if (bound.ContainsKey(nameof(ForwardTo))) l.ForwardTo = (ForwardTo ?? new string[0]).ToList();
+                if (bound.ContainsKey(nameof(OnScannerFailure))) (l.ScanPolicy = l.ScanPolicy ?? new Engine.Scanning.ScanPolicy()).OnScannerFailure = OnScannerFailure;
+                if (bound.ContainsKey(nameof(ForwardSuspectedSpam))) (l.ScanPolicy = l.ScanPolicy ?? new Engine.Scanning.ScanPolicy()).ForwardSuspectedSpam = ForwardSuspectedSpam;
+                if (bound.ContainsKey(nameof(AddSpamHeaders))) (l.ScanPolicy = l.ScanPolicy ?? new Engine.Scanning.ScanPolicy()).AddSpamHeaders = AddSpamHeaders;
             });
             if (list == null) return;
             var handling = ReplyListHandling.From(list);
