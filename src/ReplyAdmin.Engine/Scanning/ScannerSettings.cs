@@ -65,9 +65,13 @@ namespace ReplyAdmin.Engine.Scanning
             {
                 if (!Uri.TryCreate(settings.RspamdUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")
                     || !string.IsNullOrEmpty(uri.UserInfo) || !string.IsNullOrEmpty(uri.Query) || !string.IsNullOrEmpty(uri.Fragment))
+                {
+                    // A URL with user information may carry a password: never repeat it.
+                    var shown = uri != null && !string.IsNullOrEmpty(uri.UserInfo) ? "the URL (with user information, not shown)" : $"'{ConfigurationValidator.Printable(settings.RspamdUrl)}'";
                     throw new ConfigurationException("RspamdUrlInvalid", field + ".rspamdUrl",
-                        $"'{ConfigurationValidator.Printable(settings.RspamdUrl)}' is not an rspamd address: give http://host:port (no user, query or fragment).",
-                        settings.RspamdUrl, "rspamd's normal worker listens on http://127.0.0.1:11333 by default.");
+                        $"{shown} is not an rspamd address: give http://host:port (no user, query or fragment).",
+                        uri != null && !string.IsNullOrEmpty(uri.UserInfo) ? (object)uri.Host : settings.RspamdUrl, "rspamd's normal worker listens on http://127.0.0.1:11333 by default.");
+                }
                 if (uri.Scheme == "http" && !IsLoopback(uri.Host))
                     throw new ConfigurationException("RspamdUrlInsecure", field + ".rspamdUrl",
                         $"plain HTTP would send every reply unencrypted to '{uri.Host}'; it is allowed only on the loopback interface.", settings.RspamdUrl,
