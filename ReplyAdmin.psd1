@@ -8,7 +8,7 @@
     Description          = 'Routes replies to mailing-list campaigns into one shared IMAP folder (TLS, port 993), optionally forwarding them, with per-list handling and filtering of auto-generated replies.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
-    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml')
+    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml', 'Scanning.format.ps1xml')
     CmdletsToExport      = @(
         'Add-ReplyList', 'Get-ReplyList', 'Set-ReplyList', 'Remove-ReplyList',
         'Get-ReplyListHandling', 'Set-ReplyListHandling',
@@ -16,6 +16,7 @@
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
         'Test-ReplyImapConnection',
+        'Get-ReplyScanner', 'Set-ReplyScanner', 'Test-ReplyScanner',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',
         'Get-ReplyJournal',

@@ -7,9 +7,18 @@ namespace ReplyAdmin.Engine
     public static class ErrorIds
     {
 #pragma warning disable CS1591 // the name is the documentation; docs/help says what each means where it is raised
+        public const string AuthservIdInvalid = nameof(AuthservIdInvalid);
+        public const string AuthservIdRequired = nameof(AuthservIdRequired);
+
         public const string AutoReplyHandlingInvalid = nameof(AutoReplyHandlingInvalid);
 
         public const string CertificateThumbprintInvalid = nameof(CertificateThumbprintInvalid);
+
+        public const string ClamdAddressInvalid = nameof(ClamdAddressInvalid);
+        public const string ClamdTimeout = nameof(ClamdTimeout);
+        public const string ClamdUnexpectedAnswer = nameof(ClamdUnexpectedAnswer);
+        public const string ClamdUnreachable = nameof(ClamdUnreachable);
+        public const string ClamdEicarNotDetected = nameof(ClamdEicarNotDetected);
 
         public const string ConfigurationFileInvalid = nameof(ConfigurationFileInvalid);
         public const string ConfigurationLocked = nameof(ConfigurationLocked);
@@ -25,6 +34,7 @@ namespace ReplyAdmin.Engine
         public const string CredentialStoreUnavailable = nameof(CredentialStoreUnavailable);
 
         public const string EnvelopeSenderInvalid = nameof(EnvelopeSenderInvalid);
+
         public const string FolderNameInvalid = nameof(FolderNameInvalid);
 
         public const string ForwardAddressDuplicate = nameof(ForwardAddressDuplicate);
@@ -77,6 +87,20 @@ namespace ReplyAdmin.Engine
         public const string ReplyMailboxNotConfigured = nameof(ReplyMailboxNotConfigured);
         public const string ReplySourceNotConfigured = nameof(ReplySourceNotConfigured);
 
+        public const string RspamdTimeout = nameof(RspamdTimeout);
+        public const string RspamdUnexpectedAnswer = nameof(RspamdUnexpectedAnswer);
+        public const string RspamdUnreachable = nameof(RspamdUnreachable);
+        public const string RspamdUrlInsecure = nameof(RspamdUrlInsecure);
+        public const string RspamdUrlInvalid = nameof(RspamdUrlInvalid);
+        public const string RspamdGtubeNotDetected = nameof(RspamdGtubeNotDetected);
+
+        public const string ScanFailureModeInvalid = nameof(ScanFailureModeInvalid);
+
+        public const string ScannerNotConfigured = nameof(ScannerNotConfigured);
+        public const string ScannerNotGiven = nameof(ScannerNotGiven);
+        public const string ScannerTimeoutOutOfRange = nameof(ScannerTimeoutOutOfRange);
+        public const string ScannerTestScanFailed = nameof(ScannerTestScanFailed);
+
         public const string ScheduleArgumentInvalid = nameof(ScheduleArgumentInvalid);
         public const string ScheduleEnableFailed = nameof(ScheduleEnableFailed);
         public const string ScheduleIntervalUnsupported = nameof(ScheduleIntervalUnsupported);
@@ -101,6 +125,8 @@ namespace ReplyAdmin.Engine
         public const string SourceNotFound = nameof(SourceNotFound);
         public const string SourceNotWritable = nameof(SourceNotWritable);
         public const string SourcePathInvalid = nameof(SourcePathInvalid);
+
+        public const string TrustedRelayInvalid = nameof(TrustedRelayInvalid);
 
         public const string UserNameInvalid = nameof(UserNameInvalid);
 #pragma warning restore CS1591

@@ -72,6 +72,8 @@ namespace ReplyAdmin.Engine.Configuration
 
             if (configuration.SmtpRelay != null)
                 ValidateRelay(configuration.SmtpRelay);
+
+            Scanning.ScannerSettingsValidator.Validate(configuration.Scanner, "scanner");
         }
 
         /// <summary>Validates one list on its own (name, address, forward addresses, handling).</summary>
@@ -103,6 +105,7 @@ namespace ReplyAdmin.Engine.Configuration
             if (!Enum.IsDefined(typeof(AutoReplyHandling), list.AutoReplies))
                 throw new ConfigurationException(ErrorIds.AutoReplyHandlingInvalid, field + ".autoReplies", $"'{list.AutoReplies}' is not an auto-reply handling.",
                     list.AutoReplies, "Use Include or Exclude.");
+            Scanning.ScannerSettingsValidator.ValidatePolicy(list.ScanPolicy, field + ".scanPolicy");
         }
 
         /// <summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ReplyAdmin.Engine.Scanning;
 
 namespace ReplyAdmin.Engine.Configuration
 {
@@ -38,14 +39,22 @@ namespace ReplyAdmin.Engine.Configuration
             if (setDescription) list.Description = description;
         });
 
-        /// <summary>Changes a list's reply handling; a null argument leaves that part as it is.</summary>
+        /// <summary>Changes a list's reply handling and scan policy; a null argument leaves that part as it is.</summary>
         /// <returns>A copy of the changed list.</returns>
         /// <exception cref="ReplyAdminException"><c>ListNotFound</c>, or the change is invalid (nothing is written).</exception>
-        public ReplyList SetHandling(string name, ReplyAction? action, AutoReplyHandling? autoReplies, IEnumerable<string> forwardTo) => Change(name, list =>
+        public ReplyList SetHandling(string name, ReplyAction? action, AutoReplyHandling? autoReplies, IEnumerable<string> forwardTo,
+            ScanFailureMode? onScannerFailure = null, bool? forwardSuspectedSpam = null, bool? addSpamHeaders = null) => Change(name, list =>
         {
             if (action.HasValue) list.Action = action.Value;
             if (autoReplies.HasValue) list.AutoReplies = autoReplies.Value;
             if (forwardTo != null) list.ForwardTo = forwardTo.ToList();
+            if (onScannerFailure.HasValue || forwardSuspectedSpam.HasValue || addSpamHeaders.HasValue)
+            {
+                var policy = list.ScanPolicy = list.ScanPolicy ?? new ScanPolicy();
+                if (onScannerFailure.HasValue) policy.OnScannerFailure = onScannerFailure.Value;
+                if (forwardSuspectedSpam.HasValue) policy.ForwardSuspectedSpam = forwardSuspectedSpam.Value;
+                if (addSpamHeaders.HasValue) policy.AddSpamHeaders = addSpamHeaders.Value;
+            }
         });
 
         /// <summary>Removes a list. Replies already stored stay in the reply folder; later ones for its address are stored as unrouted.</summary>

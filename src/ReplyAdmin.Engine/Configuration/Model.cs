@@ -63,11 +63,15 @@ namespace ReplyAdmin.Engine.Configuration
         /// <summary>Free text for the administrator.</summary>
         public string Description { get; set; }
 
+        /// <summary>What scan verdicts do to this list's replies; null means the careful defaults (<see cref="Scanning.ScanPolicy.Default"/>).</summary>
+        public Scanning.ScanPolicy ScanPolicy { get; set; }
+
         /// <summary>A deep copy, so callers can change it without touching the loaded configuration.</summary>
         public ReplyList Clone()
         {
             var copy = (ReplyList)MemberwiseClone();
             copy.ForwardTo = new List<string>(ForwardTo ?? new List<string>());
+            copy.ScanPolicy = ScanPolicy?.Clone();
             return copy;
         }
     }
@@ -168,5 +172,8 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>Relay for forwards.</summary>
         public SmtpRelaySettings SmtpRelay { get; set; }
+
+        /// <summary>Content scanners (rspamd, clamd, trusted MTA headers); null means no scanning.</summary>
+        public Scanning.ScannerSettings Scanner { get; set; }
     }
 }

@@ -22,6 +22,8 @@ namespace ReplyAdmin.Commands
         public string[] ForwardTo { get; set; }
         /// <summary>The setting in the words of the original requirement.</summary>
         public string Setting { get; set; }
+        /// <summary>What scan verdicts do to the list's replies (the defaults when none is set).</summary>
+        public Engine.Scanning.ScanPolicy ScanPolicy { get; set; }
 
         internal static ReplyListHandling From(ReplyList list) => new ReplyListHandling
         {
@@ -32,6 +34,7 @@ namespace ReplyAdmin.Commands
             ForwardTo = list.ForwardTo.ToArray(),
             Setting = (list.Action == ReplyAction.StoreInImap ? "Store in IMAP" : "Forward to address and store in IMAP")
                 + (list.AutoReplies == AutoReplyHandling.Include ? " (including auto-generated replies)" : " (without auto-generated replies)"),
+            ScanPolicy = list.ScanPolicy?.Clone() ?? Engine.Scanning.ScanPolicy.Default,
         };
     }
 
@@ -292,6 +295,18 @@ namespace ReplyAdmin.Commands
         [AllowEmptyCollection]
         public string[] ForwardTo { get; set; }
 
+        /// <summary>When a scanner cannot scan: FailClosed (keep at the source, retry) or FailOpen (store unscanned).</summary>
+        [Parameter]
+        public Engine.Scanning.ScanFailureMode OnScannerFailure { get; set; }
+
+        /// <summary>Forward replies the scanner marks as suspected spam or phishing (never rejected spam or viruses).</summary>
+        [Parameter]
+        public SwitchParameter ForwardSuspectedSpam { get; set; }
+
+        /// <summary>Prepend X-Spam-Flag/X-Spam-Status to stored replies, for mail clients that ignore keywords.</summary>
+        [Parameter]
+        public SwitchParameter AddSpamHeaders { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
@@ -299,7 +314,10 @@ namespace ReplyAdmin.Commands
             var list = ChangeList("Set reply handling", lists => lists.SetHandling(Name,
                 bound.ContainsKey(nameof(Action)) ? Action : (ReplyAction?)null,
                 bound.ContainsKey(nameof(AutoReplies)) ? AutoReplies : (AutoReplyHandling?)null,
-                bound.ContainsKey(nameof(ForwardTo)) ? ForwardTo ?? new string[0] : null));
+                bound.ContainsKey(nameof(ForwardTo)) ? ForwardTo ?? new string[0] : null,
+                bound.ContainsKey(nameof(OnScannerFailure)) ? OnScannerFailure : (Engine.Scanning.ScanFailureMode?)null,
+                bound.ContainsKey(nameof(ForwardSuspectedSpam)) ? ForwardSuspectedSpam.IsPresent : (bool?)null,
+                bound.ContainsKey(nameof(AddSpamHeaders)) ? AddSpamHeaders.IsPresent : (bool?)null));
             if (list == null) return;
             var handling = ReplyListHandling.From(list);
             WriteVerbose($"List '{list.Name}': {handling.Setting}" + (list.ForwardTo.Count > 0 ? $", forwarding to {string.Join(", ", list.ForwardTo)}." : "."));
