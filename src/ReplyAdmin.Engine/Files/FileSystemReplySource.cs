@@ -24,6 +24,7 @@ namespace ReplyAdmin.Engine.Files
         private readonly string _rejected;
         private readonly string _archive;
         private readonly string _deadLetter;
+        private readonly string _quarantine;
         private readonly bool _readOnly;
 
         /// <summary>Creates the source.</summary>
@@ -39,6 +40,7 @@ namespace ReplyAdmin.Engine.Files
             _rejected = Resolve(settings.RejectedFolder);
             _archive = settings.ArchiveFolder != null ? Resolve(settings.ArchiveFolder) : _processed;
             _deadLetter = Path.Combine(Path.GetDirectoryName(_rejected) ?? Root, "DeadLetter"); // beside Rejected
+            _quarantine = Path.Combine(Path.GetDirectoryName(_rejected) ?? Root, "Quarantine");
         }
 
         /// <summary>The directory the MTA delivers to.</summary>
@@ -153,13 +155,13 @@ namespace ReplyAdmin.Engine.Files
             foreach (var message in messages)
             {
                 var directory = destination == SourceDestination.Rejected ? _rejected : destination == SourceDestination.Archive ? _archive
-                    : destination == SourceDestination.DeadLetter ? _deadLetter : _processed;
+                    : destination == SourceDestination.DeadLetter ? _deadLetter : destination == SourceDestination.Quarantine ? _quarantine : _processed;
                 var target = Path.Combine(directory, message.Id);
                 if (File.Exists(target))
                     target = Path.Combine(directory, $"{message.Id}.{DateTime.UtcNow:yyyyMMddHHmmssfff}");
-                if (destination == SourceDestination.DeadLetter)
+                if (destination == SourceDestination.DeadLetter || destination == SourceDestination.Quarantine)
                     Directory.CreateDirectory(directory);
-                if (reason != null && (destination == SourceDestination.Rejected || destination == SourceDestination.DeadLetter))
+                if (reason != null && destination != SourceDestination.Processed && destination != SourceDestination.Archive)
                     File.WriteAllText(target + ".reason.txt", reason + Environment.NewLine);
                 Move((string)message.Handle, target);
                 message.Handle = target;

@@ -128,15 +128,14 @@ namespace ReplyAdmin.Engine.Imap
             foreach (var message in messages) message.State |= state;
         }
 
-        // Beside the rejected folder: "ReplyAdmin/Rejected" -> "ReplyAdmin/DeadLetter".
-        private string DeadLetterFolder
+        // Beside the rejected folder: "ReplyAdmin/Rejected" -> "ReplyAdmin/DeadLetter", "ReplyAdmin/Quarantine".
+        private string BesideRejected(string name)
         {
-            get
-            {
-                var slash = _settings.RejectedFolder.LastIndexOf('/');
-                return (slash > 0 ? _settings.RejectedFolder.Substring(0, slash + 1) : "") + "DeadLetter";
-            }
+            var slash = _settings.RejectedFolder.LastIndexOf('/');
+            return (slash > 0 ? _settings.RejectedFolder.Substring(0, slash + 1) : "") + name;
         }
+
+        private string DeadLetterFolder => BesideRejected("DeadLetter");
 
         /// <inheritdoc />
         public async Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
@@ -159,6 +158,7 @@ namespace ReplyAdmin.Engine.Imap
         {
             if (messages.Count == 0) return;
             var path = destination == SourceDestination.DeadLetter ? DeadLetterFolder
+                : destination == SourceDestination.Quarantine ? BesideRejected("Quarantine")
                 : destination == SourceDestination.Rejected ? _settings.RejectedFolder
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;

@@ -68,14 +68,16 @@ namespace ReplyAdmin.Engine.Processing
             // An excluded auto-reply is only acknowledged: deciding again gives the same result.
             await AcknowledgeAsync(items.Where(w => w.Decision.Disposition == ReplyDisposition.Exclude).ToList(), SourceDestination.Archive, null, cancellationToken).ConfigureAwait(false);
 
-            // Everything else puts something in the reply folder: the reply, or for a rejected one a notice.
+            // Everything else puts something in the reply folder: the reply, or for a rejected or quarantined one a notice.
             var storing = items.Where(w => w.Decision.Disposition != ReplyDisposition.Exclude).ToList();
             await StoreAsync(storing, cancellationToken).ConfigureAwait(false);
             await ForwardAsync(storing.Where(w => w.Decision.ForwardTo.Count > 0).ToList(), cancellationToken).ConfigureAwait(false);
 
-            await AcknowledgeAsync(storing.Where(w => w.Decision.Disposition != ReplyDisposition.Reject).ToList(), SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
-            foreach (var rejected in storing.Where(w => w.Decision.Disposition == ReplyDisposition.Reject).GroupBy(w => w.Decision.Reason))
-                await AcknowledgeAsync(rejected.ToList(), SourceDestination.Rejected, rejected.Key, cancellationToken).ConfigureAwait(false);
+            // A message held at the source (its forward waits for a scanner) is stored but not acknowledged.
+            await AcknowledgeAsync(storing.Where(w => !w.Decision.StoresNotice && !w.Decision.HoldAtSource).ToList(), SourceDestination.Processed, null, cancellationToken).ConfigureAwait(false);
+            foreach (var setAside in storing.Where(w => w.Decision.StoresNotice).GroupBy(w => (w.Decision.Disposition, w.Decision.Reason)))
+                await AcknowledgeAsync(setAside.ToList(), setAside.Key.Disposition == ReplyDisposition.Quarantine ? SourceDestination.Quarantine : SourceDestination.Rejected,
+                    setAside.Key.Reason, cancellationToken).ConfigureAwait(false);
         }
 
         // Steps 2-4, exactly once: claim, append (or find the copy an interrupted run stored), mark stored.

@@ -33,6 +33,8 @@ namespace ReplyAdmin.Engine.Processing
         Rejected,
         /// <summary>An excluded auto-generated message (falls back to Processed when no archive is configured).</summary>
         Archive,
+        /// <summary>A scanner found a virus: set aside (a <c>Quarantine</c> folder beside Rejected), with the reason.</summary>
+        Quarantine,
         /// <summary>Failed permanently <see cref="ProcessingOptions.MaxAttempts"/> times: set aside (a <c>DeadLetter</c> folder beside Rejected), with the reason.</summary>
         DeadLetter,
     }

@@ -16,6 +16,8 @@ namespace ReplyAdmin.Engine.Processing
         public const string Unrouted = "ReplyAdmin-Unrouted";
         /// <summary>A notice about a message that was too large to store.</summary>
         public const string TooLargeNotice = "ReplyAdmin-TooLarge";
+        /// <summary>A notice about a message a scanner found a virus in (the original is kept in the source's Quarantine folder).</summary>
+        public const string QuarantineNotice = Scanning.ScanDecision.QuarantineNoticeKeyword;
         /// <summary>Source state: a run started handling the message.</summary>
         public const string Claimed = "ReplyAdmin-Claimed";
         /// <summary>Source state: the reply folder holds the copy.</summary>

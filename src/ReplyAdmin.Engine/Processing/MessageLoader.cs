@@ -49,12 +49,19 @@ namespace ReplyAdmin.Engine.Processing
             return _classified;
         }
 
+        /// <summary>The whole message's original bytes (seekable), for the content scanners; the loader keeps and disposes it.</summary>
+        public async Task<Stream> OpenOriginalAsync()
+        {
+            if (_stream == null)
+                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+            return _stream;
+        }
+
         /// <summary>The whole message with its original bytes, for storing and forwarding.</summary>
         public async Task<MimeMessage> LoadAsync()
         {
             if (_parsed != null) return _parsed;
-            if (_stream == null)
-                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+            await OpenOriginalAsync().ConfigureAwait(false);
             _stream.Position = 0;
             // The body stays in the stream: nothing is copied or re-encoded, and the original bytes are written back.
             _parsed = await RawMessage.LoadAsync(_stream, _message.Headers, _cancellationToken).ConfigureAwait(false);
@@ -87,6 +94,9 @@ namespace ReplyAdmin.Engine.Processing
         public ProcessingResult Result { get; }
         public MessageLoader Body { get; }
         public RoutingDecision Decision { get; set; }
+
+        /// <summary>What the content scan decided; null when nothing was scanned.</summary>
+        public Scanning.ScanDecision Scan { get; set; }
 
         /// <summary>What is stored in the reply folder for it: the reply itself, or for a rejected one the notice.</summary>
         public StoredContent Content { get; set; }

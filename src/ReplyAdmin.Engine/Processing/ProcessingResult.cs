@@ -15,8 +15,10 @@ namespace ReplyAdmin.Engine.Processing
         StoreUnrouted,
         /// <summary>Auto-generated and excluded by every list it was sent to: only recorded (and archived if configured).</summary>
         Exclude,
-        /// <summary>Over the size limit: moved to the source's Rejected folder; a notice is stored for staff.</summary>
+        /// <summary>Over the size limit (or, failing closed, too large to scan): moved to the source's Rejected folder; a notice is stored for staff.</summary>
         Reject,
+        /// <summary>A scanner found a virus: moved to the source's Quarantine folder; a notice is stored for staff; nothing forwarded.</summary>
+        Quarantine,
     }
 
     /// <summary>How handling a message ended.</summary>
@@ -28,6 +30,8 @@ namespace ReplyAdmin.Engine.Processing
         Failed,
         /// <summary>-WhatIf: decided and reported, nothing changed.</summary>
         WhatIf,
+        /// <summary>Left at the source on purpose (a scanner could not be asked); a later run handles it. Not a failure.</summary>
+        Deferred,
     }
 
     /// <summary>The handling of one message: what was decided, what was done, how it ended. Holds no secret.</summary>
@@ -69,8 +73,10 @@ namespace ReplyAdmin.Engine.Processing
         public string[] ForwardedTo { get; set; } = new string[0];
         /// <summary>Where it went at the source.</summary>
         public string AcknowledgedTo { get; set; }
-        /// <summary>Why it failed or was rejected.</summary>
+        /// <summary>Why it failed, was rejected, quarantined or deferred.</summary>
         public string Reason { get; set; }
+        /// <summary>The content scanners' verdicts, one line each (scanner, verdict, score, symbols); empty when not scanned.</summary>
+        public string[] Scan { get; set; } = new string[0];
         /// <summary>Error id of a failure.</summary>
         public string ErrorId { get; set; }
         /// <summary>The failure, for the error record (not serialized to the journal).</summary>
@@ -103,6 +109,10 @@ namespace ReplyAdmin.Engine.Processing
         public int Excluded { get; set; }
         /// <summary>Rejected as too large.</summary>
         public int Rejected { get; set; }
+        /// <summary>Quarantined (a virus): a notice stored, the original kept at the source's Quarantine folder.</summary>
+        public int Quarantined { get; set; }
+        /// <summary>Left at the source until a scanner answers (not failed).</summary>
+        public int Deferred { get; set; }
         /// <summary>Failed (left at the source).</summary>
         public int Failed { get; set; }
         /// <summary>True when -WhatIf: nothing was changed.</summary>
@@ -115,6 +125,7 @@ namespace ReplyAdmin.Engine.Processing
         {
             Total++;
             if (result.Outcome == ReplyOutcome.Failed) { Failed++; return; }
+            if (result.Outcome == ReplyOutcome.Deferred) { Deferred++; if (result.DestinationUid == null) return; }
             switch (result.Disposition)
             {
                 case ReplyDisposition.Store: Stored++; break;
@@ -122,12 +133,17 @@ namespace ReplyAdmin.Engine.Processing
                 case ReplyDisposition.StoreUnrouted: Stored++; Unrouted++; break;
                 case ReplyDisposition.Exclude: Excluded++; break;
                 case ReplyDisposition.Reject: Rejected++; break;
+                case ReplyDisposition.Quarantine: Quarantined++; break;
             }
         }
 
         /// <inheritdoc />
         public override string ToString() => WhatIf
-            ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject in {Duration.TotalSeconds:0.0} s."
-            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed in {Duration.TotalSeconds:0.0} s.";
+            ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject{Scanned(true)} in {Duration.TotalSeconds:0.0} s."
+            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected{Scanned(false)}, {Failed} failed in {Duration.TotalSeconds:0.0} s.";
+
+        // Only runs that scan have quarantined or deferred messages; the line of a run without scanners stays as it was.
+        private string Scanned(bool whatIf) =>
+            (Quarantined > 0 ? $", {Quarantined} {(whatIf ? "to quarantine" : "quarantined")}" : "") + (Deferred > 0 ? $", {Deferred} deferred" : "");
     }
 }

@@ -79,7 +79,10 @@ namespace ReplyAdmin.Engine.Processing
             using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
             using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
             {
-                var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), source, store, forwarder, observer, options, journal);
+                var scanner = configuration.Scanner;
+                var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
+                var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), source, store, forwarder, observer, options, journal,
+                    scanners, scanner?.TrustedRelays);
                 return await processor.RunAsync(cancellationToken).ConfigureAwait(false);
             }
         }

@@ -29,6 +29,7 @@ namespace ReplyAdmin.Engine.Processing
         private readonly Journal _journal;
         private readonly FailurePolicy _failures;
         private readonly AcknowledgementProtocol _protocol;
+        private readonly ContentScan _scan;
 
         /// <summary>Creates a processor for one run.</summary>
         /// <param name="lists">The configured lists.</param>
@@ -39,9 +40,13 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="observer">Receives verbose output, progress and results.</param>
         /// <param name="options">Run options.</param>
         /// <param name="journal">Where results are recorded; null for none.</param>
+        /// <param name="scanners">Content scanners every stored or forwarded reply goes through first; null or empty for none.</param>
+        /// <param name="trustedRelays">Our own relays, whose Received lines the scanners' envelope skips.</param>
         public ReplyProcessor(IReadOnlyList<ReplyList> lists, IReplyClassifier classifier, IReplySource source, IReplyStore store,
-            IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null)
+            IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null,
+            IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null)
         {
+            _scan = scanners != null && scanners.Count > 0 ? new ContentScan(scanners, trustedRelays) : null;
             _resolver = new ListResolver(lists);
             _classifier = classifier;
             _source = source;
@@ -101,6 +106,8 @@ namespace ReplyAdmin.Engine.Processing
                         _observer.Progress(handled, run.Total, message.Headers?["Subject"] ?? message.Id);
                     work.Add(Decide(message, maxSize, cancellationToken));
                 }
+                foreach (var item in work.Where(w => w.Live))
+                    await ScanAsync(item, cancellationToken).ConfigureAwait(false);
                 if (!_options.WhatIf)
                     await _protocol.ActAsync(work, cancellationToken).ConfigureAwait(false);
             }
@@ -139,7 +146,7 @@ namespace ReplyAdmin.Engine.Processing
             try
             {
                 item.Decision = Decide(message, result, item.Body, maxSize);
-                item.Content = item.Decision.Disposition == ReplyDisposition.Reject ? NoticeFor(item) : ReplyFor(item);
+                item.Content = ContentFor(item);
             }
             catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
             {
@@ -184,9 +191,50 @@ namespace ReplyAdmin.Engine.Processing
             return decision;
         }
 
-        // The reply itself, with its original bytes; a recovery search knows it by Message-ID and content.
-        private static StoredContent ReplyFor(WorkItem item) =>
-            new StoredContent("Stored", item.Result.MessageId, verifyContent: true, item.Body.LoadAsync, item.Result.Date ?? item.Message.ReceivedDate);
+        // The scan may change the decision (a notice instead of the reply, no forward, keywords); it fails only its message.
+        private async Task ScanAsync(WorkItem item, CancellationToken cancellationToken)
+        {
+            if (_scan == null) return;
+            try
+            {
+                await _scan.ApplyAsync(item, cancellationToken).ConfigureAwait(false);
+                item.Content = ContentFor(item);
+                if (_observer.VerboseEnabled && item.Scan != null)
+                    _observer.Verbose($"Message {item.Message.Id} scanned: {item.Scan.Outcome}; {string.Join("; ", item.Result.Scan)}.");
+            }
+            catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
+            {
+                _failures.Fail(item.Result, FailurePolicy.AsError(item.Message, e));
+            }
+        }
+
+        private StoredContent ContentFor(WorkItem item) => item.Decision.StoresNotice ? NoticeFor(item) : ReplyFor(item);
+
+        // The reply itself, with its original bytes; a recovery search knows it by Message-ID and content. Header fields a
+        // list asked the scan to add (X-Spam-Flag, X-Spam-Status) go on top, where they leave DKIM signatures valid.
+        private static StoredContent ReplyFor(WorkItem item)
+        {
+            var prepend = item.Scan?.PrependHeaders;
+            Func<Task<MimeMessage>> load = item.Body.LoadAsync;
+            if (prepend != null)
+            {
+                var added = false;
+                load = async () =>
+                {
+                    var message = await item.Body.LoadAsync().ConfigureAwait(false);
+                    if (added) return message;
+                    added = true;
+                    using (var fields = new System.IO.MemoryStream(Encoding.ASCII.GetBytes(prepend + "\r\n")))
+                    {
+                        var headers = HeaderList.Load(fields);
+                        for (var i = headers.Count - 1; i >= 0; i--)
+                            message.Headers.Insert(0, headers[i]);
+                    }
+                    return message;
+                };
+            }
+            return new StoredContent("Stored", item.Result.MessageId, verifyContent: true, load, item.Result.Date ?? item.Message.ReceivedDate);
+        }
 
         // The notice stored in place of a rejected reply. Its Message-ID is derived from the source and the message, so a
         // re-run finds the notice it already stored.
@@ -198,8 +246,11 @@ namespace ReplyAdmin.Engine.Processing
                 var hash = sha.ComputeHash(Encoding.UTF8.GetBytes(_source.Description + "\n" + item.Message.Id + "\n" + item.Result.MessageId));
                 id = "notice." + BitConverter.ToString(hash, 0, 12).Replace("-", "").ToLowerInvariant() + "@replyadmin.invalid";
             }
-            return new StoredContent("Notice stored", id, verifyContent: false,
-                () => Task.FromResult(TooLargeNotice.WithId(TooLargeNotice.Create(item.Message, item.Result, item.Decision), id)), DateTimeOffset.UtcNow);
+            // A scan's notice quotes nothing of the original and sets no Reply-To (a virus sender is often forged).
+            Func<MimeMessage> create = item.Scan != null
+                ? () => Scanning.QuarantineNotice.Create(item.Message.Headers, item.Decision.Lists, item.Scan, item.Message.Size, "Quarantine (beside Rejected, in the inbound mailbox)")
+                : (Func<MimeMessage>)(() => TooLargeNotice.Create(item.Message, item.Result, item.Decision));
+            return new StoredContent("Notice stored", id, verifyContent: false, () => Task.FromResult(TooLargeNotice.WithId(create(), id)), DateTimeOffset.UtcNow);
         }
 
         internal static string MessageIdOf(HeaderList headers)

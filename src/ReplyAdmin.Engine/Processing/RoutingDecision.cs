@@ -9,13 +9,14 @@ namespace ReplyAdmin.Engine.Processing
     public sealed class RoutingDecision
     {
         private RoutingDecision(ReplyDisposition disposition, IReadOnlyList<ReplyList> lists, IReadOnlyList<string> keywords,
-            IReadOnlyList<string> forwardTo, string reason)
+            IReadOnlyList<string> forwardTo, string reason, bool holdAtSource = false)
         {
             Disposition = disposition;
             Lists = lists;
             Keywords = keywords;
             ForwardTo = forwardTo;
             Reason = reason;
+            HoldAtSource = holdAtSource;
         }
 
         /// <summary>What the settings call for.</summary>
@@ -33,6 +34,12 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Why, for Exclude and Reject.</summary>
         public string Reason { get; }
 
+        /// <summary>Stored, but left at the source (not acknowledged) so that a later run can still forward it.</summary>
+        public bool HoldAtSource { get; }
+
+        /// <summary>True when a notice goes to the reply folder in place of the message.</summary>
+        public bool StoresNotice => Disposition == ReplyDisposition.Reject || Disposition == ReplyDisposition.Quarantine;
+
         /// <summary>True when a copy goes to the reply folder.</summary>
         public bool Stores => Disposition == ReplyDisposition.Store || Disposition == ReplyDisposition.ForwardAndStore || Disposition == ReplyDisposition.StoreUnrouted;
 
@@ -40,6 +47,19 @@ namespace ReplyAdmin.Engine.Processing
         public static RoutingDecision Reject(IReadOnlyList<ReplyList> lists, string reason) =>
             new RoutingDecision(ReplyDisposition.Reject, lists, new[] { Processing.Keywords.TooLargeNotice }.Concat(lists.Select(l => Processing.Keywords.ForList(l.Name))).ToList(),
                 new string[0], reason);
+
+        /// <summary>A reply a scanner found a virus in: quarantined at the source, with a notice for staff.</summary>
+        public static RoutingDecision Quarantine(IReadOnlyList<ReplyList> lists, string reason) =>
+            new RoutingDecision(ReplyDisposition.Quarantine, lists, new[] { Processing.Keywords.QuarantineNotice }.Concat(lists.Select(l => Processing.Keywords.ForList(l.Name))).ToList(),
+                new string[0], reason);
+
+        /// <summary>
+        /// This decision after a clean or suspicious scan: the scan's keywords added (<c>$Junk</c>, <c>$Phishing</c>), the forward
+        /// kept only when <paramref name="forward"/>, and with <paramref name="holdAtSource"/> the message left at the source.
+        /// </summary>
+        public RoutingDecision AfterScan(IReadOnlyList<string> keywords, bool forward, bool holdAtSource, string reason) =>
+            new RoutingDecision(!forward && Disposition == ReplyDisposition.ForwardAndStore ? ReplyDisposition.Store : Disposition, Lists,
+                Keywords.Concat(keywords).Distinct().ToList(), forward ? ForwardTo : new string[0], reason ?? Reason, holdAtSource);
 
         /// <summary>Decides for a message of acceptable size.</summary>
         /// <param name="lists">The lists it was addressed to (may be empty).</param>
