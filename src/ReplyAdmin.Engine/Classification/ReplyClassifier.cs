@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ReplyAdmin.Engine.Classification.Rules;
 using MimeKit;
 
 namespace ReplyAdmin.Engine.Classification
@@ -10,7 +11,7 @@ namespace ReplyAdmin.Engine.Classification
     /// or <see cref="ReplyClass.Loop"/>, with the rule that decided and every piece of evidence seen.
     /// </summary>
     /// <remarks>
-    /// <para>The rules live in one place (<c>ClassificationRules.cs</c>), each naming its RFC or vendor. Headers are read
+    /// <para>The rules live in the <c>Rules/</c> folder (header, subject and body rules, tables of vendor phrases), each naming its RFC or vendor. Headers are read
     /// first; the message body is parsed (through the <c>loadMessage</c> callback) only when the headers do not decide:
     /// when they carry some automatic evidence that is not enough, or say "automatic" without saying bounce or auto-reply,
     /// or carry no evidence at all but leave room for a bounce that only its body reveals.</para>
