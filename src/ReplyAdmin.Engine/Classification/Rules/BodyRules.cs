@@ -24,6 +24,8 @@ namespace ReplyAdmin.Engine.Classification.Rules
                 state.Text = StripHtml(state.Html);
             if (string.IsNullOrWhiteSpace(state.Text))
                 state.Text = state.Fallback;
+            DeliveryStatusAction(state, found);
+            DispositionDeleted(state, found);
             if (state.DeliveryStatus != null && !found.Any(f => f.Evidence.Rule == "DeliveryStatusReport"))
                 // RFC 3464 §2: the machine-readable delivery status part (also seen inside multipart/mixed of non-conforming MTAs)
                 found.Add("DeliveryStatusPart", "RFC 3464", $"a {state.DeliveryStatus} part", 0.95, EvidenceIndication.Bounce, layer: EvidenceLayer.Structure);
@@ -35,13 +37,85 @@ namespace ReplyAdmin.Engine.Classification.Rules
                 // RFC 6522 §4: text/rfc822-headers returns the headers of an undelivered message
                 found.Add("ReturnedHeadersPart", "RFC 6522", "a text/rfc822-headers part", 0.5, EvidenceIndication.Bounce, layer: EvidenceLayer.Structure);
 
+            // The report's Action or disposition decides already; its text cannot change the verdict, so it is not searched.
+            if (found.Decisive != null)
+                return;
             var text = OwnText(state.Text);
             if (text.Length > 0)
                 ApplyTextRules(text, found);
         }
 
+        // RFC 3464 §2.3.3: each recipient's Action says what happened. failed: a bounce, whatever else the message
+        // carries (Exim puts Auto-Submitted: auto-replied on its bounces); delayed: a delay warning, the MTA still
+        // tries; delivered, relayed, expanded: a delivery receipt (or a responder shaped as a DSN), not a bounce.
+        private static readonly Regex ActionField = new Regex(@"^[ \t]*action[ \t]*:[ \t]*([a-z-]+)", Options | RegexOptions.Multiline, RegexTimeout);
+
+        private static void DeliveryStatusAction(WalkState state, Findings found)
+        {
+            if (string.IsNullOrEmpty(state.DeliveryStatusText))
+                return;
+            var actions = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var m = SafeRegexMatch(ActionField, state.DeliveryStatusText);
+            while (m != null && m.Success)
+            {
+                actions.Add(m.Groups[1].Value.ToLowerInvariant());
+                m = m.NextMatch();
+            }
+            if (actions.Count == 0)
+                return;
+            var detail = "Action: " + string.Join(", ", actions.OrderBy(a => a, StringComparer.Ordinal));
+            if (actions.Contains("failed"))
+                found.Add("DeliveryStatusFailed", "RFC 3464 §2.3.3", detail, 0.97, EvidenceIndication.Bounce, AutoReplyKind.None, EvidenceLayer.Structure);
+            else if (actions.Contains("delayed"))
+                found.Add("DeliveryStatusDelayed", "RFC 3464 §2.3.3", detail + " (a delay warning: still being retried)", 0.97, EvidenceIndication.Bounce, AutoReplyKind.DelayWarning, EvidenceLayer.Structure);
+            else if (actions.Contains("delivered") || actions.Contains("relayed") || actions.Contains("expanded"))
+                found.Add("DeliveryStatusDelivered", "RFC 3464 §2.3.3", detail + " (a delivery receipt, not a bounce)", 0.97, EvidenceIndication.AutoReply, AutoReplyKind.DeliveryReceipt, EvidenceLayer.Structure);
+            else
+                return;
+            found.Decisive = found[found.Count - 1];
+        }
+
+        // RFC 5429 (Sieve reject) / RFC 8098: an automatic MDN whose disposition is "deleted" says the message was refused
+        // and not delivered: a bounce, not a read receipt.
+        private static readonly Regex DeletedDisposition = new Regex(@"^[ \t]*disposition[ \t]*:[ \t]*automatic-action\s*/[^;\r\n]*;\s*deleted", Options | RegexOptions.Multiline, RegexTimeout);
+
+        private static void DispositionDeleted(WalkState state, Findings found)
+        {
+            if (string.IsNullOrEmpty(state.DispositionText) || !SafeMatch(DeletedDisposition, state.DispositionText))
+                return;
+            found.Add("RejectNotice", "RFC 5429 (Sieve reject), RFC 8098", "Disposition: automatic-action; deleted (the message was refused)", 0.95, EvidenceIndication.Bounce, AutoReplyKind.None, EvidenceLayer.Structure);
+            found.Decisive = found[found.Count - 1];
+        }
+
+        // The machine-readable parts are short; more than this is not a report.
+        private const int MaxReportLength = 64 * 1024;
+
+        private static string ReportText(MimeEntity entity)
+        {
+            try
+            {
+                if (!(entity is MimePart part) || part.Content == null)
+                    return string.Empty;
+                using (var stream = part.Content.Open())
+                {
+                    var buffer = new byte[MaxReportLength];
+                    var read = 0;
+                    int n;
+                    while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0)
+                        read += n;
+                    return Encoding.UTF8.GetString(buffer, 0, read);
+                }
+            }
+            catch (Exception)
+            {
+                return string.Empty; // unreadable report: the part's presence still counts
+            }
+        }
+
         private sealed class WalkState
         {
+            public string DeliveryStatusText;
+            public string DispositionText;
             public string DeliveryStatus;
             public bool Disposition;
             public bool Feedback;
@@ -66,9 +140,15 @@ namespace ReplyAdmin.Engine.Classification.Rules
             }
             var type = entity.ContentType;
             if (type.IsMimeType("message", "delivery-status") || type.IsMimeType("message", "global-delivery-status"))
+            {
                 state.DeliveryStatus = state.DeliveryStatus ?? type.MimeType.ToLowerInvariant();
+                state.DeliveryStatusText = state.DeliveryStatusText ?? ReportText(entity);
+            }
             else if (type.IsMimeType("message", "disposition-notification") || type.IsMimeType("message", "global-disposition-notification"))
+            {
                 state.Disposition = true;
+                state.DispositionText = state.DispositionText ?? ReportText(entity);
+            }
             else if (type.IsMimeType("message", "feedback-report"))
                 state.Feedback = true;
             else if (type.IsMimeType("text", "rfc822-headers") || type.IsMimeType("text", "global-headers"))
@@ -161,19 +241,63 @@ namespace ReplyAdmin.Engine.Classification.Rules
             // SMTP errors quoted in a bounce.
             new TextRule("SmtpErrorText", "RFC 5321 reply codes", 0.35, EvidenceIndication.Bounce, AutoReplyKind.None,
                 @"\b5[05][0-9][ -]5\.\d{1,3}\.\d{1,3}\b|\b(user unknown|unknown user|no such user|mailbox (unavailable|not found|is full|full)|recipient address rejected|host or domain name not found|quota exceeded|remote host said|smtp error|requested action not taken|could not be delivered)\b"),
-            // Out-of-office wording (first person, present) in many languages.
-            new TextRule("OutOfOfficeText", "convention (vacation and OOF texts)", 0.35, EvidenceIndication.AutoReply, AutoReplyKind.OutOfOffice,
-                @"\bi('m| am| will be) (currently |now )?(out of|away from) (the |my )?office|\bi('m| am| will be) (currently |now )?(on|away on) (vacation|holiday|leave|annual leave)|\b(out of (the )?office|on (vacation|holiday|leave)) (until|till|from|through|and will)|limited access to (my )?e-?mail|\bi will (respond|reply|get back to you) (to your (message|e-?mail) )?(when|upon|after) (i|my) return|ich bin (bis|vom|ab|derzeit|zurzeit|zur zeit|momentan|leider) .{0,80}(nicht im buro|abwesend|im urlaub|nicht erreichbar|ausser haus)|bin ich (nicht|nur eingeschrankt) erreichbar|je suis absente? |absente? du bureau|sono (fuori|assente)|fuori ufficio fino|ik ben (afwezig|niet aanwezig|op vakantie)|estoy fuera de la oficina|estare fuera|jestem (poza biurem|nieobecn)|jag ar (borta|ledig|franvarande)"),
             new TextRule("AutomaticReplyText", "convention (responder texts)", 0.35, EvidenceIndication.AutoReply, AutoReplyKind.Other,
                 @"this is an auto(matic|mated)(ally generated)?[- ]?(reply|response|message)|this (message|e-?mail) (was|has been) (automatically generated|sent automatically)|dies ist eine automatische (antwort|nachricht|e-?mail)|automatisch (generierte|erzeugte) (antwort|nachricht)|ceci est une reponse automatique|questa e una risposta automatica|esta es una respuesta automatica|dit is een automatisch|to jest automatyczna odpowiedz"),
             new TextRule("AcknowledgementText", "convention (ticket systems)", 0.35, EvidenceIndication.AutoReply, AutoReplyKind.AutoAcknowledgement,
                 @"we have received your (message|request|e-?mail|inquiry|enquiry)|thank you for contacting (us|our)|your (request|ticket|case) (has been|was) (received|created|logged)|(ticket|case|request) (number|id|#) ?(is )?:? ?#?\w*\d|wir haben ihre (nachricht|anfrage|e-?mail) erhalten|nous avons bien recu votre"),
             new TextRule("ChallengeResponseText", "convention (challenge-response)", 0.35, EvidenceIndication.AutoReply, AutoReplyKind.ChallengeResponse,
-                @"(verify|confirm) that you are (a real person|human|not a (robot|spammer))|sender verification|to (get|have) your (message|e-?mail) delivered,? (please )?(click|reply|confirm)|added to (my|the) approved senders"),
+                @"(verify|confirm) that you are (a real person|a human|human|not a (robot|spammer))|please verify you are (a )?human|sender verification|to (get|have) your (message|e-?mail) delivered,? (please )?(click|reply|confirm)|added to (my|the) (approved senders|guest list|whitelist)|(i|we) use (boxbe|bluebottle|a challenge[- ]response)|challenge[- ]response (system|filter)|your (message|e-?mail) (is|has been) (held|on hold|quarantined) (until|pending)|click (the|this) link (below )?to (verify|confirm|be added)"),
         };
+
+        // "When I am away ...", "wenn ich im Urlaub bin": a person talking about being away, not a notice that they are.
+        private static readonly Regex Conditional = new Regex(@"\b(when|if|whenever|wenn|falls|sobald|quand|lorsque|si|als|wanneer|cuando|quando|se|jesli|gdy|kdyz|pokud|nar|om|hvis)\s+$", Lower, RegexTimeout);
+        // Templates open with the absence; a person mentions it anywhere. The stronger form counts only near the start.
+        private const int AbsenceStart = 600;
+
+        // Responder texts are short and say it first; beyond this a text is a person's letter.
+        private const int MaxAbsenceText = 3000;
+
+        private static bool ContainsAny(string text, string[] words)
+        {
+            foreach (var word in words)
+                if (text.IndexOf(word, StringComparison.Ordinal) >= 0)
+                    return true;
+            return false;
+        }
+
+        private static void ApplyAbsenceText(string text, Findings found)
+        {
+            (string Rule, string Source, string Detail, double Weight)? best = null;
+            if (text.Length > MaxAbsenceText)
+                text = text.Substring(0, MaxAbsenceText);
+            foreach (var table in PhraseTables.Absence)
+            {
+                if (!ContainsAny(text, table.Anchors))
+                    continue;
+                var m = SafeRegexMatch(table.Statement, text);
+                while (m != null && m.Success)
+                {
+                    var before = text.Substring(Math.Max(0, m.Index - 16), m.Index - Math.Max(0, m.Index - 16));
+                    if (!SafeMatch(Conditional, before))
+                    {
+                        var after = text.Substring(m.Index + m.Length, Math.Min(120, text.Length - m.Index - m.Length));
+                        var withReturn = m.Index < AbsenceStart && SafeMatch(table.Until, after);
+                        var weight = withReturn ? 0.5 : 0.35;
+                        if (best == null || weight > best.Value.Weight)
+                            best = (withReturn ? "OutOfOfficeReturnText" : "OutOfOfficeText", $"{table.Source}, {table.Language}",
+                                $"text: \"{m.Value.Trim()}{(withReturn ? after.Substring(0, Math.Min(40, after.Length)).TrimEnd() : string.Empty)}\"", weight);
+                        break;
+                    }
+                    m = m.NextMatch();
+                }
+            }
+            if (best != null)
+                found.Add(best.Value.Rule, best.Value.Source, best.Value.Detail, best.Value.Weight, EvidenceIndication.AutoReply, AutoReplyKind.OutOfOffice, EvidenceLayer.Text);
+        }
 
         private static void ApplyTextRules(string text, Findings found)
         {
+            ApplyAbsenceText(text, found);
             foreach (var rule in TextRules)
             {
                 var m = SafeRegexMatch(rule.Regex, text);

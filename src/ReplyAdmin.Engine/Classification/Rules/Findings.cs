@@ -32,6 +32,16 @@ namespace ReplyAdmin.Engine.Classification.Rules
 
         public void Note(string rule, string source, string detail) => Add(rule, source, detail, 0, EvidenceIndication.Note);
 
+        /// <summary>
+        /// A finding that decides the class and kind by itself whatever else was seen: a delivery status report's
+        /// <c>Action</c> (failed, delayed, delivered) or a Sieve reject notice. Null when none.
+        /// </summary>
+        public Finding Decisive { get; set; }
+
+        /// <summary>True when a header rule asks for the body although the headers decide that the message is automatic
+        /// (a delivery status report whose subject does not say failure: only its Action says which kind it is).</summary>
+        public bool BodyWanted { get; set; }
+
         private static string Shorten(string s)
         {
             s = (s ?? string.Empty).Replace('\r', ' ').Replace('\n', ' ').Replace('\t', ' ');
