@@ -20,10 +20,6 @@ namespace ReplyAdmin.Engine.Classification.Rules
         {
             var state = new WalkState();
             Walk(message.Body, state, 0);
-            if (state.Text == null && state.Html != null)
-                state.Text = StripHtml(state.Html);
-            if (string.IsNullOrWhiteSpace(state.Text))
-                state.Text = state.Fallback;
             DeliveryStatusAction(state, found);
             DispositionDeleted(state, found);
             if (state.DeliveryStatus != null && !found.Any(f => f.Evidence.Rule == "DeliveryStatusReport"))
@@ -40,7 +36,13 @@ namespace ReplyAdmin.Engine.Classification.Rules
             // The report's Action or disposition decides already; its text cannot change the verdict, so it is not searched.
             if (found.Decisive != null)
                 return;
-            var text = OwnText(state.Text);
+            // The text parts are decoded only now: a report decided by its Action never needs them.
+            var plain = state.TextPart != null ? SafeText(state.TextPart) : null;
+            if (plain == null && state.HtmlPart != null)
+                plain = StripHtml(SafeText(state.HtmlPart));
+            if (string.IsNullOrWhiteSpace(plain))
+                plain = state.Fallback;
+            var text = OwnText(plain);
             if (text.Length > 0)
                 ApplyTextRules(text, found);
         }
@@ -97,13 +99,13 @@ namespace ReplyAdmin.Engine.Classification.Rules
                 if (!(entity is MimePart part) || part.Content == null)
                     return string.Empty;
                 using (var stream = part.Content.Open())
+                using (var copy = new System.IO.MemoryStream())
                 {
-                    var buffer = new byte[MaxReportLength];
-                    var read = 0;
+                    var buffer = new byte[4096];
                     int n;
-                    while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0)
-                        read += n;
-                    return Encoding.UTF8.GetString(buffer, 0, read);
+                    while (copy.Length < MaxReportLength && (n = stream.Read(buffer, 0, buffer.Length)) > 0)
+                        copy.Write(buffer, 0, n);
+                    return Encoding.UTF8.GetString(copy.GetBuffer(), 0, (int)copy.Length);
                 }
             }
             catch (Exception)
@@ -120,8 +122,8 @@ namespace ReplyAdmin.Engine.Classification.Rules
             public bool Disposition;
             public bool Feedback;
             public bool ReturnedHeaders;
-            public string Text;
-            public string Html;
+            public TextPart TextPart;
+            public TextPart HtmlPart;
             public string Fallback;
         }
 
@@ -155,10 +157,10 @@ namespace ReplyAdmin.Engine.Classification.Rules
                 state.ReturnedHeaders = true;
             else if (entity is TextPart part && !(entity.IsAttachment && depth > 0))
             {
-                if (part.IsPlain && state.Text == null)
-                    state.Text = SafeText(part);
-                else if (part.IsHtml && state.Html == null)
-                    state.Html = SafeText(part);
+                if (part.IsPlain && state.TextPart == null)
+                    state.TextPart = part;
+                else if (part.IsHtml && state.HtmlPart == null)
+                    state.HtmlPart = part;
             }
         }
 
@@ -281,7 +283,9 @@ namespace ReplyAdmin.Engine.Classification.Rules
                     if (!SafeMatch(Conditional, before))
                     {
                         var after = text.Substring(m.Index + m.Length, Math.Min(120, text.Length - m.Index - m.Length));
-                        var withReturn = m.Index < AbsenceStart && SafeMatch(table.Until, after);
+                        // The return may sit inside the sentence matched ("ich bin bis zum 20. August im Urlaub") or after it.
+                        var sentence = text.Substring(m.Index, Math.Min(m.Length + 120, text.Length - m.Index));
+                        var withReturn = m.Index < AbsenceStart && SafeMatch(table.Until, sentence);
                         var weight = withReturn ? 0.5 : 0.35;
                         if (best == null || weight > best.Value.Weight)
                             best = (withReturn ? "OutOfOfficeReturnText" : "OutOfOfficeText", $"{table.Source}, {table.Language}",

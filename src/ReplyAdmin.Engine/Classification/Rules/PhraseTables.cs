@@ -41,7 +41,8 @@ namespace ReplyAdmin.Engine.Classification.Rules
             Anchors = anchors;
             Source = source;
             Statement = new Regex(statement, Lower, RegexTimeout);
-            Until = new Regex(@"^[^.!?\n]{0,80}?(\d|\b(" + until + @")\b)", Lower, RegexTimeout);
+            // The sentence from the start of the absence statement: a date (a digit) or an "until" word within it.
+            Until = new Regex(@"^[^.!?\n]{0,160}?(\d|\b(" + until + @")\b)", Lower, RegexTimeout);
         }
 
         public string Language { get; }
@@ -78,7 +79,7 @@ namespace ReplyAdmin.Engine.Classification.Rules
             new SubjectPhrase("OutOfOfficeSubject", "vendor: Exchange/Outlook OOF (ru, el, tr, ja, zh)", @"автоматический ответ|αυτοματη απαντηση|otomatik (yanit|cevap)|自動応答|自動返信|自动回复|自動回覆", EvidenceIndication.AutoReply, AutoReplyKind.OutOfOffice, false),
             // ---- Common words a person might also start a subject with: Lotus Notes "AUTO:", Pigeonhole "Auto:", and the
             //      one-word subjects users type into vacation forms (en, de, fr, nl, es, it, pt, pl, cs, sv, da, no, fi, lv) ----
-            new SubjectPhrase("OutOfOfficeSubject", "vendor: Lotus Notes \"AUTO:\", Pigeonhole Sieve default \"Auto:\"; convention (vacation forms)", @"vacation( alert| notice| reply)?|on (vacation|holiday|leave)|holiday|away|absence|absent|abwesend|abwesenheit|urlaub|im urlaub|en conge|en vacances|assenza|assente|in ferie|ausente|ausencia|de vacaciones|de ferias|afwezig|op vakantie|nieobecnosc|nieobecny|nieobecna|urlop|na urlopie|nepritomnost|dovolena|franvaro|franvarande|semester|fravaer|fravaerende|ferie|poissa|atvalinajums|auto|不在", EvidenceIndication.AutoReply, AutoReplyKind.OutOfOffice, true),
+            new SubjectPhrase("OutOfOfficeSubject", "vendor: Lotus Notes \"AUTO:\", Pigeonhole Sieve default \"Auto:\"; convention (vacation forms)", @"vacation( alert| notice| reply)?|on (vacation|holiday|leave)|holiday|away|absence|absent|abwesend|abwesenheit|urlaub|im urlaub|en conge|en vacances|assenza|assente|in ferie|ausente|ausencia|de vacaciones|de ferias|afwezig|op vakantie|nieobecnosc|nieobecny|nieobecna|urlop|na urlopie|nepritomnost|dovolena|franvarande|franvaro|semester|fravaerende|fravaer|ferie|poissa|atvalinajums|auto|不在", EvidenceIndication.AutoReply, AutoReplyKind.OutOfOffice, true),
             // ---- Auto-acknowledgement (ticket systems, "we received your message") ----
             new SubjectPhrase("AcknowledgementSubject", "vendor: ticket systems (OTRS/Znuny, Zendesk, RT), convention", @"(\[?ticket ?#?[-\w]*\]?|case ?#)|(we (have )?)?received your (message|request|e-?mail|inquiry|enquiry)|thank(s| you) for (contacting|your (message|e-?mail|request|inquiry|enquiry))|request received|message received|(automatic )?acknowledge?ment|eingangsbestatigung|ihre (anfrage|nachricht) (ist eingegangen|wurde empfangen)|accuse de reception|conferma di ricezione|acuse de recibo", EvidenceIndication.AutoReply, AutoReplyKind.AutoAcknowledgement, true),
             // ---- Challenge-response (sender verification) ----
