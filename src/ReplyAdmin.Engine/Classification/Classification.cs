@@ -17,7 +17,10 @@ namespace ReplyAdmin.Engine.Classification
         Loop,
     }
 
-    /// <summary>The kind of an auto-reply.</summary>
+    /// <summary>
+    /// The kind of an automatic message: for <see cref="ReplyClass.AutoReply"/> what sort of auto-reply it is; for
+    /// <see cref="ReplyClass.Bounce"/> <see cref="DelayWarning"/> when the mail system is still trying (else None).
+    /// </summary>
     public enum AutoReplyKind
     {
         /// <summary>Not an auto-reply.</summary>
@@ -30,6 +33,10 @@ namespace ReplyAdmin.Engine.Classification
         ChallengeResponse,
         /// <summary>Automatic, of no more specific kind.</summary>
         Other,
+        /// <summary>A delivery receipt: a delivery status report whose Action is delivered, relayed or expanded (class AutoReply: nothing failed).</summary>
+        DeliveryReceipt,
+        /// <summary>A delay warning: a delivery status report whose Action is delayed (class Bounce: not delivered yet, still being retried).</summary>
+        DelayWarning,
     }
 
     /// <summary>One observation that speaks for or against a class, and the rule that made it.</summary>
@@ -99,7 +106,7 @@ namespace ReplyAdmin.Engine.Classification
         /// <summary>The class.</summary>
         public ReplyClass Class { get; }
 
-        /// <summary>The auto-reply kind (None unless <see cref="Class"/> is AutoReply).</summary>
+        /// <summary>The kind: for AutoReply what sort of auto-reply; for Bounce <see cref="AutoReplyKind.DelayWarning"/> or None; None for Human and Loop.</summary>
         public AutoReplyKind Kind { get; }
 
         /// <summary>The rule that decided the verdict.</summary>

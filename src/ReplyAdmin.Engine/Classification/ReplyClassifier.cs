@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ReplyAdmin.Engine.Classification.Rules;
 using MimeKit;
 
 namespace ReplyAdmin.Engine.Classification
@@ -10,7 +11,7 @@ namespace ReplyAdmin.Engine.Classification
     /// or <see cref="ReplyClass.Loop"/>, with the rule that decided and every piece of evidence seen.
     /// </summary>
     /// <remarks>
-    /// <para>The rules live in one place (<c>ClassificationRules.cs</c>), each naming its RFC or vendor. Headers are read
+    /// <para>The rules live in the <c>Rules/</c> folder (header, subject and body rules, tables of vendor phrases), each naming its RFC or vendor. Headers are read
     /// first; the message body is parsed (through the <c>loadMessage</c> callback) only when the headers do not decide:
     /// when they carry some automatic evidence that is not enough, or say "automatic" without saying bounce or auto-reply,
     /// or carry no evidence at all but leave room for a bounce that only its body reveals.</para>
@@ -26,15 +27,17 @@ namespace ReplyAdmin.Engine.Classification
         /// <summary>Confidence given to a verdict that could not be reached properly (malformed input): Human, but unsure.</summary>
         public const double UncertainConfidence = 0.5;
 
-        /// <summary>Creates a classifier with the default behaviour (the body is read when the headers do not decide).</summary>
+        /// <summary>Creates a classifier with the default behaviour: the body is read when the headers carry automatic evidence that does not decide, never when they carry none (<see cref="ReadBodyWithoutHeaderEvidence"/> is false).</summary>
         public ReplyClassifier()
         {
         }
 
         /// <summary>
-        /// When true (the default), a message whose headers carry no automatic evidence at all is still opened to look for a
-        /// bounce that only its body reveals (an MTA that sends neither a DSN nor a recognisable sender or subject).
-        /// False keeps such messages header-only: faster, and a little less thorough on bounces.
+        /// False (the default): a message whose headers carry no automatic evidence at all is classified from its headers
+        /// alone (Human), which keeps classification header-only for most human replies. True also opens such messages to
+        /// look for a bounce or notice that only its body reveals (an MTA that sends neither a DSN nor a recognisable sender
+        /// or subject): slower, and a little more thorough on bounces. Messages whose headers carry some automatic evidence
+        /// that does not decide are always opened.
         /// </summary>
         public bool ReadBodyWithoutHeaderEvidence { get; set; }
 
@@ -77,7 +80,7 @@ namespace ReplyAdmin.Engine.Classification
             var score = Score.Of(found);
             var bodyRead = false;
             var bodyUnreadable = false;
-            if (loadMessage != null && NeedsBody(score))
+            if (loadMessage != null && NeedsBody(score, found))
             {
                 MimeMessage message = null;
                 try
@@ -123,8 +126,10 @@ namespace ReplyAdmin.Engine.Classification
             return Uncertain(found, false, "MessageMalformed");
         }
 
-        private bool NeedsBody(Score score)
+        private bool NeedsBody(Score score, Findings found)
         {
+            if (found.BodyWanted)
+                return true; // a delivery or disposition report: its Action or disposition says which kind it is
             if (score.Effective >= DecisionThreshold)
                 return score.Bounce == 0 && score.Reply == 0; // automatic, but which kind? the structure says
             if (score.Human > 0 && score.Auto == 0)
@@ -134,6 +139,17 @@ namespace ReplyAdmin.Engine.Classification
 
         private static ReplyClassification Decide(Score score, Findings found, bool bodyRead)
         {
+            // A delivery report's Action (failed, delayed, delivered) or a reject notice's disposition decides by itself:
+            // a real failure stays a bounce even when it carries Auto-Submitted: auto-replied or out-of-office words.
+            if (found.Decisive != null && score.Human == 0)
+            {
+                var decisive = found.Decisive.Evidence;
+                var confidence = Math.Max(score.Effective, decisive.Weight);
+                return decisive.Indicates == EvidenceIndication.Bounce
+                    ? Verdict(ReplyClass.Bounce, decisive.Kind == AutoReplyKind.DelayWarning ? AutoReplyKind.DelayWarning : AutoReplyKind.None, decisive.Rule, confidence, found, bodyRead)
+                    : Verdict(ReplyClass.AutoReply, decisive.Kind, decisive.Rule, confidence, found, bodyRead);
+            }
+
             if (score.Effective < DecisionThreshold)
             {
                 string rule;
