@@ -30,6 +30,7 @@ namespace ReplyAdmin.Engine.Classification.Rules
             ListHeaders(found, HasListHeaders(headers));
             Senders(headers, found);
             SubjectRules.Apply(headers, found);
+            WantReportAction(headers, found);
         }
 
         // RFC 3834 §5: Auto-Submitted is the standard marker. Any value other than "no" means automatic; "no" means
@@ -78,9 +79,6 @@ namespace ReplyAdmin.Engine.Classification.Rules
                 case "delivery-status":        // RFC 3464
                 case "global-delivery-status": // RFC 6533
                     found.Add("DeliveryStatusReport", reportType == "delivery-status" ? "RFC 3464/6522" : "RFC 6533", detail, 0.97, EvidenceIndication.Bounce);
-                    // A report can say delivered or delayed as well as failed; unless the subject says failure, its Action decides.
-                    if (!SaysFailure(First(headers, "Subject")))
-                        found.BodyWanted = true;
                     break;
                 case "disposition-notification": // RFC 8098 read receipt
                     found.Add("DispositionNotificationReport", "RFC 8098", detail, 0.95, EvidenceIndication.AutoReply, AutoReplyKind.AutoAcknowledgement);
@@ -99,6 +97,27 @@ namespace ReplyAdmin.Engine.Classification.Rules
         // report is a bounce without reading its body, which keeps most bounces header-only.
         private static readonly Regex FailureSubject = new Regex(@"undeliver|fail|could not|couldn't|cannot|can't|unable|returned|not delivered|non[- ]?deliver|rejected|refused|blocked|error|unzustellbar|nicht zustellbar|fehlgeschlagen|non remis|echec|non recapitabile|onbestelbaar|no se puede entregar|nao entregue|niedostarczalne|nedorucitelne|olevererbar|недостав|エラー|配信できません", Options, RegexTimeout);
         private static readonly Regex NotFailureSubject = new Regex(@"\b(delay|delayed|warning|retry|retried|retrying|success|successful|successfully|delivered|relayed|expanded|receipt|verzögert|verzogert|retard|retardé|ritardo|vertraagd|demorado|opóźni)\b", Options, RegexTimeout);
+
+        // The generic subjects of reports of any kind (Exim's success DSN says "Delivery Status Notification").
+        private static readonly Regex GenericReportSubject = new Regex(@"delivery status notification|delivery notification|delivery report|mail delivery status|delivery status|return receipt|delivery receipt", Options, RegexTimeout);
+
+        // A delivery report can say delivered or delayed as well as failed: then its Action decides, which needs the body.
+        // The body is skipped when the subject says failure, and when the mail system itself (MAILER-DAEMON, postmaster)
+        // sent it under a subject that speaks neither of delay, success nor reports in general: a failure, as far as the
+        // headers can tell, kept header-only because most bounces look like that.
+        private static void WantReportAction(HeaderIndex headers, Findings found)
+        {
+            if (!found.Any(f => f.Evidence.Rule == "DeliveryStatusReport"))
+                return;
+            var subject = First(headers, "Subject");
+            if (SaysFailure(subject))
+                return;
+            var other = subject != null && (SafeMatch(NotFailureSubject, subject) || SafeMatch(GenericReportSubject, subject));
+            var mailSystem = found.Any(f => f.Evidence.Rule == "MailerDaemonSender" || f.Evidence.Rule == "PostmasterSender"
+                || f.Evidence.Rule == "ExchangeSystemSender" || f.Evidence.Rule == "DeliverySystemName");
+            if (other || !mailSystem)
+                found.BodyWanted = true;
+        }
 
         private static bool SaysFailure(string subject) =>
             subject != null && SafeMatch(FailureSubject, subject) && !SafeMatch(NotFailureSubject, subject);
