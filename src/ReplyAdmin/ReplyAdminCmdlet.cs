@@ -183,7 +183,7 @@ namespace ReplyAdmin.Commands
                     yield break;
                 var endpoint = Engine.Imap.ImapEndpoint.From(settings);
                 endpoint.Timeout = TimeSpan.FromSeconds(5);
-                var credential = new CredentialResolver().Resolve(settings.UserName, settings.CredentialReference, "credentialReference");
+                var credential = new CredentialResolver().Resolve(settings.UserName, settings.CredentialReference, "credentialReference", settings.Authentication);
                 using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(8)))
                     folders = Engine.Imap.ImapFolderLister.ListAsync(endpoint, credential, timeout.Token).GetAwaiter().GetResult();
             }

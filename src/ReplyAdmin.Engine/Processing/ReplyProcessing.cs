@@ -63,11 +63,11 @@ namespace ReplyAdmin.Engine.Processing
                 throw new ReplyAdminException("ReplySourceNotConfigured", ReplyAdminErrorKind.ObjectNotFound,
                     "No inbound source is configured.", request.ConfigPath, "Configure it with Set-ReplySource, or pipe message files in.");
 
-            var mailboxCredential = request.ReplyMailboxCredential ?? request.Credentials.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference");
+            var mailboxCredential = request.ReplyMailboxCredential ?? request.Credentials.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference", mailbox.Authentication);
             var forwards = configuration.Lists.Any(l => l.Action == ReplyAction.ForwardAndStoreInImap);
             NetworkCredential relayCredential = null;
             if (forwards && configuration.SmtpRelay != null && !string.IsNullOrEmpty(configuration.SmtpRelay.UserName))
-                relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference");
+                relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference", configuration.SmtpRelay.Authentication);
 
             using (var source = CreateSource(request))
             using (RunLock.Acquire(request.ConfigPath, source.Description, request.Files == null))
@@ -94,7 +94,7 @@ namespace ReplyAdmin.Engine.Processing
             var settings = request.Configuration.Source;
             if (settings.Kind != SourceKind.Imap)
                 return new FileReplySource(settings);
-            var credential = request.SourceCredential ?? request.Credentials.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
+            var credential = request.SourceCredential ?? request.Credentials.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference", settings.Authentication);
             return new ImapReplySource(settings, credential, request.Timeout);
         }
     }

@@ -150,7 +150,7 @@ namespace ReplyAdmin.Commands
                 return;
             }
             var credential = SourceCredential?.GetNetworkCredential()
-                ?? CredentialResolver.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference");
+                ?? CredentialResolver.Resolve(settings.UserName, settings.CredentialReference, "source.credentialReference", settings.Authentication);
             WriteVerbose($"Waiting for new replies in {settings.Folder} (IMAP IDLE, at most {WatchInterval}).");
             ImapArrivalWatcher.WaitForArrivalAsync(settings, credential, WatchInterval, TimeSpan.FromSeconds(TimeoutSeconds), StopToken).GetAwaiter().GetResult();
         }
