@@ -110,11 +110,11 @@ namespace ReplyAdmin.Commands
         /// Resolves a password: <paramref name="credential"/> when given, else the configured reference
         /// (env:, file:, or secret: through SecretManagement's Get-Secret).
         /// </summary>
-        protected NetworkCredential ResolveCredential(PSCredential credential, string userName, string reference, string field)
+        protected NetworkCredential ResolveCredential(PSCredential credential, string userName, string reference, string field, AuthenticationSettings authentication = null)
         {
             if (credential != null)
                 return credential.GetNetworkCredential();
-            return Invoke(() => CredentialResolver.Resolve(userName, reference, field));
+            return Invoke(() => CredentialResolver.Resolve(userName, reference, field, authentication));
         }
 
         /// <summary>Resolves credential references, with SecretManagement's Get-Secret for <c>secret:</c> references.</summary>

@@ -90,7 +90,7 @@ namespace ReplyAdmin.Commands
                 endpoint = ImapEndpoint.From(settings);
                 if (settings is ReplyMailboxSettings mailbox) maxSize = mailbox.MaxMessageSize;
                 credential = ResolveCredential(Credential, settings.UserName, settings.CredentialReference,
-                    Target == ImapTestTarget.ReplyMailbox ? "replyMailbox.credentialReference" : "source.credentialReference");
+                    Target == ImapTestTarget.ReplyMailbox ? "replyMailbox.credentialReference" : "source.credentialReference", settings.Authentication);
                 if (Credential != null) endpoint.UserName = Credential.UserName;
             }
             endpoint.Timeout = TimeSpan.FromSeconds(TimeoutSeconds);
@@ -98,7 +98,7 @@ namespace ReplyAdmin.Commands
             WriteVerbose($"Testing {endpoint} as '{endpoint.UserName}' (implicit TLS, certificate {(endpoint.CertificateThumbprint == null ? "validated against the trusted roots" : "pinned to " + endpoint.CertificateThumbprint)}).");
             var report = Invoke(token => ImapConnectionTester.TestAsync(endpoint, credential, maxSize, token));
             if (report.Succeeded)
-                WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
+                WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in to mailbox '{report.Mailbox}' with {report.AuthenticationMechanism}{(report.TokenExpiresOn.HasValue ? $" (token from {report.TokenSource}, expires {report.TokenExpiresOn.Value:u})" : "")}; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else
                 WriteVerbose($"Failed at step {report.FailedStep}: {report.FailureReason}");
 
