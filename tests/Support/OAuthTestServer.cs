@@ -71,6 +71,13 @@ namespace ReplyAdminTests
             foreach (var t in _tokens.Where(t => t.Value.Client == clientId).ToList()) _tokens.TryRemove(t.Key, out _);
             foreach (var t in _refresh.Where(t => t.Value.Client == clientId).ToList()) _refresh.TryRemove(t.Key, out _);
         }
+        /// <summary>A token issued outside any grant (what an external token command would print).</summary>
+        public string IssueDirect(string clientId, string user, int lifetimeSeconds)
+        {
+            var token = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+            _tokens[token] = new Issued { Client = clientId, User = user, Expires = DateTimeOffset.UtcNow.AddSeconds(lifetimeSeconds), Kind = "direct" };
+            return token;
+        }
         public void Restore(string clientId) => _revoked.TryRemove(clientId, out _);
         /// <summary>Revokes every refresh token (a user's sessions revoked), not the client.</summary>
         public void RevokeRefreshTokens() { foreach (var k in _refresh.Keys.ToList()) _refresh.TryRemove(k, out _); foreach (var t in _tokens.Where(t => t.Value.Kind == "device_code" || t.Value.Kind == "refresh_token").ToList()) _tokens.TryRemove(t.Key, out _); }

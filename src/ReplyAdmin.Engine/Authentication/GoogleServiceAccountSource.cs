@@ -13,10 +13,12 @@ namespace ReplyAdmin.Engine.Authentication
     {
         private readonly ServiceAccountCredential _credential;
         private readonly string _field;
+        private readonly TokenHttpClientFactory _http;
 
         public GoogleServiceAccountSource(AuthenticationSettings settings, byte[] key, string userName, string[] scopes, TokenHttpClientFactory http, string field)
         {
             _field = field;
+            _http = http;
             JsonCredentialParameters parameters;
             try
             {
@@ -62,9 +64,9 @@ namespace ReplyAdmin.Engine.Authentication
             {
                 throw OAuthErrors.FromGoogle(e, _field);
             }
-            catch (Exception e) when (e is System.Net.Http.HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (OAuthErrors.IsNetwork(e, cancellationToken))
             {
-                throw OAuthErrors.Unavailable(_field, "Google's token endpoint", e);
+                throw OAuthErrors.Unavailable(_field, "the token endpoint", e, null, _http);
             }
         }
 

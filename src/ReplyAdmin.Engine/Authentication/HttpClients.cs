@@ -31,18 +31,18 @@ namespace ReplyAdmin.Engine.Authentication
 
         private HttpClientHandler CreateTrustingHandler()
         {
-            var handler = new HttpClientHandler();
-            if (_pinnedThumbprint != null)
+            // The same rule as for the mail servers: a trusted chain and name, or the pinned certificate; the presented
+            // certificate is kept so that a refusal can name its thumbprint.
+            return new HttpClientHandler
             {
-                handler.ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) =>
+                ServerCertificateCustomValidationCallback = (request, certificate, chain, errors) =>
                 {
                     var check = new CertificateCheck(_pinnedThumbprint);
                     var accepted = check.Validate(request, certificate, chain, errors);
                     Presented = check.Presented;
                     return accepted;
-                };
-            }
-            return handler;
+                },
+            };
         }
     }
 }

@@ -15,6 +15,7 @@ namespace ReplyAdmin.Engine.Authentication
         private readonly IConfidentialClientApplication _app;
         private readonly string[] _scopes;
         private readonly string _field;
+        private readonly TokenHttpClientFactory _http;
 
         public MicrosoftClientCredentialsSource(AuthenticationSettings settings, X509Certificate2 certificate, string secret, string[] scopes,
             TokenHttpClientFactory http, string field)
@@ -25,6 +26,7 @@ namespace ReplyAdmin.Engine.Authentication
             _app = builder.Build();
             _scopes = scopes;
             _field = field;
+            _http = http;
             Description = $"Microsoft app-only ({(certificate != null ? "certificate " + certificate.Thumbprint : "client secret")}), client {settings.ClientId}";
         }
 
@@ -39,7 +41,11 @@ namespace ReplyAdmin.Engine.Authentication
             }
             catch (MsalException e)
             {
-                throw OAuthErrors.FromMsal(e, _field, false);
+                throw OAuthErrors.FromMsal(e, _field, false, _http);
+            }
+            catch (Exception e) when (OAuthErrors.IsNetwork(e, cancellationToken))
+            {
+                throw OAuthErrors.Unavailable(_field, "the token endpoint", e, null, _http);
             }
         }
     }
@@ -55,11 +61,14 @@ namespace ReplyAdmin.Engine.Authentication
         private readonly string _userName;
         private readonly string _field;
         private readonly string _cachePath;
+        private readonly TokenHttpClientFactory _http;
 
         internal MicrosoftDeviceCodeSource(AuthenticationSettings settings, string userName, string[] scopes, TokenHttpClientFactory http, string field)
         {
             var builder = PublicClientApplicationBuilder.Create(settings.ClientId).WithHttpClientFactory(http);
-            builder = settings.Authority != null ? builder.WithOidcAuthority(settings.Authority) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
+            // A generic OpenID Connect authority is still marked experimental for public clients in MSAL 4.92 (not for
+            // confidential ones); it is only used when an authority other than Entra ID is configured.
+            builder = settings.Authority != null ? builder.WithExperimentalFeatures().WithOidcAuthority(settings.Authority) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
             _app = builder.Build();
             _cachePath = settings.TokenCachePath;
             _app.UserTokenCache.SetBeforeAccess(args =>
@@ -72,6 +81,7 @@ namespace ReplyAdmin.Engine.Authentication
                 if (args.HasStateChanged) OwnerOnlyFile.Write(_cachePath, args.TokenCache.SerializeMsalV3());
             });
             _scopes = scopes;
+            _http = http;
             _userName = userName;
             _field = field;
             Description = $"Microsoft delegated (device code), client {settings.ClientId}, token cache {_cachePath}";
@@ -96,7 +106,11 @@ namespace ReplyAdmin.Engine.Authentication
             }
             catch (MsalException e)
             {
-                throw OAuthErrors.FromMsal(e, _field, true);
+                throw OAuthErrors.FromMsal(e, _field, true, _http);
+            }
+            catch (Exception e) when (OAuthErrors.IsNetwork(e, cancellationToken))
+            {
+                throw OAuthErrors.Unavailable(_field, "the token endpoint", e, null, _http);
             }
         }
 
@@ -115,7 +129,11 @@ namespace ReplyAdmin.Engine.Authentication
             }
             catch (MsalException e)
             {
-                throw OAuthErrors.FromMsal(e, _field, true);
+                throw OAuthErrors.FromMsal(e, _field, true, _http);
+            }
+            catch (Exception e) when (OAuthErrors.IsNetwork(e, cancellationToken))
+            {
+                throw OAuthErrors.Unavailable(_field, "the token endpoint", e, null, _http);
             }
         }
     }

@@ -55,7 +55,15 @@ namespace ReplyAdmin.Engine.Authentication
 
             var key = string.Join("\n", source, settings.TenantId, settings.ClientId, settings.Authority, settings.AuthorityCertificateThumbprint,
                 settings.Command, settings.TokenCachePath, userName?.ToLowerInvariant(), string.Join(" ", scopes), Hash(material));
-            var provider = Providers.GetOrAdd(key, _ => new TokenProvider(CreateSource(settings, userName, field, scopes, material, referenceField, timeout)));
+            TokenProvider provider;
+            try
+            {
+                provider = Providers.GetOrAdd(key, _ => new TokenProvider(CreateSource(settings, userName, field, scopes, material, referenceField, timeout)));
+            }
+            catch (Microsoft.Identity.Client.MsalException e)
+            {
+                throw OAuthErrors.FromMsal(e, field, settings.TokenSource == OAuthTokenSource.MicrosoftDeviceCode, null);
+            }
             return new OAuthCredential(userName, provider, settings.Mechanism, field);
         }
 

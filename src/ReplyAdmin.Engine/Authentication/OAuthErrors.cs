@@ -12,9 +12,16 @@ namespace ReplyAdmin.Engine.Authentication
     {
         private static readonly string[] GrantErrors = { "invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "consent_required", "interaction_required" };
 
-        public static ReplyAdminException FromMsal(MsalException e, string field, bool delegated)
+        /// <summary>A failure to reach the token endpoint (network, TLS, timeout), not a refusal.</summary>
+        public static bool IsNetwork(Exception e, System.Threading.CancellationToken cancellationToken) =>
+            e is System.Net.Http.HttpRequestException || e is System.Security.Authentication.AuthenticationException || e is System.IO.IOException
+            || e is System.Net.Sockets.SocketException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+        public static ReplyAdminException FromMsal(MsalException e, string field, bool delegated, TokenHttpClientFactory http)
         {
             var detail = FirstLine(e.Message);
+            if (Innermost(e) is System.Security.Authentication.AuthenticationException || Innermost(e) is System.Net.Sockets.SocketException || Innermost(e) is System.Net.Http.HttpRequestException)
+                return Unavailable(field, "the token endpoint", e, null, http);
             if (e is MsalUiRequiredException || (e is MsalServiceException && Array.IndexOf(GrantErrors, e.ErrorCode) >= 0))
                 return Revoked(field, $"{e.ErrorCode}: {detail}", delegated
                     ? $"Sign in again with Connect-ReplyAccount -Target {Target(field)} as the account that runs ReplyAdmin; if that is refused too, ask the administrator whether the user's sessions or the app's consent were revoked."
@@ -41,10 +48,17 @@ namespace ReplyAdmin.Engine.Authentication
                 $"No access token for {field}: {detail}", field, "Check the service account key and the scopes.");
         }
 
-        public static ReplyAdminException Unavailable(string field, string what, Exception e, string detail = null) =>
-            new ReplyAdminException("OAuthTokenEndpointUnavailable", ReplyAdminErrorKind.ConnectionError,
+        public static ReplyAdminException Unavailable(string field, string what, Exception e, string detail = null, TokenHttpClientFactory http = null)
+        {
+            var presented = http?.Presented;
+            if (presented != null && !presented.Trusted && !presented.Pinned)
+                return new ReplyAdminException("OAuthAuthorityCertificateUntrusted", ReplyAdminErrorKind.SecurityError,
+                    $"No access token for {field}: the certificate of the token endpoint is not trusted ({presented.PolicyErrors}); subject '{presented.Subject}', SHA-256 thumbprint {presented.Thumbprint}.", field,
+                    $"Use an authority with a trusted certificate, or, if this is the authority you mean, pin it with -AuthorityCertificateThumbprint {presented.Thumbprint}.");
+            return new ReplyAdminException("OAuthTokenEndpointUnavailable", ReplyAdminErrorKind.ConnectionError,
                 $"No access token for {field}: {what} cannot be reached ({detail ?? FirstLine(Innermost(e).Message)}).", field,
                 "Check this machine's connection to the identity provider (proxy, firewall, DNS) and, for a private authority, its certificate pin; the next run tries again.");
+        }
 
         private static ReplyAdminException Revoked(string field, string detail, string action) =>
             new ReplyAdminException("OAuthGrantRevoked", ReplyAdminErrorKind.AuthenticationError,
