@@ -369,7 +369,8 @@ active_value = true
             # First, and for the token mechanisms only: a token is never compared with a password and vice versa.
             $oauthPassdb = "passdb {`n  driver = oauth2`n  mechanisms = xoauth2 oauthbearer`n  args = $oauthConf`n}`nservice auth {`n  inet_listener sasl {`n    address = 127.0.0.1`n    port = $($server.SaslPort)`n  }`n}"
             # Refused tokens are part of the tests: no growing penalty delay for the loopback client.
-            $oauthPassdb += "`nauth_failure_delay = 0`nlogin_trusted_networks = 127.0.0.0/8"
+            # (Dovecot's documented switch: auth cannot reach anvil's penalty socket.)
+            $oauthPassdb += "`nauth_failure_delay = 0`nservice anvil {`n  unix_listener anvil-auth-penalty {`n    mode = 0`n  }`n}"
             $postfixSasl = "smtpd_sasl_auth_enable = yes`nsmtpd_sasl_type = dovecot`nsmtpd_sasl_path = inet:127.0.0.1:$($server.SaslPort)`n"
         }
         # A standalone config (no conf.d include): base_dir/state_dir inside the root so the system

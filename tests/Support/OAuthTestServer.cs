@@ -51,7 +51,7 @@ namespace ReplyAdminTests
         public int HttpsPort => ((IPEndPoint)_https.LocalEndpoint).Port;
         public int HttpPort => ((IPEndPoint)_http.LocalEndpoint).Port;
         public string Tenant => "tenant-1";
-        public string Authority => $"https://127.0.0.1:{HttpsPort}/{Tenant}/v2.0";
+        public string Authority => $"https://127.0.0.1:{HttpsPort}/{Tenant}";
         public string TokenUrl => $"https://127.0.0.1:{HttpsPort}/{Tenant}/oauth2/v2.0/token";
         public string IntrospectionUrl => $"http://127.0.0.1:{HttpPort}/introspect";
         public string[] Log => _log.ToArray();
@@ -171,7 +171,7 @@ namespace ReplyAdminTests
             }
             if (!tls) return (404, "{}");
             var prefix = "/" + Tenant;
-            if (method == "GET" && path == prefix + "/v2.0/.well-known/openid-configuration")
+            if (method == "GET" && (path == prefix + "/v2.0/.well-known/openid-configuration" || path == prefix + "/.well-known/openid-configuration"))
                 return (200, Json(new Dictionary<string, object>
                 {
                     ["issuer"] = Authority,
@@ -221,6 +221,7 @@ namespace ReplyAdminTests
                     if (_revoked.ContainsKey(client)) return OAuthError("unauthorized_client", "AADSTS7000112: Application is disabled.");
                     return Issue("client_credentials", client, _clientUsers[client], false);
                 case "urn:ietf:params:oauth:grant-type:device_code":
+                case "device_code": // what MSAL sends to Entra ID
                     client = form.GetValueOrDefault("client_id");
                     if (!_deviceCodes.TryRemove(form.GetValueOrDefault("device_code") ?? "", out var device)) return OAuthError("expired_token", "device code unknown or used");
                     if (_revoked.ContainsKey(device.Client)) return OAuthError("invalid_grant", "AADSTS50173: revoked");

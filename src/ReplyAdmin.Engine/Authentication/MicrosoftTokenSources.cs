@@ -21,7 +21,7 @@ namespace ReplyAdmin.Engine.Authentication
             TokenHttpClientFactory http, string field)
         {
             var builder = ConfidentialClientApplicationBuilder.Create(settings.ClientId).WithHttpClientFactory(http);
-            builder = settings.Authority != null ? builder.WithOidcAuthority(settings.Authority) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
+            builder = settings.Authority != null ? builder.WithAuthority(settings.Authority, validateAuthority: false).WithInstanceDiscovery(false) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
             builder = certificate != null ? builder.WithCertificate(certificate, sendX5C: true) : builder.WithClientSecret(secret);
             _app = builder.Build();
             _scopes = scopes;
@@ -66,9 +66,7 @@ namespace ReplyAdmin.Engine.Authentication
         internal MicrosoftDeviceCodeSource(AuthenticationSettings settings, string userName, string[] scopes, TokenHttpClientFactory http, string field)
         {
             var builder = PublicClientApplicationBuilder.Create(settings.ClientId).WithHttpClientFactory(http);
-            // A generic OpenID Connect authority is still marked experimental for public clients in MSAL 4.92 (not for
-            // confidential ones); it is only used when an authority other than Entra ID is configured.
-            builder = settings.Authority != null ? builder.WithExperimentalFeatures().WithOidcAuthority(settings.Authority) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
+            builder = settings.Authority != null ? builder.WithAuthority(settings.Authority, validateAuthority: false).WithInstanceDiscovery(false) : builder.WithAuthority(MicrosoftAuthority.Of(settings.TenantId));
             _app = builder.Build();
             _cachePath = settings.TokenCachePath;
             _app.UserTokenCache.SetBeforeAccess(args =>
@@ -138,6 +136,11 @@ namespace ReplyAdmin.Engine.Authentication
         }
     }
 
+    /// <summary>
+    /// The Entra ID authority: <c>https://login.microsoftonline.com/{tenant}</c>, or a configured one of the same shape
+    /// (<c>https://host/{tenant}</c>: a national cloud, or an authority of that shape in a test) whose host MSAL is not
+    /// asked to discover: MSAL then talks to <c>{authority}/oauth2/v2.0/token</c> and <c>/devicecode</c> directly.
+    /// </summary>
     internal static class MicrosoftAuthority
     {
         public static string Of(string tenantId) => "https://login.microsoftonline.com/" + tenantId;

@@ -67,8 +67,8 @@ namespace ReplyAdmin.Engine.Configuration
         public string[] Scope { get; set; }
 
         /// <summary>
-        /// Another authority (an OpenID Connect provider's issuer URL for Microsoft sources, a token URL for Google);
-        /// empty for the provider's own. Must be https.
+        /// Another authority: for Microsoft sources an Entra-style authority <c>https://host/tenant</c> (a national cloud),
+        /// for Google a token URL; empty for the provider's own. Must be https.
         /// </summary>
         public string Authority { get; set; }
 
