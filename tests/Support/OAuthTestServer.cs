@@ -55,8 +55,11 @@ namespace ReplyAdminTests
         public string TokenUrl => $"https://127.0.0.1:{HttpsPort}/{Tenant}/oauth2/v2.0/token";
         public string IntrospectionUrl => $"http://127.0.0.1:{HttpPort}/introspect";
         public string[] Log => _log.ToArray();
-        public string[] IssuedTokens => _tokens.Keys.ToArray();
-        public string[] IssuedRefreshTokens => _refresh.Keys.ToArray();
+        /// <summary>Every access token and refresh token ever issued, revoked ones too (for the secret scans).</summary>
+        public string[] IssuedTokens => _allTokens.ToArray();
+        public string[] IssuedRefreshTokens => _allRefresh.ToArray();
+        readonly ConcurrentQueue<string> _allTokens = new ConcurrentQueue<string>();
+        readonly ConcurrentQueue<string> _allRefresh = new ConcurrentQueue<string>();
         public int Count(string kind) => _log.Count(l => l.StartsWith("issued " + kind + " ", StringComparison.Ordinal));
         public int Introspections => _log.Count(l => l.StartsWith("introspect ", StringComparison.Ordinal));
 
@@ -76,6 +79,7 @@ namespace ReplyAdminTests
         {
             var token = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
             _tokens[token] = new Issued { Client = clientId, User = user, Expires = DateTimeOffset.UtcNow.AddSeconds(lifetimeSeconds), Kind = "direct" };
+            _allTokens.Enqueue(token);
             return token;
         }
         public void Restore(string clientId) => _revoked.TryRemove(clientId, out _);
@@ -249,11 +253,13 @@ namespace ReplyAdminTests
             var token = "at-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
             var expires = DateTimeOffset.UtcNow.AddSeconds(TokenLifetimeSeconds);
             _tokens[token] = new Issued { Client = client, User = user, Expires = expires, Kind = kind };
+            _allTokens.Enqueue(token);
             _log.Enqueue($"issued {kind} {client} {user}");
             var response = new Dictionary<string, object> { ["token_type"] = "Bearer", ["access_token"] = token, ["expires_in"] = TokenLifetimeSeconds, ["ext_expires_in"] = TokenLifetimeSeconds, ["scope"] = "https://outlook.office365.com/IMAP.AccessAsUser.All" };
             if (withRefresh)
             {
                 var refresh = "rt-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+                _allRefresh.Enqueue(refresh);
                 _refresh[refresh] = new Issued { Client = client, User = user, Expires = DateTimeOffset.UtcNow.AddDays(1), Kind = kind };
                 response["refresh_token"] = refresh;
                 response["scope"] = "https://outlook.office365.com/IMAP.AccessAsUser.All openid profile offline_access";
