@@ -15,7 +15,7 @@
         'Get-ReplyMailbox', 'Set-ReplyMailbox',
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
-        'Test-ReplyImapConnection',
+        'Test-ReplyImapConnection', 'Connect-ReplyAccount',
         'Get-ReplyScanner', 'Set-ReplyScanner', 'Test-ReplyScanner',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',

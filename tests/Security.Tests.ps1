@@ -9,7 +9,9 @@ BeforeAll {
     Import-Module $ModulePath -Force
     . "$PSScriptRoot/Support/ImapReader.ps1"
     . "$PSScriptRoot/Support/Resilience.ps1"
-    $server = Start-TestMailServer
+    . "$PSScriptRoot/Support/OAuthServer.ps1"
+    $oauth = Start-TestOAuthServer -TokenLifetimeSeconds 20
+    $server = Start-TestMailServer -OAuthIntrospectionUrl $oauth.Introspection
 
     # Everything a record says: its text, its error record's text and exception chain, its details, and as JSON.
     function ConvertTo-SecurityText($Record) {
@@ -39,6 +41,7 @@ BeforeAll {
 
 AfterAll {
     if ($server) { Stop-TestMailServer -Server $server }
+    Stop-TestOAuthServer $oauth
     if (Get-Command Remove-ResilienceScenario -ErrorAction SilentlyContinue) { Remove-ResilienceScenario }
 }
 
@@ -94,6 +97,72 @@ Describe 'Secrets in everything the module writes' -Tag Integration {
 
     It 'Writes no password to any file: configuration, journal, locks' {
         foreach ($needle in $needles) { $fileText.Contains($needle) | Should -BeFalse }
+    }
+}
+
+Describe 'OAuth2 tokens in everything the module writes' -Tag Integration {
+    BeforeAll {
+        $scenario = New-ResilienceScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
+        Set-ResilienceImapSource $scenario
+        $clientSecret = 'Sec-' + (New-TestMailRandomString -Length 28)
+        $env:REPLYADMIN_TEST_SCAN_SECRET = $clientSecret
+        foreach ($client in 'scan-store', 'scan-inbound', 'scan-smtp') { $oauth.Server.AddSecretClient($client, $clientSecret, $(if ($client -eq 'scan-inbound') { 'inbound@example.test' } else { 'replies@example.test' })) }
+        $oauth.Server.AddSecretClient('scan-public', 'unused', 'replies@example.test')
+        $common = @{ ConfigPath = $scenario.Config; Authentication = 'OAuth2'; Authority = $oauth.Authority; AuthorityCertificateThumbprint = $oauth.Thumbprint; Scope = 'api://mail/.default' }
+        Set-ReplyMailbox @common -TokenSource MicrosoftDeviceCode -ClientId 'scan-public'
+        Set-ReplySource @common -TokenSource MicrosoftClientCredentials -ClientId 'scan-inbound' -ClientSecretReference 'env:REPLYADMIN_TEST_SCAN_SECRET'
+        Set-ReplySmtpRelay @common -UserName 'replies@example.test' -TokenSource MicrosoftClientCredentials -ClientId 'scan-smtp' -ClientSecretReference 'env:REPLYADMIN_TEST_SCAN_SECRET'
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @((New-ResilienceReply -Token $scenario.Token -Seq 1), (New-ResilienceReply -Token $scenario.Token -Seq 2))
+        $transcript = Join-Path (Split-Path $scenario.Config) 'transcript.txt'
+        $records = [Collections.Generic.List[object]]::new()
+        $null = Start-Transcript -Path $transcript -Force
+        try {
+            foreach ($r in (Connect-ReplyAccount -ConfigPath $scenario.Config -Verbose *>&1)) { $records.Add($r) }
+            foreach ($r in (Test-ReplyImapConnection -ConfigPath $scenario.Config -Verbose *>&1)) { $records.Add($r) }
+            foreach ($r in (Test-ReplyImapConnection -ConfigPath $scenario.Config -Target Source -Verbose *>&1)) { $records.Add($r) }
+            foreach ($r in (Invoke-ReplyProcessing -ConfigPath $scenario.Config -Verbose -Debug *>&1)) { $records.Add($r) }
+            # Refused: a revoked relay app (per-message errors) and a revoked sign-in (terminating error).
+            $oauth.Server.Revoke('scan-smtp')
+            Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @(, (New-ResilienceReply -Token $scenario.Token -Seq 3))
+            foreach ($r in (Invoke-ReplyProcessing -ConfigPath $scenario.Config -Verbose -Debug -ErrorAction Continue *>&1)) { $records.Add($r) }
+            $oauth.Server.RevokeRefreshTokens()
+            Start-Sleep -Seconds 1
+            try { Invoke-ReplyProcessing -ConfigPath $scenario.Config -Verbose -Debug -ErrorAction Stop *>&1 | ForEach-Object { $records.Add($_) } } catch { $records.Add($_) }
+            foreach ($r in (Test-ReplyImapConnection -ConfigPath $scenario.Config -Verbose -ErrorAction Continue *>&1)) { $records.Add($r) }
+            foreach ($r in @(Get-ReplyJournal -ConfigPath $scenario.Config -ErrorAction SilentlyContinue) + @(Get-ReplyMailbox -ConfigPath $scenario.Config) +
+                @(Get-ReplySource -ConfigPath $scenario.Config) + @(Get-ReplySmtpRelay -ConfigPath $scenario.Config)) { $records.Add($r) }
+        }
+        finally { $null = Stop-Transcript }
+        $streamText = ($records | ForEach-Object { ConvertTo-SecurityText $_ }) -join "`n"
+        $cache = (Get-ReplyMailbox -ConfigPath $scenario.Config).Authentication.TokenCachePath
+        $files = @(Get-ChildItem (Split-Path $scenario.Config) -Recurse -File | Where-Object FullName -ne $cache)
+        $fileText = ($files | ForEach-Object { [IO.File]::ReadAllText($_.FullName) }) -join "`n"
+        # Every token the authority issued, the refresh tokens, the client secret, and the SASL forms a protocol log would show.
+        $needles = @($oauth.Server.IssuedTokens) + @($oauth.Server.IssuedRefreshTokens) + @($clientSecret)
+        $needles += foreach ($token in $oauth.Server.IssuedTokens) {
+            foreach ($user in 'replies@example.test', 'inbound@example.test') {
+                [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes("user=$user`u{1}auth=Bearer $token`u{1}`u{1}"))
+            }
+        }
+    }
+
+    It 'Has captured logins with tokens, refusals and output of every kind' {
+        @($oauth.Server.IssuedTokens).Count | Should -BeGreaterOrEqual 3
+        @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -BeGreaterThan 5
+        @($records | Where-Object { $_ -is [Management.Automation.ErrorRecord] -and "$($_.FullyQualifiedErrorId)$($_.Exception.Message)" -match 'OAuthGrantRevoked|refused to issue' }) | Should -Not -BeNullOrEmpty
+        @($records | Where-Object { $_ -is [ReplyAdmin.Engine.Processing.ProcessingResult] }).Count | Should -BeGreaterOrEqual 3
+    }
+
+    It 'Writes no token, refresh token or client secret to any stream or the host' {
+        foreach ($needle in $needles) {
+            $streamText.Contains($needle) | Should -BeFalse -Because 'no stream may carry a token'
+            [IO.File]::ReadAllText($transcript).Contains($needle) | Should -BeFalse -Because 'the host output may not carry a token'
+        }
+    }
+
+    It 'Writes no token to any file but the token cache, which only its owner can read' {
+        foreach ($needle in $needles) { $fileText.Contains($needle) | Should -BeFalse }
+        (& stat -c '%a' $cache) | Should -Be '600'
     }
 }
 

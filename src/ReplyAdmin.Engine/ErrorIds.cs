@@ -15,10 +15,10 @@ namespace ReplyAdmin.Engine
         public const string CertificateThumbprintInvalid = nameof(CertificateThumbprintInvalid);
 
         public const string ClamdAddressInvalid = nameof(ClamdAddressInvalid);
+        public const string ClamdEicarNotDetected = nameof(ClamdEicarNotDetected);
         public const string ClamdTimeout = nameof(ClamdTimeout);
         public const string ClamdUnexpectedAnswer = nameof(ClamdUnexpectedAnswer);
         public const string ClamdUnreachable = nameof(ClamdUnreachable);
-        public const string ClamdEicarNotDetected = nameof(ClamdEicarNotDetected);
 
         public const string ConfigurationFileInvalid = nameof(ConfigurationFileInvalid);
         public const string ConfigurationLocked = nameof(ConfigurationLocked);
@@ -54,6 +54,7 @@ namespace ReplyAdmin.Engine
         public const string ImapFolderNotSelectable = nameof(ImapFolderNotSelectable);
         public const string ImapFolderReadOnly = nameof(ImapFolderReadOnly);
         public const string ImapHostNotFound = nameof(ImapHostNotFound);
+        public const string ImapOAuthTokenRejected = nameof(ImapOAuthTokenRejected);
         public const string ImapPlaintextRefused = nameof(ImapPlaintextRefused);
         public const string ImapProtocolError = nameof(ImapProtocolError);
         public const string ImapTlsFailed = nameof(ImapTlsFailed);
@@ -72,6 +73,31 @@ namespace ReplyAdmin.Engine
         public const string MessageProcessingFailed = nameof(MessageProcessingFailed);
         public const string MessageUnreadable = nameof(MessageUnreadable);
 
+        public const string OAuthAuthorityCertificateUntrusted = nameof(OAuthAuthorityCertificateUntrusted);
+        public const string OAuthAuthorityInvalid = nameof(OAuthAuthorityInvalid);
+        public const string OAuthCertificateInvalid = nameof(OAuthCertificateInvalid);
+        public const string OAuthClientCredentialAmbiguous = nameof(OAuthClientCredentialAmbiguous);
+        public const string OAuthClientCredentialMissing = nameof(OAuthClientCredentialMissing);
+        public const string OAuthClientIdMissing = nameof(OAuthClientIdMissing);
+        public const string OAuthCommandFailed = nameof(OAuthCommandFailed);
+        public const string OAuthCommandMissing = nameof(OAuthCommandMissing);
+        public const string OAuthGrantRevoked = nameof(OAuthGrantRevoked);
+        public const string OAuthKeyInvalid = nameof(OAuthKeyInvalid);
+        public const string OAuthKeyReferenceMissing = nameof(OAuthKeyReferenceMissing);
+        public const string OAuthNotConfigured = nameof(OAuthNotConfigured);
+        public const string OAuthScopeInvalid = nameof(OAuthScopeInvalid);
+        public const string OAuthSettingsWithoutOAuth2 = nameof(OAuthSettingsWithoutOAuth2);
+        public const string OAuthSignInNotNeeded = nameof(OAuthSignInNotNeeded);
+        public const string OAuthSignInRequired = nameof(OAuthSignInRequired);
+        public const string OAuthTenantIdMissing = nameof(OAuthTenantIdMissing);
+        public const string OAuthTokenCacheMissing = nameof(OAuthTokenCacheMissing);
+        public const string OAuthTokenCacheTooOpen = nameof(OAuthTokenCacheTooOpen);
+        public const string OAuthTokenCacheUnprotected = nameof(OAuthTokenCacheUnprotected);
+        public const string OAuthTokenEndpointUnavailable = nameof(OAuthTokenEndpointUnavailable);
+        public const string OAuthTokenRequestFailed = nameof(OAuthTokenRequestFailed);
+        public const string OAuthTokenSourceMissing = nameof(OAuthTokenSourceMissing);
+        public const string OAuthUserNameMissing = nameof(OAuthUserNameMissing);
+
         public const string OutgoingServerNotConfigured = nameof(OutgoingServerNotConfigured);
 
         public const string PortOutOfRange = nameof(PortOutOfRange);
@@ -87,19 +113,19 @@ namespace ReplyAdmin.Engine
         public const string ReplyMailboxNotConfigured = nameof(ReplyMailboxNotConfigured);
         public const string ReplySourceNotConfigured = nameof(ReplySourceNotConfigured);
 
+        public const string RspamdGtubeNotDetected = nameof(RspamdGtubeNotDetected);
         public const string RspamdTimeout = nameof(RspamdTimeout);
         public const string RspamdUnexpectedAnswer = nameof(RspamdUnexpectedAnswer);
         public const string RspamdUnreachable = nameof(RspamdUnreachable);
         public const string RspamdUrlInsecure = nameof(RspamdUrlInsecure);
         public const string RspamdUrlInvalid = nameof(RspamdUrlInvalid);
-        public const string RspamdGtubeNotDetected = nameof(RspamdGtubeNotDetected);
 
         public const string ScanFailureModeInvalid = nameof(ScanFailureModeInvalid);
 
         public const string ScannerNotConfigured = nameof(ScannerNotConfigured);
         public const string ScannerNotGiven = nameof(ScannerNotGiven);
-        public const string ScannerTimeoutOutOfRange = nameof(ScannerTimeoutOutOfRange);
         public const string ScannerTestScanFailed = nameof(ScannerTestScanFailed);
+        public const string ScannerTimeoutOutOfRange = nameof(ScannerTimeoutOutOfRange);
 
         public const string ScheduleArgumentInvalid = nameof(ScheduleArgumentInvalid);
         public const string ScheduleEnableFailed = nameof(ScheduleEnableFailed);
@@ -115,6 +141,7 @@ namespace ReplyAdmin.Engine
         public const string SmtpConnectionLost = nameof(SmtpConnectionLost);
         public const string SmtpForwardDeferred = nameof(SmtpForwardDeferred);
         public const string SmtpForwardRejected = nameof(SmtpForwardRejected);
+        public const string SmtpOAuthTokenRejected = nameof(SmtpOAuthTokenRejected);
         public const string SmtpRelayNotConfigured = nameof(SmtpRelayNotConfigured);
         public const string SmtpRelayUnavailable = nameof(SmtpRelayUnavailable);
         public const string SmtpTlsFailed = nameof(SmtpTlsFailed);

@@ -114,11 +114,11 @@ namespace ReplyAdmin.Commands
         /// Resolves a password: <paramref name="credential"/> when given, else the configured reference
         /// (env:, file:, or secret: through SecretManagement's Get-Secret).
         /// </summary>
-        protected NetworkCredential ResolveCredential(PSCredential credential, string userName, string reference, string field)
+        protected NetworkCredential ResolveCredential(PSCredential credential, string userName, string reference, string field, AuthenticationSettings authentication = null)
         {
             if (credential != null)
                 return credential.GetNetworkCredential();
-            return Invoke(() => CredentialResolver.Resolve(userName, reference, field));
+            return Invoke(() => CredentialResolver.Resolve(userName, reference, field, authentication));
         }
 
         /// <summary>Resolves credential references, with SecretManagement's Get-Secret for <c>secret:</c> references.</summary>
@@ -187,7 +187,7 @@ namespace ReplyAdmin.Commands
                     yield break;
                 var endpoint = Engine.Imap.ImapEndpoint.From(settings);
                 endpoint.Timeout = TimeSpan.FromSeconds(5);
-                var credential = new CredentialResolver().Resolve(settings.UserName, settings.CredentialReference, "credentialReference");
+                var credential = new CredentialResolver().Resolve(settings.UserName, settings.CredentialReference, "credentialReference", settings.Authentication);
                 using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(8)))
                     folders = Engine.Imap.ImapFolderLister.ListAsync(endpoint, credential, timeout.Token).GetAwaiter().GetResult();
             }

@@ -258,7 +258,10 @@ function Start-TestMailServer {
         [string] $Root,
         # Per-user storage quota, e.g. @{ 'quota@example.test' = '100K' }: enables Dovecot's quota plugin
         # (maildir "User quota") for these users only; everyone else stays unlimited.
-        [hashtable] $Quota = @{}
+        [hashtable] $Quota = @{},
+        # OAuth2: Dovecot also accepts XOAUTH2 and OAUTHBEARER, checking each token at this RFC 7662 introspection URL
+        # (passdb oauth2), and Postfix offers SMTP AUTH through Dovecot's SASL, so the relay takes tokens too.
+        [string] $OAuthIntrospectionUrl
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
@@ -269,7 +272,7 @@ function Start-TestMailServer {
     & chmod 0755 $Root
 
     $ports = @()
-    while ($ports.Count -lt 4) { $p = Get-TestMailFreePort; if ($ports -notcontains $p) { $ports += $p } }
+    while ($ports.Count -lt 5) { $p = Get-TestMailFreePort; if ($ports -notcontains $p) { $ports += $p } }
 
     $nobodyUid = [int] (& id -u nobody)
     $nogroupGid = [int] (& id -g nobody)
@@ -286,6 +289,7 @@ function Start-TestMailServer {
         LmtpPort                  = $ports[2]
         SmtpHost                  = '127.0.0.1'
         SmtpPort                  = $ports[3]
+        SaslPort                  = $ports[4]
         CertificatePath           = Join-Path $Root 'cert.pem'
         CertificateKeyPath        = Join-Path $Root 'key.pem'
         CertificateThumbprint     = $null
@@ -351,6 +355,24 @@ chmod 710 public; chmod 730 maildrop
         Write-TestMailUsersFile -Server $server
 
         $dh = if (Test-Path '/usr/share/dovecot/dh.pem') { 'ssl_dh = </usr/share/dovecot/dh.pem' } else { '' }
+        $oauthPassdb = ''
+        $postfixSasl = ''
+        if ($OAuthIntrospectionUrl) {
+            $oauthConf = Join-Path $Root 'dovecot/oauth2.conf.ext'
+            [System.IO.File]::WriteAllText($oauthConf, @"
+introspection_mode = post
+introspection_url = $OAuthIntrospectionUrl
+username_attribute = username
+active_attribute = active
+active_value = true
+"@)
+            # First, and for the token mechanisms only: a token is never compared with a password and vice versa.
+            $oauthPassdb = "passdb {`n  driver = oauth2`n  mechanisms = xoauth2 oauthbearer`n  args = $oauthConf`n}`nservice auth {`n  inet_listener sasl {`n    address = 127.0.0.1`n    port = $($server.SaslPort)`n  }`n}"
+            # Refused tokens are part of the tests: no growing penalty delay for the loopback client.
+            # (Dovecot's documented switch: auth cannot reach anvil's penalty socket.)
+            $oauthPassdb += "`nauth_failure_delay = 0`nservice anvil {`n  unix_listener anvil-auth-penalty {`n    mode = 0`n  }`n}"
+            $postfixSasl = "smtpd_sasl_auth_enable = yes`nsmtpd_sasl_type = dovecot`nsmtpd_sasl_path = inet:127.0.0.1:$($server.SaslPort)`n"
+        }
         # A standalone config (no conf.d include): base_dir/state_dir inside the root so the system
         # instance is never touched; instance_name keeps process titles apart.
         $dovecotConf = @"
@@ -365,7 +387,7 @@ ssl = required
 ssl_cert = <$($server.CertificatePath)
 ssl_key = <$($server.CertificateKeyPath)
 $dh
-auth_mechanisms = plain login
+auth_mechanisms = plain login$(if ($OAuthIntrospectionUrl) { ' xoauth2 oauthbearer' })
 auth_username_format = %Lu
 mail_location = maildir:$($server.MailDir)/%u
 mail_max_userip_connections = 100
@@ -375,8 +397,10 @@ $(if ($Quota.Count -gt 0) { "mail_plugins = `$mail_plugins quota`nprotocol imap 
 namespace inbox {
   inbox = yes
 }
+$oauthPassdb
 passdb {
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%Lu $usersFile
 }
 userdb {
@@ -450,6 +474,7 @@ smtpd_tls_security_level = may
 smtp_tls_security_level = none
 lmtp_tls_security_level = none
 maillog_file = $($server.PostfixLogPath)
+$postfixSasl
 # Retry quickly after Dovecot fault tests instead of the default 300 s back-off.
 queue_run_delay = 1s
 minimal_backoff_time = 1s

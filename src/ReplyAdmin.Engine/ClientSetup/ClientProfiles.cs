@@ -56,7 +56,8 @@ namespace ReplyAdmin.Engine.ClientSetup
                 w.WriteElementString("port", setting.IncomingPort.ToString(CultureInfo.InvariantCulture));
                 w.WriteElementString("socketType", "SSL");
                 w.WriteElementString("username", setting.IncomingUserName);
-                w.WriteElementString("authentication", "password-cleartext");
+                // Thunderbird's autoconfig names the sign-in with the organisation's account (Microsoft 365, Google) "OAuth2".
+                w.WriteElementString("authentication", setting.IncomingAuthentication == "OAuth2" ? "OAuth2" : "password-cleartext");
                 w.WriteEndElement();
 
                 w.WriteStartElement("outgoingServer");
@@ -67,7 +68,7 @@ namespace ReplyAdmin.Engine.ClientSetup
                 if (setting.OutgoingUserName != null)
                 {
                     w.WriteElementString("username", setting.OutgoingUserName);
-                    w.WriteElementString("authentication", "password-cleartext");
+                    w.WriteElementString("authentication", setting.OutgoingAuthentication == "OAuth2" ? "OAuth2" : "password-cleartext");
                 }
                 else
                 {

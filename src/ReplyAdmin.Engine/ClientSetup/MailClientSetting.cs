@@ -40,6 +40,10 @@ namespace ReplyAdmin.Engine.ClientSetup
         public string OutgoingSecurity { get; set; }
         /// <summary>SMTP login name; null when the relay needs no login.</summary>
         public string OutgoingUserName { get; set; }
+        /// <summary><c>Password</c>, or <c>OAuth2</c> where the IMAP server needs a sign-in with the organisation's account (Microsoft 365, Google Workspace).</summary>
+        public string IncomingAuthentication { get; set; } = "Password";
+        /// <summary><c>Password</c> or <c>OAuth2</c> for the outgoing server; null without a login.</summary>
+        public string OutgoingAuthentication { get; set; }
         /// <summary>Where the password comes from. The password itself is never part of these settings.</summary>
         public string PasswordNote { get; set; } = MailClientSetup.PasswordNoteEnglish;
         /// <summary>Problems staff would run into with these settings (e.g. a server on the loopback interface).</summary>
@@ -54,6 +58,12 @@ namespace ReplyAdmin.Engine.ClientSetup
     {
         /// <summary>The English password note.</summary>
         public const string PasswordNoteEnglish = "Ask your administrator; it is not the platform login.";
+
+        /// <summary>The English note for a server that needs OAuth2.</summary>
+        public const string OAuthNoteEnglish = "OAuth2: sign in with your organisation account when the mail program asks; there is no separate password.";
+
+        /// <summary>The German note for a server that needs OAuth2.</summary>
+        public const string OAuthNoteGerman = "OAuth2: Melden Sie sich mit Ihrem Konto der Organisation an, wenn das E-Mail-Programm danach fragt; es gibt kein eigenes Passwort.";
 
         /// <summary>The German password note.</summary>
         public const string PasswordNoteGerman = "Erhalten Sie von Ihrem Administrator; es ist nicht das Passwort der Plattform-Anmeldung.";
@@ -79,6 +89,10 @@ namespace ReplyAdmin.Engine.ClientSetup
             else if (ConfigurationValidator.IsLoopback(relay.Host))
                 warnings.Add($"The SMTP relay '{relay.Host}' is the loopback interface of this machine; staff's mail clients cannot send through it. Give staff the submission server of your mail system instead.");
             var hasRelay = relay != null && !string.IsNullOrEmpty(relay.Host);
+            var incomingOAuth = AuthenticationSettings.UsesOAuth(mailbox.Authentication);
+            var outgoingOAuth = hasRelay && AuthenticationSettings.UsesOAuth(relay.Authentication);
+            if (incomingOAuth || outgoingOAuth)
+                warnings.Add("The server needs OAuth2: staff sign in with their own organisation account, which needs access to the mailbox (Microsoft 365: Add-MailboxPermission -AccessRights FullAccess; Google: delegation). Apple's .mobileconfig cannot express OAuth2; use the Thunderbird profile or set the account up by hand.");
             return new MailClientSetting
             {
                 ListName = list.Name,
@@ -93,6 +107,9 @@ namespace ReplyAdmin.Engine.ClientSetup
                 OutgoingPort = hasRelay ? relay.Port : (int?)null,
                 OutgoingSecurity = hasRelay ? SecurityName(relay.TlsMode) : null,
                 OutgoingUserName = hasRelay && !string.IsNullOrEmpty(relay.UserName) ? relay.UserName : null,
+                IncomingAuthentication = incomingOAuth ? "OAuth2" : "Password",
+                OutgoingAuthentication = hasRelay && !string.IsNullOrEmpty(relay.UserName) ? (outgoingOAuth ? "OAuth2" : "Password") : null,
+                PasswordNote = incomingOAuth ? OAuthNoteEnglish : PasswordNoteEnglish,
                 Warnings = warnings.ToArray(),
             };
         }
@@ -137,7 +154,7 @@ namespace ReplyAdmin.Engine.ClientSetup
             Row(labels.Port, setting.IncomingPort);
             Row(labels.Security, labels.IncomingSecurity);
             Row(labels.UserName, setting.IncomingUserName);
-            Row(labels.Password, labels.PasswordNote);
+            Row(setting.IncomingAuthentication == "OAuth2" ? labels.SignIn : labels.Password, setting.IncomingAuthentication == "OAuth2" ? labels.OAuthNote : labels.PasswordNote);
             Row(labels.Folder, setting.Folder);
             if (setting.OutgoingServer != null)
             {
@@ -145,6 +162,8 @@ namespace ReplyAdmin.Engine.ClientSetup
                 Row(labels.Port, setting.OutgoingPort);
                 Row(labels.Security, setting.OutgoingSecurity == "None" ? labels.NoSecurity : setting.OutgoingSecurity);
                 Row(labels.UserName, setting.OutgoingUserName ?? labels.NoLogin);
+                if (setting.OutgoingAuthentication == "OAuth2")
+                    Row(labels.SignIn, labels.OAuthNote);
             }
             else
             {
@@ -170,7 +189,7 @@ namespace ReplyAdmin.Engine.ClientSetup
                 Heading = "Mail client settings for the replies to the list '{0}'",
                 AccountType = "Account type", EmailAddress = "E-mail address", Name = "Name",
                 IncomingServer = "Incoming server (IMAP)", Port = "Port", Security = "Connection security", IncomingSecurity = "SSL/TLS (required)",
-                UserName = "User name", Password = "Password", PasswordNote = PasswordNoteEnglish, Folder = "IMAP folder",
+                UserName = "User name", Password = "Password", PasswordNote = PasswordNoteEnglish, SignIn = "Authentication", OAuthNote = OAuthNoteEnglish, Folder = "IMAP folder",
                 OutgoingServer = "Outgoing server (SMTP)", NoSecurity = "None", NoLogin = "(no login)", NotConfigured = "(not configured)",
                 Footer = "All lists share this one IMAP folder. Messages larger than {0} MB are not stored there.",
             };
@@ -180,12 +199,12 @@ namespace ReplyAdmin.Engine.ClientSetup
                 Heading = "E-Mail-Programm einrichten für die Antworten an den Verteiler '{0}'",
                 AccountType = "Konto- oder Servertyp", EmailAddress = "E-Mail-Adresse", Name = "Name",
                 IncomingServer = "Posteingangsserver (IMAP)", Port = "Port", Security = "Verbindungssicherheit", IncomingSecurity = "SSL/TLS (erforderlich)",
-                UserName = "Benutzername", Password = "Passwort", PasswordNote = PasswordNoteGerman, Folder = "IMAP-Ordner",
+                UserName = "Benutzername", Password = "Passwort", PasswordNote = PasswordNoteGerman, SignIn = "Authentifizierung", OAuthNote = OAuthNoteGerman, Folder = "IMAP-Ordner",
                 OutgoingServer = "Postausgangsserver (SMTP)", NoSecurity = "keine", NoLogin = "(keine Anmeldung)", NotConfigured = "(nicht eingerichtet)",
                 Footer = "Alle Verteiler teilen sich diesen einen IMAP-Ordner. Nachrichten über {0} MB werden dort nicht abgelegt.",
             };
 
-            public string Heading, AccountType, EmailAddress, Name, IncomingServer, Port, Security, IncomingSecurity, UserName, Password, PasswordNote,
+            public string Heading, AccountType, EmailAddress, Name, IncomingServer, Port, Security, IncomingSecurity, UserName, Password, PasswordNote, SignIn, OAuthNote,
                 Folder, OutgoingServer, NoSecurity, NoLogin, NotConfigured, Footer;
         }
     }

@@ -157,6 +157,7 @@ namespace ReplyAdmin.Engine.Configuration
             if (endpoint.CredentialReference != null)
                 CredentialReference.Parse(endpoint.CredentialReference, field + ".credentialReference");
             ValidateThumbprint(endpoint.CertificateThumbprint, field + ".certificateThumbprint");
+            AuthenticationSettings.Validate(endpoint.Authentication, endpoint.UserName, field + ".authentication");
         }
 
         private static void ValidateSource(InboundSourceSettings source) => Sources.SourceProviders.For(source.Kind).Validate(source);
@@ -177,6 +178,7 @@ namespace ReplyAdmin.Engine.Configuration
                 throw new ConfigurationException(ErrorIds.UserNameInvalid, "smtpRelay.userName", "the user name must not contain control characters.",
                     relay.UserName, "Correct the user name.");
             ValidateThumbprint(relay.CertificateThumbprint, "smtpRelay.certificateThumbprint");
+            AuthenticationSettings.Validate(relay.Authentication, relay.UserName, "smtpRelay.authentication");
         }
 
         /// <summary>Brings a thumbprint given with colons, spaces or lower case to the stored form.</summary>

@@ -72,6 +72,23 @@ namespace ReplyAdmin.Engine.Configuration
         /// <param name="secretLookup">Returns the password of a named secret, or null when it is not found; null when secrets are not available.</param>
         public CredentialResolver(Func<string, string> secretLookup = null) => _secretLookup = secretLookup;
 
+        /// <summary>
+        /// The login of a server entry: for <see cref="AuthenticationMethod.OAuth2"/> an <see cref="Authentication.OAuthCredential"/>
+        /// whose tokens come from the entry's token source, else the password the reference points to.
+        /// </summary>
+        /// <param name="userName">Login name (the mailbox).</param>
+        /// <param name="reference">The password's reference (unused with OAuth2).</param>
+        /// <param name="field">The reference's field, e.g. <c>replyMailbox.credentialReference</c>.</param>
+        /// <param name="authentication">The entry's authentication settings; null means password.</param>
+        /// <exception cref="ReplyAdminException">The password, or a secret of the token source, cannot be found or read safely.</exception>
+        public NetworkCredential Resolve(string userName, string reference, string field, AuthenticationSettings authentication)
+        {
+            if (!AuthenticationSettings.UsesOAuth(authentication))
+                return Resolve(userName, reference, field);
+            var section = field.EndsWith(".credentialReference", StringComparison.Ordinal) ? field.Substring(0, field.Length - ".credentialReference".Length) : field;
+            return Authentication.OAuthCredentials.Create(authentication, userName, section + ".authentication", this, TimeSpan.FromSeconds(30));
+        }
+
         /// <summary>Resolves the password for <paramref name="userName"/>.</summary>
         /// <param name="userName">Login name.</param>
         /// <param name="reference">The stored reference.</param>
@@ -112,17 +129,52 @@ namespace ReplyAdmin.Engine.Configuration
             return new NetworkCredential(userName, password);
         }
 
+        /// <summary>
+        /// Resolves a secret of more than one line (a certificate, a service account's JSON key): the whole file
+        /// (readable by its owner alone), or the text of the environment variable or SecretManagement secret.
+        /// </summary>
+        /// <exception cref="ReplyAdminException">The reference is missing, or the secret cannot be found or read safely.</exception>
+        public byte[] ResolveMaterial(string reference, string field, string what)
+        {
+            if (string.IsNullOrEmpty(reference))
+                throw new ReplyAdminException(ErrorIds.CredentialReferenceMissing, ReplyAdminErrorKind.ObjectNotFound,
+                    $"No {what} is configured ({field}).", field, "Set a credential reference: env:NAME, file:/path or secret:Name.");
+            var parsed = CredentialReference.Parse(reference, field);
+            if (parsed.Source == CredentialSource.File)
+            {
+                CheckSecretFile(parsed.Name, field, what);
+                try
+                {
+                    return File.ReadAllBytes(parsed.Name);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    throw new ReplyAdminException(ErrorIds.CredentialFileUnreadable, ReplyAdminErrorKind.ReadError,
+                        $"The {what} file '{parsed.Name}' cannot be read: {e.Message}", parsed.Name, "Check that the account running ReplyAdmin owns the file.", e);
+                }
+            }
+            return System.Text.Encoding.UTF8.GetBytes(Resolve(what, reference, field).Password);
+        }
+
+        private static void CheckSecretFile(string path, string field, string what)
+        {
+            if (!File.Exists(path))
+                throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
+                    $"The {what} file '{path}' named by {field} does not exist.", path, "Create it, readable by its owner alone (chmod 600).");
+            var mode = UnixFileMode(path);
+            if (mode.HasValue && (mode.Value & 0x3F) != 0) // any group or other permission bit (0o077)
+                throw new ReplyAdminException(ErrorIds.CredentialFileTooOpen, ReplyAdminErrorKind.SecurityError,
+                    $"The {what} file '{path}' can be read or written by other users (mode {Convert.ToString(mode.Value & 0x1FF, 8)}).", path,
+                    $"Restrict it to its owner: chmod 600 '{path}'.");
+        }
+
         private static string ReadPasswordFile(CredentialReference reference, string field)
         {
             var path = reference.Name;
             if (!File.Exists(path))
                 throw new ReplyAdminException(ErrorIds.CredentialNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"The password file '{path}' named by {field} does not exist.", path, "Create it with the password as its only line, readable by its owner alone (chmod 600).");
-            var mode = UnixFileMode(path);
-            if (mode.HasValue && (mode.Value & 0x3F) != 0) // any group or other permission bit (0o077)
-                throw new ReplyAdminException(ErrorIds.CredentialFileTooOpen, ReplyAdminErrorKind.SecurityError,
-                    $"The password file '{path}' can be read or written by other users (mode {Convert.ToString(mode.Value & 0x1FF, 8)}).", path,
-                    $"Restrict it to its owner: chmod 600 '{path}'.");
+            CheckSecretFile(path, field, "password");
             string password;
             try
             {
@@ -141,7 +193,7 @@ namespace ReplyAdmin.Engine.Configuration
         }
 
         // netstandard2.0 has no API for Unix permissions; .NET 7+ (PowerShell 7.3+) has File.GetUnixFileMode.
-        private static int? UnixFileMode(string path)
+        internal static int? UnixFileMode(string path)
         {
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
                 return null;

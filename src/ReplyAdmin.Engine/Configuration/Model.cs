@@ -96,6 +96,9 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>SHA-256 (or SHA-1) thumbprint of a certificate to accept although it is not trusted (self-signed).</summary>
         public string CertificateThumbprint { get; set; }
+
+        /// <summary>How to log in: password (when null) or OAuth2 with a token source.</summary>
+        public AuthenticationSettings Authentication { get; set; }
     }
 
     /// <summary>The one shared IMAP folder all replies are stored in.</summary>
@@ -150,6 +153,9 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>Thumbprint of a certificate to accept although it is not trusted.</summary>
         public string CertificateThumbprint { get; set; }
+
+        /// <summary>How to log in: password (when null) or OAuth2 with a token source.</summary>
+        public AuthenticationSettings Authentication { get; set; }
     }
 
     /// <summary>The whole configuration, as kept in one JSON file.</summary>

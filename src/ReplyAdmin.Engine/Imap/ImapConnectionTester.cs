@@ -38,6 +38,14 @@ namespace ReplyAdmin.Engine.Imap
         public string TlsCipher { get; internal set; }
         /// <summary>The server's certificate, when the handshake got that far.</summary>
         public CertificateInfo Certificate { get; internal set; }
+        /// <summary>How the login was made: <c>XOAUTH2</c> or <c>OAUTHBEARER</c> with a token, else <c>Password</c> (the server's best password mechanism).</summary>
+        public string AuthenticationMechanism { get; internal set; }
+        /// <summary>Where the token came from (OAuth2 only; never the token).</summary>
+        public string TokenSource { get; internal set; }
+        /// <summary>When the token used for the login expires (OAuth2 only).</summary>
+        public DateTimeOffset? TokenExpiresOn { get; internal set; }
+        /// <summary>The mailbox logged into (for app-only OAuth2: the shared mailbox the app was granted).</summary>
+        public string Mailbox { get; internal set; }
         /// <summary>True after a successful login.</summary>
         public bool Authenticated { get; internal set; }
         /// <summary>True when the folder exists.</summary>
@@ -91,8 +99,14 @@ namespace ReplyAdmin.Engine.Imap
                     report.Certificate = certificate.Presented;
                     report.TlsProtocol = tls.SslProtocol.ToString();
                     report.TlsCipher = $"{tls.CipherAlgorithm} ({tls.CipherStrength} bit)";
+                    var oauth = credential as Authentication.OAuthCredential;
+                    report.AuthenticationMechanism = oauth == null ? "Password" : Authentication.OAuthSasl.Choose(client, oauth.Mechanism);
+                    report.TokenSource = oauth?.Tokens.Source.Description;
                     await ImapConnector.AuthenticateAsync(client, endpoint, credential, cancellationToken).ConfigureAwait(false);
                     report.Authenticated = true;
+                    report.Mailbox = endpoint.UserName;
+                    report.AuthenticationMechanism = oauth?.LastMechanism ?? report.AuthenticationMechanism;
+                    report.TokenExpiresOn = oauth?.Tokens.Current?.ExpiresOn;
                     report.Capabilities = Names(client.Capabilities);
                     if (client.AppendLimit.HasValue)
                     {

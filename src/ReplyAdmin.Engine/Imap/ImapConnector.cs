@@ -264,7 +264,21 @@ namespace ReplyAdmin.Engine.Imap
                 client.AuthenticationMechanisms.Remove(mechanism);
             try
             {
-                await client.AuthenticateAsync(credential, cancellationToken).ConfigureAwait(false);
+                if (credential is Authentication.OAuthCredential oauth)
+                    await Authentication.OAuthSasl.AuthenticateAsync(client, oauth, endpoint.Host, endpoint.Port, cancellationToken).ConfigureAwait(false);
+                else
+                    await client.AuthenticateAsync(credential, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationException e) when (credential is Authentication.OAuthCredential oauth)
+            {
+                throw new ImapConnectionException(ImapConnectionStep.Authentication, ErrorIds.ImapOAuthTokenRejected, ReplyAdminErrorKind.AuthenticationError,
+                    $"The server {endpoint.Host}:{endpoint.Port} refused the {oauth.LastMechanism} login of '{endpoint.UserName}' with a token from {oauth.Tokens.Source.Description}, also with a new token.",
+                    endpoint.UserName, "Check that the token is for this mailbox and server: the app's permission (IMAP.AccessAsApp, its service principal in Exchange and Add-MailboxPermission for this mailbox), or the delegated user's access to it.", e);
+            }
+            catch (ReplyAdminException e) when (credential is Authentication.OAuthCredential && !(e is ImapConnectionException))
+            {
+                // No token: the login step failed, for the reason and with the advice of the token source.
+                throw new ImapConnectionException(ImapConnectionStep.Authentication, e.ErrorId, e.Kind, e.Message, e.Target, e.RecommendedAction, e);
             }
             catch (AuthenticationException e)
             {

@@ -63,11 +63,11 @@ namespace ReplyAdmin.Engine.Processing
                 throw NoSource(request.ConfigPath);
 
             var whatIf = request.Options.WhatIf;
-            var mailboxCredential = request.ReplyMailboxCredential ?? request.Credentials.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference");
+            var mailboxCredential = request.ReplyMailboxCredential ?? request.Credentials.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference", mailbox.Authentication);
             var forwards = configuration.Lists.Any(l => l.Action == ReplyAction.ForwardAndStoreInImap);
             NetworkCredential relayCredential = null;
             if (forwards && configuration.SmtpRelay != null && !string.IsNullOrEmpty(configuration.SmtpRelay.UserName))
-                relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference");
+                relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference", configuration.SmtpRelay.Authentication);
 
             var options = request.Options;
             options.MaxMessageSize = mailbox.MaxMessageSize;

@@ -120,7 +120,9 @@ namespace ReplyAdmin.Engine.Smtp
             try
             {
                 await client.ConnectAsync(_settings.Host, _settings.Port, options, cancellationToken).ConfigureAwait(false);
-                if (!string.IsNullOrEmpty(_settings.UserName) && _credential != null)
+                if (_credential is Authentication.OAuthCredential oauth)
+                    await Authentication.OAuthSasl.AuthenticateAsync(client, oauth, _settings.Host, _settings.Port, cancellationToken).ConfigureAwait(false);
+                else if (!string.IsNullOrEmpty(_settings.UserName) && _credential != null)
                     await client.AuthenticateAsync(_credential, cancellationToken).ConfigureAwait(false);
                 _client = client;
                 return client;
@@ -129,7 +131,12 @@ namespace ReplyAdmin.Engine.Smtp
             {
                 client.Dispose();
                 var presented = check.Presented;
-                _unreachable = e is AuthenticationException
+                _unreachable = e is ReplyAdminException noToken ? noToken // the token source's own reason and advice
+                    : e is AuthenticationException && _credential is Authentication.OAuthCredential rejected
+                    ? new ReplyAdminException(ErrorIds.SmtpOAuthTokenRejected, ReplyAdminErrorKind.AuthenticationError,
+                        $"The SMTP relay {where} refused the {rejected.LastMechanism} login of '{_settings.UserName}' with a token from {rejected.Tokens.Source.Description}, also with a new token.", where,
+                        "Check the app's permission SMTP.SendAsApp (or the user's SMTP.Send), that SMTP AUTH is enabled for the mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false), and that the token is for this user.", e)
+                    : e is AuthenticationException
                     ? new ReplyAdminException(ErrorIds.SmtpAuthenticationFailed, ReplyAdminErrorKind.AuthenticationError,
                         $"The SMTP relay {where} refused the login of '{_settings.UserName}'.", where, "Check the relay's user name and credential reference.", e)
                     : e is SslHandshakeException && presented != null && !presented.Trusted && !presented.Pinned

@@ -52,7 +52,7 @@ namespace ReplyAdmin.Engine.Sources
 
         /// <summary>The login for an endpoint: the one given for the run, else the configured reference resolved.</summary>
         internal NetworkCredential Resolve(ImapEndpointSettings settings, string field) =>
-            Credential ?? Credentials.Resolve(settings.UserName, settings.CredentialReference, field);
+            Credential ?? Credentials.Resolve(settings.UserName, settings.CredentialReference, field, settings.Authentication);
     }
 
     /// <summary>What testing a source found.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using ReplyAdmin.Engine;
@@ -25,14 +26,16 @@ namespace ReplyAdmin.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
+            var other = OtherChanges().ToList();
             var changes = MyInvocation.BoundParameters.Keys
-                .Where(k => k != nameof(PassThru) && k != nameof(ConfigPath) && typeof(TSettings).GetProperty(PropertyName(k)) != null)
+                .Where(k => k != nameof(PassThru) && k != nameof(ConfigPath) && !other.Contains(k) && typeof(TSettings).GetProperty(PropertyName(k)) != null)
                 .ToList();
-            if (!ShouldProcess($"{SectionName} in {ResolvedConfigPath}", $"Set {string.Join(", ", changes)}"))
+            if (!ShouldProcess($"{SectionName} in {ResolvedConfigPath}", $"Set {string.Join(", ", changes.Concat(other))}"))
                 return;
             var settings = Invoke(() => Store.Update(configuration =>
             {
                 var section = Section(configuration);
+                ApplyOtherChanges(section);
                 foreach (var key in changes)
                 {
                     var value = GetType().GetProperty(key).GetValue(this); // the cmdlet's value, after any resolution in BeginProcessing
@@ -44,9 +47,15 @@ namespace ReplyAdmin.Commands
                 }
                 return section;
             }));
-            WriteVerbose($"Set {string.Join(", ", changes)} of the {SectionName} in {ResolvedConfigPath}.");
+            WriteVerbose($"Set {string.Join(", ", changes.Concat(other))} of the {SectionName} in {ResolvedConfigPath}.");
             if (PassThru) WriteObject(settings);
         }
+
+        /// <summary>Bound parameters that set more than a property of the same name (the authentication settings).</summary>
+        protected virtual IEnumerable<string> OtherChanges() => Enumerable.Empty<string>();
+
+        /// <summary>Applies <see cref="OtherChanges"/> to the section, under the configuration lock.</summary>
+        protected virtual void ApplyOtherChanges(TSettings section) { }
 
         private static string PropertyName(string parameter) => parameter == "Server" ? "Host" : parameter;
     }
@@ -79,7 +88,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>Parameters shared by the IMAP endpoints (reply mailbox and IMAP source).</summary>
-    public abstract class SetImapEndpointCmdlet<TSettings> : SetSettingsCmdlet<TSettings> where TSettings : ImapEndpointSettings, new()
+    public abstract class SetImapEndpointCmdlet<TSettings> : SetServerSettingsCmdlet<TSettings> where TSettings : ImapEndpointSettings, new()
     {
         /// <summary>IMAP server host name.</summary>
         [Parameter]
@@ -150,6 +159,9 @@ namespace ReplyAdmin.Commands
         protected override string SectionName => "reply mailbox";
 
         /// <inheritdoc />
+        protected override string FieldName => "replyMailbox";
+
+        /// <inheritdoc />
         protected override ReplyMailboxSettings Section(ReplyAdminConfiguration configuration) =>
             configuration.ReplyMailbox ?? (configuration.ReplyMailbox = new ReplyMailboxSettings());
     }
@@ -209,6 +221,9 @@ namespace ReplyAdmin.Commands
         protected override string SectionName => "inbound source";
 
         /// <inheritdoc />
+        protected override string FieldName => "source";
+
+        /// <inheritdoc />
         protected override void BeginProcessing()
         {
             if (Path != null)
@@ -245,7 +260,7 @@ namespace ReplyAdmin.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplySmtpRelay", SupportsShouldProcess = true)]
     [OutputType(typeof(SmtpRelaySettings))]
-    public sealed class SetReplySmtpRelayCommand : SetSettingsCmdlet<SmtpRelaySettings>
+    public sealed class SetReplySmtpRelayCommand : SetServerSettingsCmdlet<SmtpRelaySettings>
     {
         /// <summary>Relay host.</summary>
         [Parameter]
@@ -284,6 +299,9 @@ namespace ReplyAdmin.Commands
 
         /// <inheritdoc />
         protected override string SectionName => "SMTP relay";
+
+        /// <inheritdoc />
+        protected override string FieldName => "smtpRelay";
 
         /// <inheritdoc />
         protected override SmtpRelaySettings Section(ReplyAdminConfiguration configuration) =>

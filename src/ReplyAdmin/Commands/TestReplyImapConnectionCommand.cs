@@ -96,7 +96,7 @@ namespace ReplyAdmin.Commands
                 }
                 endpoint = ImapEndpoint.From(settings);
                 maxSize = settings.MaxMessageSize;
-                credential = ResolveCredential(Credential, settings.UserName, settings.CredentialReference, "replyMailbox.credentialReference");
+                credential = ResolveCredential(Credential, settings.UserName, settings.CredentialReference, "replyMailbox.credentialReference", settings.Authentication);
                 if (Credential != null) endpoint.UserName = Credential.UserName;
             }
             endpoint.Timeout = TimeSpan.FromSeconds(TimeoutSeconds);
@@ -130,7 +130,7 @@ namespace ReplyAdmin.Commands
         private void Write(ImapConnectionReport report)
         {
             if (report.Succeeded)
-                WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
+                WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in to mailbox '{report.Mailbox}' with {report.AuthenticationMechanism}{(report.TokenExpiresOn.HasValue ? $" (token from {report.TokenSource}, expires {report.TokenExpiresOn.Value:u})" : "")}; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else
                 WriteVerbose($"Failed at step {report.FailedStep}: {report.FailureReason}");
             Write(report, report.Succeeded, report.Error);
