@@ -6,8 +6,12 @@
     CompanyName          = 'ReplyAdmin'
     Copyright            = '(c) ReplyAdmin contributors.'
     Description          = 'Routes replies to mailing-list campaigns into one shared IMAP folder (TLS, port 993), optionally forwarding them, with per-list handling and filtering of auto-generated replies.'
-    PowerShellVersion    = '5.1'
-    CompatiblePSEditions = @('Core', 'Desktop')
+    # PowerShell 7.4 or later (.NET 8): the assemblies target net8.0 and load their dependencies in a private
+    # AssemblyLoadContext, which Windows PowerShell 5.1 does not have.
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    # Registers the load context before ReplyAdmin.dll loads: see that file.
+    NestedModules        = @('ReplyAdmin.LoadContext.psm1')
     FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml')
     CmdletsToExport      = @(
         'Add-ReplyList', 'Get-ReplyList', 'Set-ReplyList', 'Remove-ReplyList',

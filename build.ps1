@@ -40,14 +40,20 @@ function Invoke-Native([string] $Command, [string[]] $Arguments) {
 
 function Invoke-Build {
     $publish = Join-Path $root 'out/publish'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.csproj'), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleOut | Out-Null
-    Copy-Item (Join-Path $publish '*.dll') $moduleOut
+    # Only the cmdlet assembly sits beside the manifest (PowerShell's default load context); the engine and its
+    # dependencies go to dependencies/, which the module loads into its own load context (EngineLoadContext.cs).
+    Copy-Item (Join-Path $publish 'ReplyAdmin.dll') $moduleOut
+    $dependencies = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'dependencies')
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'ReplyAdmin.dll' | Copy-Item -Destination $dependencies
     Copy-Item (Join-Path $root 'ReplyAdmin.psd1') $moduleOut
     Copy-Item (Join-Path $root 'src/ReplyAdmin/*.format.ps1xml') $moduleOut
     Copy-Item (Join-Path $root 'src/ReplyAdmin/Start-ReplyProcessing.ps1') $moduleOut
-    if (Test-Path (Join-Path $moduleOut 'System.Management.Automation.dll')) {
+    Copy-Item (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.LoadContext.psm1') $moduleOut
+    if (Get-ChildItem $moduleOut -Recurse -Filter 'System.Management.Automation.dll') {
         throw 'System.Management.Automation.dll must not ship with the module (PowerShellStandard.Library is a reference only).'
     }
     & (Join-Path $root 'tools/Build-Help.ps1') -DocsPath (Join-Path $root 'docs/help') -OutputPath (Join-Path $moduleOut 'en-US') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1')

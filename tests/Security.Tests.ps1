@@ -80,7 +80,7 @@ Describe 'Secrets in everything the module writes' -Tag Integration {
     It 'Has captured output of every kind' {
         @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -BeGreaterThan 5
         @($records | Where-Object { $_ -is [Management.Automation.ErrorRecord] }).Count | Should -BeGreaterOrEqual 2
-        @($records | Where-Object { $_ -is [ReplyAdmin.Engine.Processing.ProcessingResult] }).Count | Should -BeGreaterOrEqual 3
+        @($records | Where-Object { $_.GetType().FullName -eq 'ReplyAdmin.Engine.Processing.ProcessingResult' }).Count | Should -BeGreaterOrEqual 3
         $files.Name | Should -Contain 'config.json'
         @($files | Where-Object Name -Like 'journal-*.jsonl') | Should -Not -BeNullOrEmpty
     }
