@@ -85,7 +85,7 @@ namespace ReplyAdmin.Commands
         [Parameter(Mandatory = true, ParameterSetName = MessageSet, ValueFromPipeline = true)]
         [ValidateNotNull]
         [PSTypeName("MimeKit.MimeMessage")]
-        public PSObject[] Message { get; set; }
+        public object[] Message { get; set; }
 
         /// <inheritdoc />
         protected override void ProcessRecord()
@@ -94,7 +94,7 @@ namespace ReplyAdmin.Commands
             {
                 case MessageSet:
                     foreach (var message in Message)
-                        ClassifyObject(message.BaseObject);
+                        ClassifyObject(message is PSObject wrapped ? wrapped.BaseObject : message);
                     break;
                 case LiteralPathSet:
                     foreach (var path in LiteralPath)
