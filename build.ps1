@@ -33,6 +33,9 @@ param(
     # Build this version instead of ReplyAdmin.psd1's ModuleVersion (stamped into the laid-out manifest and the assemblies).
     [version] $Version,
 
+    # Release notes for the package instead of the version's CHANGELOG.md section (e.g. for a test build).
+    [string] $ReleaseNotes,
+
     # Where the module is laid out (<OutputPath>/ReplyAdmin) and packed; default: out/ beside this script.
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out')
 )
@@ -77,6 +80,7 @@ function Invoke-Build {
 
 # The release notes of $Version: its '## <version>' section of CHANGELOG.md, else the '## Unreleased' one.
 function Get-ReleaseNote {
+    if ($ReleaseNotes) { return "$Version`n$ReleaseNotes" }
     $sections = [regex]::Matches((Get-Content (Join-Path $root 'CHANGELOG.md') -Raw), '(?ms)^## (?<head>[^\r\n]+)\r?\n(?<body>.*?)(?=^## |\z)')
     $section = @($sections | Where-Object { $_.Groups['head'].Value -match "^\[?$([regex]::Escape("$Version"))\b" }) +
         @($sections | Where-Object { $_.Groups['head'].Value -match '^\[?Unreleased\b' }) | Select-Object -First 1

@@ -14,22 +14,27 @@ BeforeAll {
     $work = Split-Path (New-TestConfigPath)
     $adminHome = Join-Path $work 'home'
     $repository = Join-Path $work 'repository'
-    $null = New-Item -ItemType Directory -Path $adminHome, $repository
+    # The folders a user's home has: .NET names no LocalApplicationData folder while ~/.local/share does not exist,
+    # and PSResourceGet then keeps its repository list in the working directory.
+    $null = New-Item -ItemType Directory -Path $repository, "$adminHome/.local/share", "$adminHome/.config", "$adminHome/.cache"
     # What the administrator is told about the servers (beside the repository folder).
     $server | Select-Object ImapHost, ImapPort, CertificateThumbprint | ConvertTo-Json | Set-Content (Join-Path $work 'server.json')
 
-    # The two packages: this build's version, and the next patch version (a newer build of the same source).
+    # The two packages: the module this test run built, packed as build.ps1 -Task Package packs it, and a build of
+    # the next patch version (a newer build of the same source).
     $pwsh = @(Get-PwshCommand)
-    $build = Join-Path $PSScriptRoot '../build.ps1'
-    $oldVersion = [version] (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../ReplyAdmin.psd1')).ModuleVersion
+    $oldVersion = [version] (Import-PowerShellDataFile $ModulePath).ModuleVersion
     $newVersion = [version]::new($oldVersion.Major, $oldVersion.Minor, $oldVersion.Build + 1)
     $package = @{}
-    foreach ($version in $oldVersion, $newVersion) {
-        $out = Join-Path $work "build-$version"
-        $log = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $build -Task Package -Version $version -OutputPath $out 2>&1
-        if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task Package -Version $version failed: $($log -join "`n")" }
-        $package["$version"] = Join-Path $out "ReplyAdmin.$version.nupkg"
-    }
+    $null = New-Item -ItemType Directory -Path "$work/build-$oldVersion"
+    Compress-PSResource -Path (Split-Path $ModulePath) -DestinationPath "$work/build-$oldVersion"
+    $package["$oldVersion"] = Join-Path $work "build-$oldVersion/ReplyAdmin.$oldVersion.nupkg"
+    $out = Join-Path $work "build-$newVersion"
+    # The newer build is not in CHANGELOG.md: it gets release notes of its own.
+    $log = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../build.ps1') -Task Package `
+        -Version $newVersion -OutputPath $out -ReleaseNotes "Test build newer than $oldVersion." 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task Package -Version $newVersion failed: $($log -join "`n")" }
+    $package["$newVersion"] = Join-Path $out "ReplyAdmin.$newVersion.nupkg"
 
     # Runs a script as the administrator (fresh pwsh, temporary home); returns what it wrote to $env:ADMIN_RESULT.
     function Invoke-AdminStep([string] $Script) {
@@ -45,7 +50,9 @@ BeforeAll {
         $saved = @{}
         foreach ($key in $environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $environment[$key]) }
         try {
+            Push-Location $adminHome
             $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $file 2>&1
+            Pop-Location
             if ($LASTEXITCODE -ne 0) { throw "The administrator's step failed (exit code $LASTEXITCODE): $($output -join "`n")" }
         }
         finally { foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) } }
@@ -113,6 +120,7 @@ $module = Get-Module ReplyAdmin
     Command = $schedule.Command; ConfigPath = $schedule.ConfigPath
 } | ConvertTo-Json | Set-Content $env:ADMIN_RESULT
 '@
+            $script:scheduleCommand = $installed.Command
         }
 
         It 'Installs into the administrator''s own module path and imports by name' {
@@ -173,7 +181,7 @@ $results = @(Invoke-ReplyProcessing)
         It 'Runs the schedule registered under the older version, with the newest version installed' {
             Add-InboundReply human third
             $ran = Invoke-AdminStep @"
-`$output = & '$($installed.Command[0])' $(($installed.Command | Select-Object -Skip 1 | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ' ') 2>&1
+`$output = & '$($scheduleCommand[0])' $(($scheduleCommand | Select-Object -Skip 1 | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ' ') 2>&1
 [pscustomobject]@{ ExitCode = `$LASTEXITCODE; Output = "`$output" } | ConvertTo-Json | Set-Content `$env:ADMIN_RESULT
 "@
             $ran.ExitCode | Should -Be 0
