@@ -8,13 +8,16 @@
            servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
     Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.
     Bench  builds and measures throughput and memory against Dovecot, side by side with mbsync.
+    Package builds, then packs the laid-out module as out/ReplyAdmin.<version>.nupkg (what Publish-PSResource and
+           Install-PSResource take). The version is ModuleVersion in ReplyAdmin.psd1 unless -Version says otherwise;
+           the release notes are that version's section of CHANGELOG.md.
     Run it with the PowerShell of the repo's tool manifest:  dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 .EXAMPLE
     dotnet pwsh ./build.ps1 -Task Test -Tag Unit
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -25,13 +28,26 @@ param(
     [string[]] $ExcludeTag,
 
     # Test files or folders to run instead of the whole tests folder.
-    [string[]] $TestPath
+    [string[]] $TestPath,
+
+    # Build this version instead of ReplyAdmin.psd1's ModuleVersion (stamped into the laid-out manifest and the assemblies).
+    [version] $Version,
+
+    # Release notes for the package instead of the version's CHANGELOG.md section (e.g. for a test build).
+    [string] $ReleaseNotes,
+
+    # Where the module is laid out (<OutputPath>/ReplyAdmin) and packed; default: out/ beside this script.
+    [string] $OutputPath = (Join-Path $PSScriptRoot 'out')
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 $root = $PSScriptRoot
-$moduleOut = Join-Path $root 'out/ReplyAdmin'
+$OutputPath = [IO.Path]::GetFullPath($OutputPath)
+$moduleOut = Join-Path $OutputPath 'ReplyAdmin'
+# The one place the version is written: the manifest. Directory.Build.props reads it for the assemblies.
+$manifestVersion = [version] (Import-PowerShellDataFile (Join-Path $root 'ReplyAdmin.psd1')).ModuleVersion
+if (-not $Version) { $Version = $manifestVersion }
 
 function Invoke-Native([string] $Command, [string[]] $Arguments) {
     & $Command @Arguments
@@ -39,19 +55,64 @@ function Invoke-Native([string] $Command, [string[]] $Arguments) {
 }
 
 function Invoke-Build {
-    $publish = Join-Path $root 'out/publish'
-    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.csproj'), '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $publish = Join-Path $OutputPath 'publish'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.csproj'), '-c', $Configuration, '-o', $publish, "-p:Version=$Version",
+        '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleOut | Out-Null
-    Copy-Item (Join-Path $publish '*.dll') $moduleOut
-    Copy-Item (Join-Path $root 'ReplyAdmin.psd1') $moduleOut
+    # Only the cmdlet assembly sits beside the manifest (PowerShell's default load context); the engine and its
+    # dependencies go to dependencies/, which the module loads into its own load context (EngineLoadContext.cs).
+    Copy-Item (Join-Path $publish 'ReplyAdmin.dll') $moduleOut
+    $dependencies = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'dependencies')
+    Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'ReplyAdmin.dll' | Copy-Item -Destination $dependencies
+    Copy-Item (Join-Path $root 'ReplyAdmin.psd1'), (Join-Path $root 'LICENSE') $moduleOut
+    Set-ManifestRelease -Path (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Copy-Item (Join-Path $root 'src/ReplyAdmin/*.format.ps1xml') $moduleOut
     Copy-Item (Join-Path $root 'src/ReplyAdmin/Start-ReplyProcessing.ps1') $moduleOut
-    if (Test-Path (Join-Path $moduleOut 'System.Management.Automation.dll')) {
+    Copy-Item (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.LoadContext.psm1') $moduleOut
+    if (Get-ChildItem $moduleOut -Recurse -Filter 'System.Management.Automation.dll') {
         throw 'System.Management.Automation.dll must not ship with the module (PowerShellStandard.Library is a reference only).'
     }
     & (Join-Path $root 'tools/Build-Help.ps1') -DocsPath (Join-Path $root 'docs/help') -OutputPath (Join-Path $moduleOut 'en-US') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Write-Host "Module laid out in $moduleOut"
+}
+
+# The release notes of $Version: its '## <version>' section of CHANGELOG.md, else the '## Unreleased' one.
+function Get-ReleaseNote {
+    if ($ReleaseNotes) { return "$Version`n$ReleaseNotes" }
+    $sections = [regex]::Matches((Get-Content (Join-Path $root 'CHANGELOG.md') -Raw), '(?ms)^## (?<head>[^\r\n]+)\r?\n(?<body>.*?)(?=^## |\z)')
+    $section = @($sections | Where-Object { $_.Groups['head'].Value -match "^\[?$([regex]::Escape("$Version"))\b" }) +
+        @($sections | Where-Object { $_.Groups['head'].Value -match '^\[?Unreleased\b' }) | Select-Object -First 1
+    if (-not $section -or -not $section.Groups['body'].Value.Trim()) {
+        throw "CHANGELOG.md has no section for $Version (nor an Unreleased one) with release notes: add '## $Version' with what changed."
+    }
+    "$Version`n" + $section.Groups['body'].Value.Trim()
+}
+
+# Stamps the version and the release notes into the laid-out manifest (the source manifest keeps its own version).
+function Set-ManifestRelease([string] $Path) {
+    $text = Get-Content $Path -Raw
+    $text = $text -replace "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'", "`${1}'$Version'"
+    $notes = (Get-ReleaseNote) -replace "'", "''"
+    $text = $text -replace "(?m)^(\s*)ReleaseNotes\s*=\s*'[^']*'", "`${1}ReleaseNotes = '$($notes -replace '\$', '$$$$')'"
+    Set-Content -Path $Path -Value $text -NoNewline
+    $stamped = Import-PowerShellDataFile $Path
+    if ($stamped.ModuleVersion -ne "$Version" -or -not $stamped.PrivateData.PSData.ReleaseNotes) { throw "Stamping $Path failed." }
+}
+
+# The laid-out module as a NuGet package, with nothing in it that should not ship.
+function Invoke-Package {
+    $package = Join-Path $OutputPath "ReplyAdmin.$Version.nupkg"
+    if (Test-Path $package) { Remove-Item $package -Force }
+    Compress-PSResource -Path $moduleOut -DestinationPath $OutputPath
+    if (-not (Test-Path $package)) { throw "Compress-PSResource did not write $package." }
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = [IO.Compression.ZipFile]::OpenRead($package)
+    try { $entries = @($zip.Entries.FullName) } finally { $zip.Dispose() }
+    $unwanted = @($entries | Where-Object { $_ -match '\.pdb$|(^|/)tests?/|\.Tests\.ps1$|System\.Management\.Automation\.dll$|\.deps\.json$' })
+    if ($unwanted) { throw "The package holds files that must not ship: $($unwanted -join ', ')" }
+    Write-Host "Package: $package ($($entries.Count) entries)"
 }
 
 # Dovecot and Postfix come from Debian packages; install them once when absent (needs root or sudo).
@@ -94,5 +155,6 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Build; Invoke-Test }
     'Demo' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Support/Demo.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
+    'Package' { Invoke-Build; Invoke-Package }
     'Bench' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Benchmark/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
 }

@@ -34,11 +34,13 @@ Import-Module $module -Force
 
 $files = @(Get-ChildItem -Path $CorpusPath -Recurse -File -Filter *.eml | Sort-Object FullName | ForEach-Object FullName)
 if ($files.Count -eq 0) { throw "No .eml files under $CorpusPath." }
-$null = Get-ReplyClassification -LiteralPath $files[0] # loads the engine and MimeKit assemblies the module uses
-
-$engine = [ReplyAdmin.Engine.Classification.ReplyClassifier].Assembly
-$mimeKit = [MimeKit.MimeMessage].Assembly
-$references = @($engine.Location, $mimeKit.Location) + @([AppDomain]::CurrentDomain.GetAssemblies() |
+# The module's engine and MimeKit files, loaded a second time in the default context (the module's copies are in
+# its own load context, which [TypeName] literals and Add-Type do not see).
+$dependencies = Join-Path (Split-Path $module) 'dependencies'
+$engine = Join-Path $dependencies 'ReplyAdmin.Engine.dll'
+$mimeKit = Join-Path $dependencies 'MimeKit.dll'
+if (-not ('ReplyAdmin.Engine.Classification.ReplyClassifier' -as [type])) { Add-Type -Path $mimeKit, $engine }
+$references = @($engine, $mimeKit) + @([AppDomain]::CurrentDomain.GetAssemblies() |
     Where-Object { -not $_.IsDynamic -and $_.Location -and $_.GetName().Name -in 'netstandard', 'System.Runtime', 'System.Collections', 'System.Linq', 'System.IO.FileSystem', 'System.Runtime.Extensions' } |
     ForEach-Object Location)
 

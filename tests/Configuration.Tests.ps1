@@ -355,4 +355,41 @@ Describe 'Configuration file' -Tag Unit {
             Get-ChildItem (Split-Path $config) -Filter '*.tmp' | Should -BeNullOrEmpty
         }
     }
+
+    Context 'When the file was written by an older ReplyAdmin with another schema' {
+        # Schema version 1 is the first, so no real older file exists yet: the test registers a step from a made-up
+        # version 0 (whose lists were called "campaigns") in the engine's migration table, as a format change would.
+        BeforeAll {
+            $migrations = (Get-ReplyAdminType ReplyAdmin.Engine.Configuration.ConfigurationStore).GetField('Migrations', [Reflection.BindingFlags]'NonPublic, Static').GetValue($null)
+            $step = [Action[Text.Json.Nodes.JsonObject]] {
+                param($root)
+                $campaigns = $root['campaigns']
+                [void] $root.Remove('campaigns')
+                $root['lists'] = $campaigns
+            }
+        }
+        AfterAll { [void] $migrations.Remove(0) }
+
+        It 'Converts it on first use and keeps the old file as config.json.v0.bak' {
+            $migrations[0] = $step
+            $config = New-TestConfigPath
+            $old = '{ "schemaVersion": 0, "campaigns": [ { "name": "news", "address": "news@example.test" } ] }'
+            Set-Content -LiteralPath $config -Value $old -NoNewline
+            (Get-ReplyList -ConfigPath $config).Name | Should -Be 'news'
+            Get-Content -LiteralPath "$config.v0.bak" -Raw | Should -BeExactly $old
+            $converted = Get-Content -LiteralPath $config -Raw | ConvertFrom-Json
+            $converted.schemaVersion | Should -Be 1
+            $converted.lists[0].name | Should -Be 'news'
+            $converted.PSObject.Properties.Name | Should -Not -Contain 'campaigns'
+        }
+
+        It 'Refuses a version it has no conversion for, and leaves the file as it was' {
+            [void] $migrations.Remove(0)
+            $config = New-TestConfigPath
+            Set-Content -LiteralPath $config -Value '{ "schemaVersion": 0, "lists": [] }' -NoNewline
+            { Get-ReplyList -ConfigPath $config -ErrorAction Stop } | Should -Throw -ErrorId 'ConfigurationSchemaUnsupported*'
+            Get-Content -LiteralPath $config -Raw | Should -BeExactly '{ "schemaVersion": 0, "lists": [] }'
+            Test-Path "$config.v0.bak" | Should -BeFalse
+        }
+    }
 }

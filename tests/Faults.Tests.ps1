@@ -177,7 +177,7 @@ Describe 'ImapReplyStore when Dovecot fails' -Tag Integration {
             $error1 | Should -Match '^ImapFolderNotFound'
             $error1 | Should -Match ([regex]::Escape($scenario.Folder))
             # The batches whose MULTIAPPEND met the deleted folder are left at the source (one of 50 per worker at most).
-            $failed.Count | Should -BeLessOrEqual (50 * [ReplyAdmin.Engine.Processing.ProcessingOptions]::DefaultThrottleLimit)
+            $failed.Count | Should -BeLessOrEqual (50 * (Get-ReplyAdminType ReplyAdmin.Engine.Processing.ProcessingOptions)::DefaultThrottleLimit)
             $first.Count | Should -BeLessThan 1000
         }
 

@@ -26,14 +26,12 @@ BeforeDiscovery {
 
 Describe 'Get-ReplyClassification' -Tag Unit {
     BeforeAll {
-        $module = if ($env:REPLYADMIN_MODULE) { $env:REPLYADMIN_MODULE } else { Join-Path $PSScriptRoot '../out/ReplyAdmin/ReplyAdmin.psd1' }
-        Import-Module $module -Force
+        . "$PSScriptRoot/Support/Common.ps1"
+        Import-Module $ModulePath -Force
         $fixtureRoot = Join-Path $PSScriptRoot 'fixtures/classification'
         $corpusRoot = Join-Path $PSScriptRoot '../../shared/corpus'
         $generatedRoot = Join-Path $PSScriptRoot 'fixtures/corpus-generated'
         $errorIdUnreadable = 'MessageUnreadable,ReplyAdmin.Commands.GetReplyClassificationCommand'
-        # The first call loads the engine and MimeKit, so [MimeKit.MimeMessage] resolves in the tests below.
-        $null = Get-ReplyClassification -LiteralPath (Join-Path $fixtureRoot 'human/auto-submitted-no.eml')
 
         function Get-CorpusLabel([string] $Class) {
             switch ($Class) { 'AutoReply' { 'auto-reply' } 'Bounce' { 'bounce' } default { 'human' } }
@@ -201,7 +199,8 @@ Describe 'Get-ReplyClassification' -Tag Unit {
         }
 
         It 'Classifies MimeMessage objects' {
-            $message = [MimeKit.MimeMessage]::Load((Join-Path $fixtureRoot 'autoreply/exchange-german-automatische-antwort.eml'))
+            # The module's own MimeKit (its load context); a MimeMessage of another MimeKit: tests/Isolation.Tests.ps1.
+            $message = (Get-ReplyAdminType MimeKit.MimeMessage)::Load((Join-Path $fixtureRoot 'autoreply/exchange-german-automatische-antwort.eml'))
             $result = $message | Get-ReplyClassification
             $result.Class | Should -Be 'AutoReply'
             $result.Path | Should -BeNullOrEmpty

@@ -116,7 +116,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             foreach ($message in $stored) {
                 $message.Keywords | Should -Contain 'ReplyAdmin-List-news'
                 ($message.Keywords -match '^ReplyAdmin-(Human|AutoReply|Bounce)$') | Should -HaveCount 1
-                $message.Flags.HasFlag([MailKit.MessageFlags]::Seen) | Should -BeFalse
+                $message.Flags.ToString() | Should -Not -Match '\bSeen\b'
             }
         }
 
@@ -429,7 +429,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $processed = @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Processed")
             $processed | Should -HaveCount 1
             $processed[0].Keywords | Should -Contain 'ReplyAdmin-Stored'
-            $processed[0].Flags.HasFlag([MailKit.MessageFlags]::Seen) | Should -BeFalse
+            $processed[0].Flags.ToString() | Should -Not -Match '\bSeen\b'
         }
     }
 

@@ -46,21 +46,39 @@ BeforeAll {
     . "$PSScriptRoot/Support/Common.ps1"
     Import-Module $ModulePath -Force
 
+    # Engine types live in ReplyAdmin's own load context, where PowerShell's [type] literals do not look.
+    $script:MessageHeaderReader = Get-ReplyAdminType 'ReplyAdmin.Engine.Classification.MessageHeaderReader'
+    $script:ReplyList = Get-ReplyAdminType 'ReplyAdmin.Engine.Configuration.ReplyList'
+    $script:ClamdScanner = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ClamdScanner'
+    $script:HeaderTrustScanner = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.HeaderTrustScanner'
+    $script:QuarantineNotice = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.QuarantineNotice'
+    $script:RspamdScanner = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.RspamdScanner'
+    $script:ScanDecision = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanDecision'
+    $script:ScanEnvelope = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanEnvelope'
+    $script:ScanPolicy = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanPolicy'
+    $script:ScanSymbol = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanSymbol'
+    $script:ScanVerdict = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanVerdict'
+    function ConvertTo-ReplyAdminArray([string] $Type, [object[]] $Items) { , ($Items -as (Get-Variable $Type -ValueOnly).MakeArrayType()) }
+    function New-ReplyAdminObject([string] $Type, [hashtable] $Properties) {
+        $o = (Get-Variable $Type -ValueOnly)::new()
+        foreach ($k in $Properties.Keys) { $o.$k = $Properties[$k] }
+        $o
+    }
+
     function New-Verdict {
         param([string] $Scanner = 'rspamd', [string] $Kind = 'Clean', [string] $Action = 'NoAction', [bool] $Phishing = $false,
             [Nullable[double]] $Score = $null, [string] $Virus = $null, [object[]] $Symbols = $null)
         if ($Kind -eq 'Virus' -and -not $Virus) { $Virus = 'Test.Virus' }
-        [ReplyAdmin.Engine.Scanning.ScanSymbol[]] $list = $null
-        if ($Symbols) { $list = $Symbols }
-        [ReplyAdmin.Engine.Scanning.ScanVerdict]::new($Scanner, $Kind, $Action, $Score, [Nullable[double]] 15.0, $list, $Virus, $Phishing, $null, $(if ($Kind -in 'Unreachable', 'Error', 'TooLarge') { "$Kind for the test" }), [TimeSpan]::Zero)
+        $list = if ($Symbols) { ConvertTo-ReplyAdminArray ScanSymbol $Symbols } else { $null }
+        $ScanVerdict::new($Scanner, $Kind, $Action, $Score, [Nullable[double]] 15.0, $list, $Virus, $Phishing, $null, $(if ($Kind -in 'Unreachable', 'Error', 'TooLarge') { "$Kind for the test" }), [TimeSpan]::Zero)
     }
 
     function Read-TestHeaders([string] $Text) {
         $stream = [IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($Text))
-        , [ReplyAdmin.Engine.Classification.MessageHeaderReader]::ReadHeaders($stream) # the comma keeps PowerShell from unrolling the list
+        , $MessageHeaderReader::ReadHeaders($stream) # the comma keeps PowerShell from unrolling the list
     }
 
-    $script:Policy = { param($Mode, $Allow, $Headers) $p = [ReplyAdmin.Engine.Scanning.ScanPolicy]::new(); $p.OnScannerFailure = $Mode; $p.ForwardSuspectedSpam = $Allow; $p.AddSpamHeaders = [bool]$Headers; $p }
+    $script:Policy = { param($Mode, $Allow, $Headers) $p = $ScanPolicy::new(); $p.OnScannerFailure = $Mode; $p.ForwardSuspectedSpam = $Allow; $p.AddSpamHeaders = [bool]$Headers; $p }
 }
 
 Describe 'ScanDecision' -Tag Unit {
@@ -68,7 +86,7 @@ Describe 'ScanDecision' -Tag Unit {
         It 'Decides <Shape> (<Mode>, forward suspected spam <Allow>, list forwards <Forwards>) as <Outcome>' -TestCases $DecisionCases {
             param($Shape, $Kind, $Action, $Phishing, $Mode, $Allow, $Forwards, $Outcome, $Store, $Forward, $Notice, $Keywords)
             $verdict = New-Verdict -Kind $Kind -Action $Action -Phishing $Phishing -Score 3
-            $decision = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @($verdict), (& $Policy $Mode $Allow), $Forwards)
+            $decision = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @($verdict)), (& $Policy $Mode $Allow), $Forwards)
             $decision.Outcome | Should -Be $Outcome
             $decision.Store | Should -Be $Store
             $decision.Forward | Should -Be $Forward
@@ -80,52 +98,52 @@ Describe 'ScanDecision' -Tag Unit {
 
     Context 'When several scanners answer' {
         It 'Quarantines a virus even when another scanner is unreachable or calls it clean' {
-            $d = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Unreachable), (New-Verdict -Scanner clamd -Kind Virus -Virus 'Eicar')), (& $Policy FailOpen $true), $true)
+            $d = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Unreachable), (New-Verdict -Scanner clamd -Kind Virus -Virus 'Eicar'))), (& $Policy FailOpen $true), $true)
             $d.Outcome | Should -Be 'Quarantine'
             $d.VirusName | Should -Be 'Eicar'
             $d.Reason | Should -Match 'Eicar'
         }
 
         It 'Keeps $Junk of a rejecting scanner when another is unreachable and the list fails open, and defers the forward' {
-            $d = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Spam -Action Reject), (New-Verdict -Scanner clamd -Kind Unreachable)), (& $Policy FailOpen $false), $true)
+            $d = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Spam -Action Reject), (New-Verdict -Scanner clamd -Kind Unreachable))), (& $Policy FailOpen $false), $true)
             $d.Outcome | Should -Be 'DeferForward'
             $d.Keywords | Should -Be @('$Junk', 'ReplyAdmin-Unscanned')
         }
 
         It 'Marks spam that is also phishing with both keywords and does not forward it' {
-            $d = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Spam -Action AddHeader -Phishing $true)), $null, $true)
+            $d = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Spam -Action AddHeader -Phishing $true))), $null, $true)
             $d.Keywords | Should -Be @('$Junk', '$Phishing')
             $d.Forward | Should -BeFalse
         }
 
         It 'Proceeds as routed when no scanner is configured' {
-            $d = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @(), $null, $true)
+            $d = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @()), $null, $true)
             $d.Outcome | Should -Be 'Proceed'
             $d.Forward | Should -BeTrue
             $d.PrependHeaders | Should -BeNullOrEmpty
         }
 
         It 'Uses the careful defaults for a list without a policy: fail closed, no forward of suspected spam' {
-            $default = [ReplyAdmin.Engine.Scanning.ScanPolicy]::Default
+            $default = $ScanPolicy::Default
             $default.OnScannerFailure | Should -Be 'FailClosed'
             $default.ForwardSuspectedSpam | Should -BeFalse
             $default.AddSpamHeaders | Should -BeFalse
-            ([ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Unreachable)), $null, $true)).Outcome | Should -Be 'Defer'
+            ($ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Unreachable))), $null, $true)).Outcome | Should -Be 'Defer'
         }
     }
 
     Context 'When the list asks for spam headers' {
         It 'Prepends X-Spam-Flag and a folded X-Spam-Status with score, tests and scanner' {
-            $symbols = @([ReplyAdmin.Engine.Scanning.ScanSymbol]::new('GTUBE', 15, $null, $null), [ReplyAdmin.Engine.Scanning.ScanSymbol]::new('MIME_GOOD', -0.1, $null, $null))
-            $d = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Spam -Action Reject -Score 15 -Symbols $symbols)), (& $Policy FailClosed $false $true), $false)
+            $symbols = @($ScanSymbol::new('GTUBE', 15, $null, $null), $ScanSymbol::new('MIME_GOOD', -0.1, $null, $null))
+            $d = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Spam -Action Reject -Score 15 -Symbols $symbols))), (& $Policy FailClosed $false $true), $false)
             $d.PrependHeaders | Should -Match '^X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=15\.00 required=15\.00 tests=GTUBE,MIME_GOOD\r\n\tscanner=rspamd\r\n$'
-            $clean = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Score 1)), (& $Policy FailClosed $false $true), $false)
+            $clean = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Score 1))), (& $Policy FailClosed $false $true), $false)
             $clean.PrependHeaders | Should -Match '^X-Spam-Flag: NO\r\nX-Spam-Status: No, score=1\.00'
         }
 
         It 'Never lets a symbol name break the header line' {
-            $evil = [ReplyAdmin.Engine.Scanning.ScanSymbol]::new("X`r`nBcc: victim@example.test", 1, $null, $null)
-            $text = [ReplyAdmin.Engine.Scanning.ScanDecision]::HeaderText([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((New-Verdict -Kind Spam -Action AddHeader -Score 7 -Symbols @($evil))))
+            $evil = $ScanSymbol::new("X`r`nBcc: victim@example.test", 1, $null, $null)
+            $text = $ScanDecision::HeaderText((ConvertTo-ReplyAdminArray ScanVerdict @((New-Verdict -Kind Spam -Action AddHeader -Score 7 -Symbols @($evil)))))
             ($text -split "`r`n" | Where-Object { $_ -match '^Bcc:' }) | Should -BeNullOrEmpty
             ($text -split "`r`n" | Where-Object { $_ }) | ForEach-Object { $_ | Should -Match '^(X-Spam-Flag|X-Spam-Status|\t)' }
         }
@@ -146,7 +164,7 @@ Describe 'ScanEnvelope' -Tag Unit {
                 'From: erika@example.org'
                 'Subject: Re: news'
                 '', 'Body') -join "`r`n")
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders($headers, [string[]] @('list@example.net'), $null, 'uid-7')
+            $envelope = $ScanEnvelope::FromHeaders($headers, [string[]] @('list@example.net'), $null, 'uid-7')
         }
 
         It 'Takes client IP, HELO and host name from the topmost Received line with a client that is not ours' {
@@ -173,14 +191,14 @@ Describe 'ScanEnvelope' -Tag Unit {
                 'Received: from relay1.example.net (relay1.example.net [192.0.2.20]) by mx.example.net; Mon, 1 Jan 2024 10:00:02 +0000'
                 'Received: from client.example.org (unknown [198.51.100.9]) by relay1.example.net; Mon, 1 Jan 2024 10:00:01 +0000'
                 'From: a@example.org', '', 'x') -join "`r`n")
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders($headers, $null, [string[]] @('relay1.example.net'), $null)
+            $envelope = $ScanEnvelope::FromHeaders($headers, $null, [string[]] @('relay1.example.net'), $null)
             $envelope.ClientIp.ToString() | Should -Be '198.51.100.9'
             $envelope.ClientHostname | Should -BeNullOrEmpty
             $envelope.TrustedHeaderCount | Should -Be 2
         }
 
         It 'Trusts nothing in a message without Received lines' {
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders((Read-TestHeaders "From: a@example.org`r`n`r`nx"), $null, $null, $null)
+            $envelope = $ScanEnvelope::FromHeaders((Read-TestHeaders "From: a@example.org`r`n`r`nx"), $null, $null, $null)
             $envelope.ClientIp | Should -BeNullOrEmpty
             $envelope.TrustedHeaderCount | Should -Be 0
         }
@@ -189,11 +207,11 @@ Describe 'ScanEnvelope' -Tag Unit {
 
 Describe 'HeaderTrustScanner' -Tag Unit {
     BeforeAll {
-        $scanner = [ReplyAdmin.Engine.Scanning.HeaderTrustScanner]::new('mx.example.net')
+        $scanner = $HeaderTrustScanner::new('mx.example.net')
         function Invoke-HeaderScan([string[]] $Above, [string[]] $Below = @()) {
             $text = (@($Above) + @('Received: from mail.example.org (mail.example.org [198.51.100.7]) by mx.example.net; Mon, 1 Jan 2024 10:00:01 +0000') + @($Below) + @('From: a@example.org', '', 'body')) -join "`r`n"
             $headers = Read-TestHeaders $text
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders($headers, $null, $null, $null)
+            $envelope = $ScanEnvelope::FromHeaders($headers, $null, $null, $null)
             $stream = [IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text))
             $scanner.ScanAsync($stream, $envelope, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
         }
@@ -233,14 +251,14 @@ Describe 'Scanner answers' -Tag Unit {
         @{ Scenario = 'phishing'; Json = '{"action":"no action","score":3,"required_score":15,"symbols":{"PHISHING":{"score":3,"options":["bank.example->evil.example"]}}}'; Kind = 'Phishing'; Virus = $null }
     ) {
         param($Scenario, $Json, $Kind, $Virus)
-        $verdict = [ReplyAdmin.Engine.Scanning.RspamdScanner]::Parse($Json, $null, [TimeSpan]::Zero)
+        $verdict = $RspamdScanner::Parse($Json, $null, [TimeSpan]::Zero)
         $verdict.Kind | Should -Be $Kind
         $verdict.VirusName | Should -Be $Virus
         $verdict.RequiredScore | Should -Be 15
     }
 
     It 'Refuses rspamd JSON with an unknown action' {
-        { [ReplyAdmin.Engine.Scanning.RspamdScanner]::Parse('{"action":"delete everything"}', $null, [TimeSpan]::Zero) } | Should -Throw '*not one of rspamd*'
+        { $RspamdScanner::Parse('{"action":"delete everything"}', $null, [TimeSpan]::Zero) } | Should -Throw '*not one of rspamd*'
     }
 
     It 'Reads clamd answer <Answer> as <Kind>' -TestCases @(
@@ -250,7 +268,7 @@ Describe 'Scanner answers' -Tag Unit {
         @{ Answer = "UNKNOWN COMMAND`0"; Kind = 'Error'; Virus = $null }
     ) {
         param($Answer, $Kind, $Virus)
-        $verdict = [ReplyAdmin.Engine.Scanning.ClamdScanner]::ParseAnswer($Answer, $null, [TimeSpan]::Zero)
+        $verdict = $ClamdScanner::ParseAnswer($Answer, $null, [TimeSpan]::Zero)
         $verdict.Kind | Should -Be $Kind
         $verdict.VirusName | Should -Be $Virus
     }
@@ -342,9 +360,9 @@ Describe 'Content scanners' -Tag Integration {
         . "$PSScriptRoot/Support/Scanners.ps1"
         $scanners = Start-TestScanners
         $timeout = [TimeSpan]::FromSeconds(15)
-        $clamd = [ReplyAdmin.Engine.Scanning.ClamdScanner]::new($scanners.ClamdAddress, $timeout)
-        $clamdUnix = [ReplyAdmin.Engine.Scanning.ClamdScanner]::new($scanners.ClamdUnixAddress, $timeout)
-        $rspamd = [ReplyAdmin.Engine.Scanning.RspamdScanner]::new([uri] "$($scanners.RspamdUrl)/", $timeout)
+        $clamd = $ClamdScanner::new($scanners.ClamdAddress, $timeout)
+        $clamdUnix = $ClamdScanner::new($scanners.ClamdUnixAddress, $timeout)
+        $rspamd = $RspamdScanner::new([uri] "$($scanners.RspamdUrl)/", $timeout)
 
         function New-TestReply([string] $Body, [byte[]] $Attachment, [string] $Name = 'file.bin') {
             $id = [guid]::NewGuid().ToString('N')
@@ -361,9 +379,9 @@ Describe 'Content scanners' -Tag Integration {
 
         function Invoke-TestScan([object] $Scanner, [byte[]] $Message) {
             $stream = [IO.MemoryStream]::new($Message)
-            $headers = [ReplyAdmin.Engine.Classification.MessageHeaderReader]::ReadHeaders($stream)
+            $headers = $MessageHeaderReader::ReadHeaders($stream)
             $stream.Position = 0
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders($headers, [string[]] @('news@example.net'), $null, $null)
+            $envelope = $ScanEnvelope::FromHeaders($headers, [string[]] @('news@example.net'), $null, $null)
             $Scanner.ScanAsync($stream, $envelope, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
         }
 
@@ -387,7 +405,7 @@ Describe 'Content scanners' -Tag Integration {
             $verdict.Score | Should -BeLessThan 6
             $verdict.RequiredScore | Should -Be 15
             $verdict.Symbols.Count | Should -BeGreaterThan 0
-            ([ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((Invoke-TestScan $clamd $ham), $verdict), $null, $true)).Forward | Should -BeTrue
+            ($ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((Invoke-TestScan $clamd $ham), $verdict)), $null, $true)).Forward | Should -BeTrue
         }
     }
 
@@ -397,7 +415,7 @@ Describe 'Content scanners' -Tag Integration {
             $verdict.Kind | Should -Be 'Spam'
             $verdict.Action | Should -Be 'Reject'
             $verdict.Symbols.Name | Should -Contain 'GTUBE'
-            $decision = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((Invoke-TestScan $clamd $gtube), $verdict), $null, $true)
+            $decision = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((Invoke-TestScan $clamd $gtube), $verdict)), $null, $true)
             $decision.Keywords | Should -Be @('$Junk')
             $decision.Store | Should -BeTrue
             $decision.Forward | Should -BeFalse
@@ -421,13 +439,13 @@ Describe 'Content scanners' -Tag Integration {
         }
 
         It 'Is quarantined: nothing stored whole, nothing forwarded, a notice that quotes no content' {
-            $decision = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @((Invoke-TestScan $clamd $eicar), (Invoke-TestScan $rspamd $eicar)), $null, $true)
+            $decision = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @((Invoke-TestScan $clamd $eicar), (Invoke-TestScan $rspamd $eicar))), $null, $true)
             $decision.Outcome | Should -Be 'Quarantine'
             $decision.Store | Should -BeFalse
             $decision.Forward | Should -BeFalse
-            $headers = [ReplyAdmin.Engine.Classification.MessageHeaderReader]::ReadHeaders([IO.MemoryStream]::new($eicar))
-            $list = [ReplyAdmin.Engine.Configuration.ReplyList]@{ Name = 'news'; Address = 'news@example.net' }
-            $notice = [ReplyAdmin.Engine.Scanning.QuarantineNotice]::Create($headers, [ReplyAdmin.Engine.Configuration.ReplyList[]] @($list), $decision, $eicar.Length, 'ReplyAdmin/Quarantine')
+            $headers = $MessageHeaderReader::ReadHeaders([IO.MemoryStream]::new($eicar))
+            $list = (New-ReplyAdminObject ReplyList @{ Name = 'news'; Address = 'news@example.net' })
+            $notice = $QuarantineNotice::Create($headers, (ConvertTo-ReplyAdminArray ReplyList @($list)), $decision, $eicar.Length, 'ReplyAdmin/Quarantine')
             $notice.Subject | Should -BeLike '`[ReplyAdmin`] Reply quarantined (virus): Re: Our spring offer'
             $notice.TextBody | Should -Match 'ReplyAdmin\.Test\.EICAR'
             $notice.TextBody | Should -Match 'ReplyAdmin/Quarantine'
@@ -447,7 +465,7 @@ Describe 'Content scanners' -Tag Integration {
             $verdict = Invoke-TestScan $clamd $big
             $verdict.Kind | Should -Be 'TooLarge'
             $verdict.Reason | Should -Match 'size limit'
-            ([ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @($verdict), $null, $true)).Outcome | Should -Be 'Reject'
+            ($ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @($verdict)), $null, $true)).Outcome | Should -Be 'Reject'
         }
     }
 
@@ -494,7 +512,7 @@ Describe 'Content scanners' -Tag Integration {
             $verdict = Invoke-TestScan $clamd $ham
             $verdict.Kind | Should -Be 'Unreachable'
             $verdict.Reason | Should -Match 'cannot be reached'
-            $decision = [ReplyAdmin.Engine.Scanning.ScanDecision]::Decide([ReplyAdmin.Engine.Scanning.ScanVerdict[]] @($verdict, (Invoke-TestScan $rspamd $ham)), $null, $true)
+            $decision = $ScanDecision::Decide((ConvertTo-ReplyAdminArray ScanVerdict @($verdict, (Invoke-TestScan $rspamd $ham))), $null, $true)
             $decision.Outcome | Should -Be 'Defer'
             $decision.Forward | Should -BeFalse
         }

@@ -83,7 +83,7 @@ Describe 'Secrets in everything the module writes' -Tag Integration {
     It 'Has captured output of every kind' {
         @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -BeGreaterThan 5
         @($records | Where-Object { $_ -is [Management.Automation.ErrorRecord] }).Count | Should -BeGreaterOrEqual 2
-        @($records | Where-Object { $_ -is [ReplyAdmin.Engine.Processing.ProcessingResult] }).Count | Should -BeGreaterOrEqual 3
+        @($records | Where-Object { $_.GetType().FullName -eq 'ReplyAdmin.Engine.Processing.ProcessingResult' }).Count | Should -BeGreaterOrEqual 3
         $files.Name | Should -Contain 'config.json'
         @($files | Where-Object Name -Like 'journal-*.jsonl') | Should -Not -BeNullOrEmpty
     }
@@ -150,7 +150,7 @@ Describe 'OAuth2 tokens in everything the module writes' -Tag Integration {
         @($oauth.Server.IssuedTokens).Count | Should -BeGreaterOrEqual 3
         @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Count | Should -BeGreaterThan 5
         @($records | Where-Object { $_ -is [Management.Automation.ErrorRecord] -and "$($_.FullyQualifiedErrorId)$($_.Exception.Message)" -match 'OAuthGrantRevoked|refused to issue' }) | Should -Not -BeNullOrEmpty
-        @($records | Where-Object { $_ -is [ReplyAdmin.Engine.Processing.ProcessingResult] }).Count | Should -BeGreaterOrEqual 3
+        @($records | Where-Object { $_.GetType().FullName -eq 'ReplyAdmin.Engine.Processing.ProcessingResult' }).Count | Should -BeGreaterOrEqual 3
     }
 
     It 'Writes no token, refresh token or client secret to any stream or the host' {

@@ -22,7 +22,16 @@ param(
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $PSScriptRoot 'ReplyAdmin.psd1')
+# Installed with Install-PSResource, the module sits in ReplyAdmin/<version>/, and Update-PSResource adds the new
+# version beside the old one: a schedule registered under an older version runs the newest one installed.
+$manifest = Join-Path $PSScriptRoot 'ReplyAdmin.psd1'
+$installed = Split-Path $PSScriptRoot
+if ((Split-Path $installed -Leaf) -eq 'ReplyAdmin' -and (Split-Path $PSScriptRoot -Leaf) -as [version]) {
+    $newest = Get-ChildItem -LiteralPath $installed -Directory | Where-Object { ($_.Name -as [version]) -and (Test-Path (Join-Path $_.FullName 'ReplyAdmin.psd1')) } |
+        Sort-Object { [version] $_.Name } -Descending | Select-Object -First 1
+    if ($newest) { $manifest = Join-Path $newest.FullName 'ReplyAdmin.psd1' }
+}
+Import-Module $manifest
 
 $parameters = @{ Summary = $true; TimeoutSeconds = $TimeoutSeconds }
 if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }

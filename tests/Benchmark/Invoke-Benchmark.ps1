@@ -376,11 +376,13 @@ try {
     Import-Module $ModulePath -Force
     # The helper: generator, MailKit baselines, classification loop; compiled against the module's own assemblies.
     $helperDll = Join-Path $work 'BenchmarkHelper.dll'
-    $references = @((Join-Path $moduleDir 'MailKit.dll'), (Join-Path $moduleDir 'MimeKit.dll'), (Join-Path $moduleDir 'ReplyAdmin.Engine.dll'),
+    $dependencies = Join-Path $moduleDir 'dependencies'
+    $references = @((Join-Path $dependencies 'MailKit.dll'), (Join-Path $dependencies 'MimeKit.dll'), (Join-Path $dependencies 'ReplyAdmin.Engine.dll'),
         'netstandard', 'System.Net.Security', 'System.Net.Sockets', 'System.Net.Primitives', 'System.Security.Cryptography', 'System.Collections', 'System.Linq', 'System.Runtime')
     Add-Type -TypeDefinition (Get-Content -LiteralPath (Join-Path $PSScriptRoot 'BenchmarkHelper.cs') -Raw) -ReferencedAssemblies $references -OutputAssembly $helperDll
-    # The module's own MimeKit/MailKit/engine first, so the helper binds to the very assemblies the module uses.
-    foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path $moduleDir $dll) }
+    # The module's own MimeKit/MailKit/engine files first, so the helper binds to the very code the module runs (a
+    # second load of it, in the default context: the module's copies live in its own load context).
+    foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path $dependencies $dll) }
     Add-Type -Path $helperDll
 
     # 1. The inbound sets.

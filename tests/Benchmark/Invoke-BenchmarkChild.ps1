@@ -31,8 +31,8 @@ $ProgressPreference = 'SilentlyContinue'
 
 Import-Module $ModulePath
 if ($Mode -eq 'Append') {
-    # The module's own MimeKit and MailKit first, so the helper binds to them.
-    foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path (Split-Path $ModulePath) $dll) }
+    # The module's own MimeKit and MailKit files first, so the helper binds to them (a second load, in the default context).
+    foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path (Split-Path $ModulePath) "dependencies/$dll") }
     Add-Type -Path $HelperPath
 }
 $self = [System.Diagnostics.Process]::GetCurrentProcess()

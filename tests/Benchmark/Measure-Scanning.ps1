@@ -12,6 +12,12 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath -Force
 . "$PSScriptRoot/../Support/MailServer.ps1"
 . "$PSScriptRoot/../Support/Scanners.ps1"
+. "$PSScriptRoot/../Support/Common.ps1"
+# Engine types live in ReplyAdmin's own load context, where PowerShell's [type] literals do not look.
+$ClamdScanner = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ClamdScanner'
+$RspamdScanner = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.RspamdScanner'
+$ScanEnvelope = Get-ReplyAdminType 'ReplyAdmin.Engine.Scanning.ScanEnvelope'
+$MessageHeaderReader = Get-ReplyAdminType 'ReplyAdmin.Engine.Classification.MessageHeaderReader'
 
 function New-Reply([int] $Size) {
     $head = "Return-Path: <erika@example.org>`r`nReceived: from mail.example.org (mail.example.org [192.0.2.10]) by mx.example.net (Postfix) with ESMTPS id 4AB; Mon, 1 Jan 2024 10:00:00 +0000`r`nFrom: erika@example.org`r`nTo: news@example.net`r`nSubject: Re: offer`r`nMessage-ID: <$([guid]::NewGuid())@example.org>`r`nMIME-Version: 1.0`r`nContent-Type: text/plain; charset=us-ascii`r`n`r`n"
@@ -25,16 +31,16 @@ $scanners = Start-TestScanners
 try {
     $timeout = [TimeSpan]::FromSeconds(30)
     $targets = [ordered]@{
-        'clamd (TCP)'            = [ReplyAdmin.Engine.Scanning.ClamdScanner]::new($scanners.ClamdAddress, $timeout)
-        'clamd (Unix socket)'    = [ReplyAdmin.Engine.Scanning.ClamdScanner]::new($scanners.ClamdUnixAddress, $timeout)
-        'rspamd (+antivirus)'    = [ReplyAdmin.Engine.Scanning.RspamdScanner]::new([uri] "$($scanners.RspamdUrl)/", $timeout)
+        'clamd (TCP)'            = $ClamdScanner::new($scanners.ClamdAddress, $timeout)
+        'clamd (Unix socket)'    = $ClamdScanner::new($scanners.ClamdUnixAddress, $timeout)
+        'rspamd (+antivirus)'    = $RspamdScanner::new([uri] "$($scanners.RspamdUrl)/", $timeout)
     }
     $messages = [ordered]@{ '5 KB' = @{ Bytes = (New-Reply 5KB); Count = $Small }; '1 MB' = @{ Bytes = (New-Reply 1MB); Count = $Large } }
     $rows = foreach ($name in $targets.Keys) {
         foreach ($size in $messages.Keys) {
             $m = $messages[$size]
-            $headers = [ReplyAdmin.Engine.Classification.MessageHeaderReader]::ReadHeaders([IO.MemoryStream]::new($m.Bytes))
-            $envelope = [ReplyAdmin.Engine.Scanning.ScanEnvelope]::FromHeaders($headers, [string[]] @('news@example.net'), $null, $null)
+            $headers = $MessageHeaderReader::ReadHeaders([IO.MemoryStream]::new($m.Bytes))
+            $envelope = $ScanEnvelope::FromHeaders($headers, [string[]] @('news@example.net'), $null, $null)
             $times = [Collections.Generic.List[double]]::new()
             $kind = $null
             for ($i = -3; $i -lt $m.Count; $i++) {

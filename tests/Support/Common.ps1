@@ -16,3 +16,12 @@ function New-TestConfigPath {
     New-Item -ItemType Directory -Path $dir | Out-Null
     Join-Path $dir 'config.json'
 }
+
+# A type of the engine or of its MailKit or MimeKit, e.g. (Get-ReplyAdminType MailKit.FolderAccess)::ReadOnly. They load
+# in the module's own AssemblyLoadContext, which PowerShell's [TypeName] literals do not search. Import the module first.
+function Get-ReplyAdminType([Parameter(Mandatory)] [string] $FullName) {
+    $context = [Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'ReplyAdmin' | Select-Object -First 1
+    if (-not $context) { throw "Import ReplyAdmin before asking for $FullName`: its load context does not exist yet." }
+    $assembly = if ($FullName -like 'ReplyAdmin.Engine.*') { 'ReplyAdmin.Engine' } else { $FullName.Split('.')[0] }
+    $context.LoadFromAssemblyName([Reflection.AssemblyName]::new($assembly)).GetType($FullName, $true)
+}

@@ -61,7 +61,7 @@ try {
 
     Show-Step 'What staff see in the shared reply folder (read back over IMAP, as a mail client does)'
     Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder 'INBOX' |
-        Select-Object Uid, @{ n = 'Unread'; e = { -not $_.Flags.HasFlag([MailKit.MessageFlags]::Seen) } }, Subject, @{ n = 'Keywords'; e = { $_.Keywords -join ' ' } } |
+        Select-Object Uid, @{ n = 'Unread'; e = { $_.Flags.ToString() -notmatch '\bSeen\b' } }, Subject, @{ n = 'Keywords'; e = { $_.Keywords -join ' ' } } |
         Format-Table -AutoSize | Out-Host
 
     Show-Step 'What the sales team received by forward'

@@ -1,16 +1,17 @@
 # Reads and writes test mailboxes over IMAP the way a mail client does (MailKit, implicit TLS, the test
-# server's pinned certificate). Dot-source after importing the module and starting the mail server.
+# server's pinned certificate). Dot-source after importing the module and starting the mail server. MailKit and the
+# engine are the module's own (Get-ReplyAdminType in Common.ps1): they live in its load context.
 Set-StrictMode -Version Latest
 
 function Connect-TestImap {
     param([Parameter(Mandatory)] $Server, [Parameter(Mandatory)] [string] $User)
-    $endpoint = [ReplyAdmin.Engine.Imap.ImapEndpoint]::new()
+    $endpoint = (Get-ReplyAdminType ReplyAdmin.Engine.Imap.ImapEndpoint)::new()
     $endpoint.Host = $Server.ImapHost
     $endpoint.Port = $Server.ImapPort
     $endpoint.UserName = $User
     $endpoint.CertificateThumbprint = $Server.CertificateThumbprint
     $credential = [System.Net.NetworkCredential]::new($User, $Server.Users[$User])
-    [ReplyAdmin.Engine.Imap.ImapConnector]::ConnectAsync($endpoint, $credential, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+    (Get-ReplyAdminType ReplyAdmin.Engine.Imap.ImapConnector)::ConnectAsync($endpoint, $credential, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
 }
 
 function Get-TestImapFolder {
@@ -19,7 +20,9 @@ function Get-TestImapFolder {
     $path = if ($Folder -eq 'INBOX') { 'INBOX' } else { $Folder.Replace('/', [string]$ns.DirectorySeparator) }
     # A folder is an IEnumerable of messages: return it with ',' so PowerShell does not enumerate it.
     try { return , $Client.GetFolder($path) }
-    catch [MailKit.FolderNotFoundException] {
+    catch {
+        $notFound = $_.Exception, $_.Exception.InnerException | Where-Object { $_ -and $_.GetType().FullName -eq 'MailKit.FolderNotFoundException' }
+        if (-not $notFound) { throw }
         if (-not $Create) { return $null }
         $parent = $Client.GetFolder($ns)
         foreach ($level in $Folder.Split('/')) {
@@ -38,10 +41,10 @@ function Get-TestImapMessage {
     try {
         $mailbox = Get-TestImapFolder -Client $client -Folder $Folder
         if (-not $mailbox) { return }
-        [void] $mailbox.Open([MailKit.FolderAccess]::ReadOnly)
+        [void] $mailbox.Open((Get-ReplyAdminType MailKit.FolderAccess)::ReadOnly)
         if ($mailbox.Count -eq 0) { return }
-        $items = [MailKit.MessageSummaryItems]'UniqueId, Flags, Envelope, Size, InternalDate'
-        foreach ($summary in $mailbox.Fetch(0, -1, [MailKit.FetchRequest]::new($items))) {
+        $items = [Enum]::Parse((Get-ReplyAdminType MailKit.MessageSummaryItems), 'UniqueId, Flags, Envelope, Size, InternalDate')
+        foreach ($summary in $mailbox.Fetch(0, -1, (Get-ReplyAdminType MailKit.FetchRequest)::new($items))) {
             $stream = $mailbox.GetStream($summary.UniqueId)
             $buffer = [IO.MemoryStream]::new()
             $stream.CopyTo($buffer); $stream.Dispose()
@@ -68,8 +71,8 @@ function Add-TestImapMessage {
         foreach ($file in $Path) {
             $stream = [IO.File]::OpenRead($file)
             try {
-                $message = [MimeKit.MimeMessage]::Load([MimeKit.ParserOptions]::Default, $stream, $true)
-                [void] $target.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None))
+                $message = (Get-ReplyAdminType MimeKit.MimeMessage)::Load((Get-ReplyAdminType MimeKit.ParserOptions)::Default, $stream, $true)
+                [void] $target.Append((Get-ReplyAdminType MailKit.AppendRequest)::new($message, (Get-ReplyAdminType MailKit.MessageFlags)::None))
             }
             finally { $stream.Dispose() }
         }

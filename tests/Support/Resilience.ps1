@@ -76,9 +76,9 @@ function Add-ResilienceImapBytes {
         $target = Get-TestImapFolder -Client $client -Folder $Folder -Create
         foreach ($bytes in $Messages) {
             $stream = [IO.MemoryStream]::new([byte[]] $bytes)
-            $message = [MimeKit.MimeMessage]::Load([MimeKit.ParserOptions]::Default, $stream, $true)
+            $message = (Get-ReplyAdminType MimeKit.MimeMessage)::Load((Get-ReplyAdminType MimeKit.ParserOptions)::Default, $stream, $true)
             $set = [Collections.Generic.HashSet[string]]::new([string[]] $Keywords)
-            $request = [MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None, $set)
+            $request = (Get-ReplyAdminType MailKit.AppendRequest)::new($message, (Get-ReplyAdminType MailKit.MessageFlags)::None, $set)
             [void] $target.Append($request)
             $message.Dispose(); $stream.Dispose()
         }

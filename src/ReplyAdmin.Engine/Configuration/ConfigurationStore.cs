@@ -1,9 +1,11 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using System.Threading;
 
@@ -30,6 +32,13 @@ namespace ReplyAdmin.Engine.Configuration
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
         };
+
+        /// <summary>
+        /// Steps that turn a file of schema version N (the key) into N + 1, applied in order when a file written by
+        /// an older ReplyAdmin is first loaded. None yet (the format is at version 1): a change to the file format
+        /// raises <see cref="ReplyAdminConfiguration.CurrentSchemaVersion"/> and adds its step here.
+        /// </summary>
+        internal static readonly SortedDictionary<int, Action<JsonObject>> Migrations = new SortedDictionary<int, Action<JsonObject>>();
 
         /// <summary>Creates a store for the file at <paramref name="path"/>.</summary>
         public ConfigurationStore(string path) => Path = System.IO.Path.GetFullPath(path);
@@ -59,7 +68,9 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>Loads and validates the configuration; a missing file is an empty configuration.</summary>
         /// <exception cref="ConfigurationException">The file is not valid JSON or a field is invalid; the error names the file and the field.</exception>
-        public ReplyAdminConfiguration Load()
+        public ReplyAdminConfiguration Load() => Load(lockHeld: false);
+
+        private ReplyAdminConfiguration Load(bool lockHeld)
         {
             string json;
             try
@@ -73,7 +84,57 @@ namespace ReplyAdmin.Engine.Configuration
                 throw new ReplyAdminException(ErrorIds.ConfigurationUnreadable, ReplyAdminErrorKind.ReadError,
                     $"The configuration file '{Path}' cannot be read: {e.Message}", Path, "Check the file's permissions.", e);
             }
+            if (NeedsUpgrade(json, out _))
+                using (lockHeld ? null : AcquireLock())
+                    json = Upgrade(File.ReadAllText(Path, Encoding.UTF8));
             return Parse(json, Path);
+        }
+
+        // True for a file of an older schema version that the steps in Migrations convert to the current one.
+        private static bool NeedsUpgrade(string json, out JsonObject root)
+        {
+            root = null;
+            try
+            {
+                root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                return false; // Parse reports it, naming the line
+            }
+            if (root == null || !(root["schemaVersion"] is JsonValue value) || !value.TryGetValue<int>(out var version))
+                return false;
+            for (; version < ReplyAdminConfiguration.CurrentSchemaVersion; version++)
+                if (!Migrations.ContainsKey(version))
+                    return false; // no way up: the validator names the unsupported version
+            return (int)root["schemaVersion"] < ReplyAdminConfiguration.CurrentSchemaVersion;
+        }
+
+        // Converts the file (under the lock) and keeps the old one as <file>.v<N>.bak; returns the converted JSON.
+        private string Upgrade(string json)
+        {
+            if (!NeedsUpgrade(json, out var root))
+                return json; // another process converted it meanwhile
+            var from = (int)root["schemaVersion"];
+            for (var version = from; version < ReplyAdminConfiguration.CurrentSchemaVersion; version++)
+                Migrations[version](root);
+            root["schemaVersion"] = ReplyAdminConfiguration.CurrentSchemaVersion;
+            var upgraded = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+            Parse(upgraded, Path); // a conversion that yields an invalid file changes nothing
+            var backup = $"{Path}.v{from}.bak";
+            try
+            {
+                if (!File.Exists(backup))
+                    File.Copy(Path, backup);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ReplyAdminException("ConfigurationWriteFailed", ReplyAdminErrorKind.WriteError,
+                    $"The configuration file '{Path}' needs converting to schema version {ReplyAdminConfiguration.CurrentSchemaVersion}, but its backup '{backup}' could not be written: {e.Message}",
+                    Path, "Check that the directory is writable by this account; the file is left as it was.", e);
+            }
+            WriteAtomically(upgraded);
+            return upgraded;
         }
 
         /// <summary>Parses and validates configuration JSON; <paramref name="filePath"/> is named in errors.</summary>
@@ -128,7 +189,7 @@ namespace ReplyAdmin.Engine.Configuration
             Directory.CreateDirectory(directory);
             using (AcquireLock())
             {
-                var configuration = Load();
+                var configuration = Load(lockHeld: true);
                 var result = change(configuration);
                 ConfigurationValidator.Validate(configuration);
                 configuration.SchemaVersion = ReplyAdminConfiguration.CurrentSchemaVersion;

@@ -1,8 +1,6 @@
 using System;
 using System.IO;
 using System.Net;
-using System.Reflection;
-using System.Runtime.InteropServices;
 
 namespace ReplyAdmin.Engine.Configuration
 {
@@ -192,13 +190,7 @@ namespace ReplyAdmin.Engine.Configuration
             return password;
         }
 
-        // netstandard2.0 has no API for Unix permissions; .NET 7+ (PowerShell 7.3+) has File.GetUnixFileMode.
-        internal static int? UnixFileMode(string path)
-        {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-                return null;
-            var method = typeof(File).GetMethod("GetUnixFileMode", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
-            return method == null ? (int?)null : Convert.ToInt32(method.Invoke(null, new object[] { path }));
-        }
+        internal static int? UnixFileMode(string path) =>
+            OperatingSystem.IsWindows() ? (int?)null : (int)File.GetUnixFileMode(path);
     }
 }

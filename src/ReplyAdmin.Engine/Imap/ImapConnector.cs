@@ -178,10 +178,7 @@ namespace ReplyAdmin.Engine.Imap
                     var socket = new Socket(addresses[i].AddressFamily, SocketType.Stream, ProtocolType.Tcp);
                     try
                     {
-                        // Closing the socket is the only way to abort a pending connect on netstandard2.0.
-                        using (linked.Token.Register(socket.Dispose))
-                            await socket.ConnectAsync(addresses[i], endpoint.Port).ConfigureAwait(false);
-                        linked.Token.ThrowIfCancellationRequested();
+                        await socket.ConnectAsync(addresses[i], endpoint.Port, linked.Token).ConfigureAwait(false);
                         return socket;
                     }
                     catch (Exception e) when (linked.IsCancellationRequested)
@@ -214,11 +211,14 @@ namespace ReplyAdmin.Engine.Imap
             {
                 try
                 {
-                    // AuthenticateAsClientAsync takes no token on netstandard2.0: closing the stream ends a handshake
-                    // that hangs (a server that accepts the connection and never answers).
-                    using (linked.Token.Register(ssl.Dispose))
-                        await ssl.AuthenticateAsClientAsync(endpoint.Host, null, System.Security.Authentication.SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
-                    linked.Token.ThrowIfCancellationRequested();
+                    // The certificate check is the stream's validation callback (set where the stream is made).
+                    var options = new SslClientAuthenticationOptions
+                    {
+                        TargetHost = endpoint.Host,
+                        EnabledSslProtocols = System.Security.Authentication.SslProtocols.None,
+                        CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                    };
+                    await ssl.AuthenticateAsClientAsync(options, linked.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (cancellationToken.IsCancellationRequested)
                 {
