@@ -16,17 +16,20 @@ namespace ReplyAdmin.Engine
         public const string ConfigurationSchemaUnsupported = nameof(ConfigurationSchemaUnsupported);
         public const string ConfigurationUnreadable = nameof(ConfigurationUnreadable);
         public const string ConfigurationWriteFailed = nameof(ConfigurationWriteFailed);
+        public const string ConfigurationWritableByOthers = nameof(ConfigurationWritableByOthers);
 
         public const string CredentialFileTooOpen = nameof(CredentialFileTooOpen);
         public const string CredentialFileUnreadable = nameof(CredentialFileUnreadable);
         public const string CredentialNotFound = nameof(CredentialNotFound);
         public const string CredentialReferenceInvalid = nameof(CredentialReferenceInvalid);
         public const string CredentialReferenceMissing = nameof(CredentialReferenceMissing);
+        public const string CredentialReferenceRelative = nameof(CredentialReferenceRelative);
         public const string CredentialStoreUnavailable = nameof(CredentialStoreUnavailable);
 
         public const string FolderNameInvalid = nameof(FolderNameInvalid);
 
         public const string ForwardAddressDuplicate = nameof(ForwardAddressDuplicate);
+        public const string ForwardAddressInbound = nameof(ForwardAddressInbound);
         public const string ForwardAddressLoop = nameof(ForwardAddressLoop);
         public const string ForwardAddressRequired = nameof(ForwardAddressRequired);
 
@@ -59,6 +62,8 @@ namespace ReplyAdmin.Engine
         public const string MessageProcessingFailed = nameof(MessageProcessingFailed);
         public const string MessageUnreadable = nameof(MessageUnreadable);
 
+        public const string ProcessedFolderIsSource = nameof(ProcessedFolderIsSource);
+
         public const string OutgoingServerNotConfigured = nameof(OutgoingServerNotConfigured);
 
         public const string PortOutOfRange = nameof(PortOutOfRange);
@@ -86,12 +91,14 @@ namespace ReplyAdmin.Engine
         public const string SmtpAuthenticationFailed = nameof(SmtpAuthenticationFailed);
         public const string SmtpCertificateUntrusted = nameof(SmtpCertificateUntrusted);
         public const string SmtpConnectionLost = nameof(SmtpConnectionLost);
+        public const string SmtpPlaintextRefused = nameof(SmtpPlaintextRefused);
         public const string SmtpRelayNotConfigured = nameof(SmtpRelayNotConfigured);
         public const string SmtpRelayUnavailable = nameof(SmtpRelayUnavailable);
         public const string SmtpTlsFailed = nameof(SmtpTlsFailed);
         public const string SmtpTlsRequired = nameof(SmtpTlsRequired);
 
         public const string SourceKindUnsupported = nameof(SourceKindUnsupported);
+        public const string SourceIsReplyFolder = nameof(SourceIsReplyFolder);
         public const string SourceMoveFailed = nameof(SourceMoveFailed);
         public const string SourceNotFound = nameof(SourceNotFound);
         public const string SourceNotWritable = nameof(SourceNotWritable);

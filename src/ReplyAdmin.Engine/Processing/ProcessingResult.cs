@@ -51,6 +51,8 @@ namespace ReplyAdmin.Engine.Processing
         public long Size { get; set; }
         /// <summary>Names of the lists it was addressed to.</summary>
         public string[] Lists { get; set; } = new string[0];
+        /// <summary>The header field that decided the lists (Delivered-To, X-Original-To, Envelope-To, To or Cc); null when none matched.</summary>
+        public string ListHeader { get; set; }
         /// <summary>Classification.</summary>
         public ReplyClass Class { get; set; }
         /// <summary>Auto-reply kind.</summary>
@@ -73,6 +75,18 @@ namespace ReplyAdmin.Engine.Processing
         public string Reason { get; set; }
         /// <summary>Error id of a failure.</summary>
         public string ErrorId { get; set; }
+
+        internal ProcessingResult Copy()
+        {
+            var copy = (ProcessingResult)MemberwiseClone();
+            copy.Actions = new List<string>(Actions);
+            return copy;
+        }
+        /// <summary>
+        /// True on the journal line written just before the message is moved at the source (the run's final line for it
+        /// follows, and replaces it when read); null otherwise.
+        /// </summary>
+        public bool? Pending { get; set; }
         /// <summary>The failure, for the error record (not serialized to the journal).</summary>
         [System.Text.Json.Serialization.JsonIgnore]
         public ReplyAdminException Error { get; set; }
@@ -105,6 +119,8 @@ namespace ReplyAdmin.Engine.Processing
         public int Rejected { get; set; }
         /// <summary>Failed (left at the source).</summary>
         public int Failed { get; set; }
+        /// <summary>Messages set aside in the source's DeadLetter place when the run started, waiting for an administrator.</summary>
+        public int SetAside { get; set; }
         /// <summary>True when -WhatIf: nothing was changed.</summary>
         public bool WhatIf { get; set; }
         /// <summary>Where the journal of this run is.</summary>
@@ -128,6 +144,6 @@ namespace ReplyAdmin.Engine.Processing
         /// <inheritdoc />
         public override string ToString() => WhatIf
             ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject in {Duration.TotalSeconds:0.0} s."
-            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed in {Duration.TotalSeconds:0.0} s.";
+            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected, {Failed} failed in {Duration.TotalSeconds:0.0} s." + (SetAside > 0 ? $" {SetAside} set aside in DeadLetter." : "");
     }
 }
