@@ -31,9 +31,11 @@ namespace ReplyAdmin.Engine.Processing
             Path = System.IO.Path.Combine(directory, $"journal-{DateTime.UtcNow:yyyy-MM-dd}.jsonl");
             try
             {
-                Directory.CreateDirectory(directory);
+                // Customers' addresses and subjects: owner-only on Unix (0700 directory, 0600 files), set before the first line.
+                Configuration.UnixPermissions.CreateOwnerDirectory(directory);
                 // FileShare.ReadWrite: overlapping runs and readers may open the same day's file.
                 var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                Configuration.UnixPermissions.Set(Path, Configuration.UnixPermissions.OwnerFile);
                 _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

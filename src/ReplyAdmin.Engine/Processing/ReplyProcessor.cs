@@ -67,6 +67,9 @@ namespace ReplyAdmin.Engine.Processing
                 WhatIf = _options.WhatIf,
                 JournalPath = _journal?.Path,
             };
+            // A pinned certificate that expired or names another host is accepted with a warning, once per run.
+            var certificateWarnings = new HashSet<string>();
+            Imap.CertificateCheck.Warn.Value = warning => { lock (certificateWarnings) if (!certificateWarnings.Add(warning)) return; _observer.Warning(warning); };
             _observer.Verbose($"Opening the source {_source.Description}.");
             await _source.OpenAsync(cancellationToken).ConfigureAwait(false);
             _observer.Verbose($"Opening the reply folder {_store.Description}.");

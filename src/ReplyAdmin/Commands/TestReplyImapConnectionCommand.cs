@@ -136,6 +136,8 @@ namespace ReplyAdmin.Commands
 
         private void Write(ImapConnectionReport report)
         {
+            if (report.Certificate?.Warning != null)
+                WriteWarning(report.Certificate.Warning);
             if (report.Succeeded)
                 WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else
