@@ -216,4 +216,140 @@ Describe 'Acknowledgement protocol' -Tag Unit {
             $h.MessageOf('m1').Place | Should -Be 'waiting'
         }
     }
+
+    Context 'When a message carries hostile or unreadable text (issue 16)' {
+        It 'Builds the notice''s Reply-To from the sender''s address, never from a decoded display name' {
+            $h = New-Harness
+            $h.MaxMessageSize = 1000
+            # The display name decodes to "Anna: attacker@evil.example;", which as text would be a group with another address.
+            $name = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('Anna: attacker@evil.example;'))
+            $text = "From: =?utf-8?b?${name}?= <anna@customer.test>`r`nTo: news@example.test`r`nSubject: big`r`nMessage-ID: <big@customer.test>`r`n`r`n" + ('x' * 3000) + "`r`n"
+            $null = $h.AddRaw('big', $text, $null)
+            $null = $h.Run()
+            $notice = $h.Store.Copies[0].Text
+            $replyTo = [regex]::Match($notice, '(?m)^Reply-To:(.*(\r\n[ \t].*)*)').Groups[1].Value
+            $replyTo | Should -Match 'anna@customer\.test'
+            # The text may appear, but only as a quoted display name: read back, Reply-To holds the one sender.
+            $replyTo | Should -Not -Match '(^|[^"])attacker@evil\.example;?\s*,'
+            $parsed = [MimeKit.InternetAddressList]::Parse($replyTo.Trim())
+            @($parsed.Mailboxes).Count | Should -Be 1
+            @($parsed.Mailboxes)[0].Address | Should -Be 'anna@customer.test'
+            @($parsed.Mailboxes)[0].Name | Should -Be 'Anna: attacker@evil.example;'
+        }
+
+        It 'Stores a message whose headers cannot be parsed as it came, with its own keyword, from a <Source> source' -TestCases @(
+            @{ Source = 'directory'; ServerHeaders = $null }
+            @{ Source = 'IMAP'; ServerHeaders = "From: Anna <anna@customer.test>`r`nTo: news@example.test`r`nSubject: spaces first" }
+        ) {
+            $h = New-Harness
+            $original = "   `r`nFrom: Anna <anna@customer.test>`r`nTo: news@example.test`r`nSubject: spaces first`r`n`r`nHello`r`n"
+            $null = $h.AddRaw('sp', $original, $ServerHeaders)
+            $summary = $h.Run()
+            $summary.Failed | Should -Be 0
+            $summary.Rejected | Should -Be 1
+            $h.Store.Copies.Count | Should -Be 1
+            # The original's bytes unchanged, as the body of a message of ours that any mail client can show.
+            $h.Store.Copies[0].Text | Should -Match '(?m)^X-ReplyAdmin-Unreadable: '
+            $h.Store.Copies[0].Text.EndsWith("`n$original") | Should -BeTrue
+            $h.Store.Copies[0].Keywords | Should -Contain 'ReplyAdmin-Unreadable'
+            $h.Store.Copies[0].Keywords | Should -Not -Contain 'ReplyAdmin-TooLarge'
+            $h.MessageOf('sp').Place | Should -Be 'Rejected'
+            ($h.ResultOf('sp').Actions -join '; ') | Should -Match 'Stored as it came'
+        }
+
+        It 'Stores a notice with its own wording and keyword when the server refuses the unreadable original' {
+            $h = New-Harness
+            $h.Store.RefuseUnreadable = $true
+            $null = $h.AddRaw('sp', "   `r`nFrom: Anna <anna@customer.test>`r`nTo: news@example.test`r`nSubject: spaces first`r`n`r`nHello`r`n", $null)
+            $summary = $h.Run()
+            $summary.Failed | Should -Be 0
+            $h.Store.Copies.Count | Should -Be 1
+            $h.Store.Copies[0].Keywords | Should -Contain 'ReplyAdmin-Unreadable'
+            $h.Store.Copies[0].Keywords | Should -Not -Contain 'ReplyAdmin-TooLarge'
+            $h.Store.Copies[0].Text | Should -Match 'cannot be read as e-mail'
+            $h.Store.Copies[0].Text | Should -Not -Match 'large attachments'
+            $h.MessageOf('sp').Place | Should -Be 'Rejected'
+        }
+
+        It 'Stores an unreadable message once when a run is interrupted after its APPEND' {
+            $h = New-Harness
+            $null = $h.AddRaw('sp', "   `r`nFrom: Anna <anna@customer.test>`r`nSubject: spaces first`r`n`r`nHello`r`n", $null)
+            $h.Faults.At('Append.After', 'Crash', 1)
+            $null = $h.Run()
+            $null = $h.Run()
+            $h.Store.Copies.Count | Should -Be 1
+            $h.MessageOf('sp').Place | Should -Be 'Rejected'
+            ($h.ResultOf('sp').Actions -join '; ') | Should -Match 'by an interrupted run'
+        }
+    }
+
+    Context 'When people look for what happened (issue 16)' {
+        It 'Has a journal line for a message moved just before the run was killed' {
+            $h = New-Harness
+            $h.JournalDirectory = Join-Path ([IO.Path]::GetTempPath()) "ra-journal-$([guid]::NewGuid().ToString('N'))"
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.SnapshotPath = Join-Path $h.JournalDirectory "journal-$([DateTime]::UtcNow.ToString('yyyy-MM-dd')).jsonl"
+            # The journal as a kill right after the move would leave it.
+            $h.Faults.At('MovedProcessed', 'Snapshot', 1)
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'Processed'
+            $lines = @($h.Faults.Snapshot | Where-Object { $_ -match '"sourceId":"m1"' })
+            $lines.Count | Should -Be 1
+            $lines[0] | Should -Match '"outcome":"Done"'
+            $lines[0] | Should -Match 'Moving to Processed'
+            # Read back after the run completed, the final line replaces the pending one.
+            $read = @([ReplyAdmin.Engine.Processing.Journal]::Read($h.JournalDirectory) | Where-Object SourceId -eq 'm1')
+            $read.Count | Should -Be 1
+            $read[0].Pending | Should -BeNullOrEmpty
+            $read[0].AcknowledgedTo | Should -Be 'Processed'
+            Remove-Item $h.JournalDirectory -Recurse -Force
+        }
+
+        It 'Keeps an excluded auto-reply''s class as a keyword at the source' {
+            $h = [Activator]::CreateInstance($script:Harness)
+            $h.AddList('news', 'news@example.test', $null, $true)
+            $null = $h.AddMessage('ooo', 'news@example.test', 'ooo@customer.test', 'Auto-Submitted: auto-replied')
+            $null = $h.Run()
+            $h.MessageOf('ooo').Place | Should -Be 'Archive'
+            $h.MessageOf('ooo').Labels | Should -Contain 'ReplyAdmin-AutoReply'
+        }
+
+        It 'Warns once per run and counts the messages while DeadLetter holds any' {
+            $h = New-Harness -Forward
+            $h.MaxAttempts = 1
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('Forward.Before', 'Fail', 2)
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'DeadLetter'
+            $null = $h.AddMessage('m2', 'news@example.test', 'm2@customer.test')
+            $summary = $h.Run()
+            $summary.SetAside | Should -Be 1
+            @($h.LastRun.Warnings | Where-Object { $_ -match '1 message\(s\) wait in memory DeadLetter' }).Count | Should -Be 1
+            $summary.ToString() | Should -Match '1 set aside'
+        }
+    }
+
+    Context 'When the MTA delivers the list addresses to one mailbox (issue 16)' {
+        It 'Finds list <List> from <Header> and says so (<Setup>)' -TestCases @(
+            @{ Setup = 'Dovecot lmtp_hdr_delivery_address = original'; Headers = "Delivered-To: news@example.test"; To = 'someone@example.test'; List = 'news'; Header = 'Delivered-To' }
+            @{ Setup = 'recipient delimiter: news@ aliased to inbound+news@'; Headers = "Delivered-To: inbound+news@example.test"; To = 'old-alias@example.test'; List = 'news'; Header = 'Delivered-To' }
+            @{ Setup = 'Postfix local delivery with X-Original-To'; Headers = "Delivered-To: inbound@example.test`r`nX-Original-To: news@example.test"; To = 'undisclosed-recipients:;'; List = 'news'; Header = 'X-Original-To' }
+            @{ Setup = 'virtual alias, Delivered-To names the mailbox'; Headers = "Delivered-To: inbound@example.test"; To = 'news@example.test'; List = 'news'; Header = 'To' }
+        ) {
+            $h = New-Harness
+            $null = $h.AddMessage('m1', $To, 'm1@customer.test', $Headers)
+            $null = $h.Run()
+            $result = $h.ResultOf('m1')
+            $result.Lists | Should -Be @($List)
+            $result.ListHeader | Should -Be $Header
+        }
+
+        It 'Stores a Bcc reply delivered to the mailbox without the list address as unrouted, with no deciding header' {
+            $h = New-Harness
+            $null = $h.AddMessage('m1', 'undisclosed-recipients:;', 'm1@customer.test', 'Delivered-To: inbound@example.test')
+            $null = $h.Run()
+            $h.ResultOf('m1').Disposition | Should -Be 'StoreUnrouted'
+            $h.ResultOf('m1').ListHeader | Should -BeNullOrEmpty
+        }
+    }
 }

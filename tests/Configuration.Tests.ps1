@@ -393,3 +393,79 @@ Describe 'Configuration file' -Tag Unit {
         }
     }
 }
+
+Describe 'Dangerous settings (issue 16)' -Tag Unit {
+    BeforeEach {
+        $config = New-TestConfigPath
+        Set-ReplyMailbox -ConfigPath $config -Server 'imap.example.test' -UserName 'replies@example.test' -Folder 'Replies' -CredentialReference 'env:X'
+    }
+
+    It 'Refuses the reply folder itself as the source (SourceIsReplyFolder)' {
+        { Set-ReplySource -ConfigPath $config -Kind Imap -Server 'IMAP.example.test' -UserName 'Replies@example.test' -Folder 'Replies' -CredentialReference 'env:X' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SourceIsReplyFolder,ReplyAdmin.Commands.SetReplySourceCommand'
+        # Another folder of the same mailbox is a different place.
+        Set-ReplySource -ConfigPath $config -Kind Imap -Server 'imap.example.test' -UserName 'replies@example.test' -Folder 'INBOX' -CredentialReference 'env:X'
+    }
+
+    It 'Refuses a <Field> equal to the source <Kind> (ProcessedFolderIsSource)' -TestCases @(
+        @{ Kind = 'Imap'; Field = 'ProcessedFolder'; Value = 'inbox' }
+        @{ Kind = 'Imap'; Field = 'RejectedFolder'; Value = 'INBOX' }
+        @{ Kind = 'Directory'; Field = 'ProcessedFolder'; Value = '.' }
+    ) {
+        $params = if ($Kind -eq 'Imap') { @{ Server = 'in.example.test'; UserName = 'inbound@example.test'; Folder = 'INBOX'; CredentialReference = 'env:X' } }
+                  else { @{ Path = (Join-Path (Split-Path $config) 'inbound') } }
+        $params[$Field] = $Value
+        { Set-ReplySource -ConfigPath $config -Kind $Kind @params -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ProcessedFolderIsSource,ReplyAdmin.Commands.SetReplySourceCommand'
+    }
+
+    It 'Refuses forwarding to the inbound mailbox (ForwardAddressInbound)' {
+        Set-ReplySource -ConfigPath $config -Kind Imap -Server 'in.example.test' -UserName 'inbound@example.test' -CredentialReference 'env:X'
+        { Add-ReplyList -ConfigPath $config -Name 'news' -Address 'news@example.test' -Action ForwardAndStoreInImap -ForwardTo 'Inbound@example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ForwardAddressInbound,ReplyAdmin.Commands.AddReplyListCommand'
+    }
+
+    It 'Refuses forwarding to a list''s sub-address (ForwardAddressLoop)' {
+        Add-ReplyList -ConfigPath $config -Name 'news' -Address 'news@example.test'
+        { Add-ReplyList -ConfigPath $config -Name 'other' -Address 'other@example.test' -Action ForwardAndStoreInImap -ForwardTo 'news+x@example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ForwardAddressLoop,ReplyAdmin.Commands.AddReplyListCommand'
+    }
+
+    It 'Refuses a relative file: credential reference (CredentialReferenceRelative)' {
+        { Set-ReplyMailbox -ConfigPath $config -CredentialReference 'file:secrets/imap.password' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CredentialReferenceRelative,ReplyAdmin.Commands.SetReplyMailboxCommand'
+        Set-ReplyMailbox -ConfigPath $config -CredentialReference 'file:/etc/replyadmin/imap.password'
+    }
+}
+
+Describe 'Configuration and journal permissions (issue 16)' -Tag Unit -Skip:$IsWindows {
+    It 'Writes the configuration owner-only (0600) in a directory it creates owner-only (0700)' {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "ra-perm-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $config = Join-Path $dir 'config.json'
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        [int] (Get-Item $config).UnixFileMode | Should -Be 0x180  # 0600
+        [int] (Get-Item $dir).UnixFileMode | Should -Be 0x1C0  # 0700
+        Remove-Item $dir -Recurse -Force
+    }
+
+    It 'Tightens an existing configuration file written 0644 on its next change' {
+        $config = New-TestConfigPath
+        Set-Content -Path $config -Value '{"schemaVersion":1,"lists":[]}'
+        & chmod 644 $config
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        [int] (Get-Item $config).UnixFileMode | Should -Be 0x180  # 0600
+    }
+
+    It 'Warns when the configuration or its directory can be written by others' {
+        $config = New-TestConfigPath
+        Add-ReplyList -ConfigPath $config -Name 'a' -Address 'a@example.test'
+        $null = Get-ReplyList -ConfigPath $config -WarningVariable quiet -WarningAction SilentlyContinue
+        $quiet | Should -BeNullOrEmpty
+        & chmod 666 $config
+        & chmod 777 (Split-Path $config)
+        $null = Get-ReplyList -ConfigPath $config -WarningVariable loud -WarningAction SilentlyContinue
+        @($loud).Count | Should -Be 2
+        ($loud -join "`n") | Should -Match 'ConfigurationWritableByOthers: the configuration file .* can be written by other users \(mode 666\)'
+        ($loud -join "`n") | Should -Match 'directory of the configuration file'
+    }
+}

@@ -349,7 +349,7 @@ Describe 'SmtpForwarder when the relay fails' -Tag Integration {
         BeforeAll {
             $scenario = New-ResilienceScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
             $inputs = @(Add-FaultInput $scenario 2)
-            # Implicit TLS against Postfix's plaintext port: the handshake fails.
+            # Implicit TLS against Postfix's plaintext port: the handshake fails, and the relay is found to speak plaintext.
             Set-ReplySmtpRelay -ConfigPath $scenario.Config -TlsMode Implicit
             $first = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -TimeoutSeconds 5 -ErrorAction SilentlyContinue -ErrorVariable tlsErrors)
             Set-ReplySmtpRelay -ConfigPath $scenario.Config -TlsMode StartTls
@@ -360,7 +360,7 @@ Describe 'SmtpForwarder when the relay fails' -Tag Integration {
 
         It 'Fails each forward with a TLS error, stored once and left at the source' {
             $first.Outcome | Sort-Object -Unique | Should -Be 'Failed'
-            $first.ErrorId | Sort-Object -Unique | Should -Be 'SmtpTlsFailed'
+            $first.ErrorId | Sort-Object -Unique | Should -Be 'SmtpPlaintextRefused'
             $tlsErrors[0].CategoryInfo.Category | Should -Be 'SecurityError'
         }
 

@@ -251,10 +251,11 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Get-Stored $Name | Should -HaveCount 1
         }
 
-        It 'Rejects a file that is not e-mail, with a notice for staff' {
+        It 'Rejects a file that is not e-mail at the source and stores it as it came for staff, with its own keyword' {
             (Get-Result 'garbage').Disposition | Should -Be 'Reject'
             Test-Path (Join-Path $scenario.Inbound 'ReplyAdmin/Rejected/garbage.eml') | Should -BeTrue
-            @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-TooLarge' }) | Should -HaveCount 1
+            @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-Unreadable' }) | Should -HaveCount 1
+            @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-TooLarge' }) | Should -HaveCount 0
         }
     }
 
@@ -422,6 +423,12 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $stored | Should -HaveCount 1
             Test-BytesEqual $stored[0].Bytes ([IO.File]::ReadAllBytes($paths[0])) | Should -BeTrue
             @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Auto") | Should -HaveCount 2
+        }
+
+        It 'Keeps the class of each excluded auto-reply as a keyword where it was moved' {
+            $auto = @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inboundFolder/Auto")
+            $auto | Should -HaveCount 2
+            foreach ($message in $auto) { @($message.Keywords | Where-Object { $_ -in 'ReplyAdmin-AutoReply', 'ReplyAdmin-Bounce' }) | Should -HaveCount 1 }
         }
 
         It 'Moves the handled message to the processed folder with its state, leaving the inbound folder empty' {
@@ -671,11 +678,17 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
             $journal = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'journal') -Filter '*.jsonl'
             $lines = @(Get-Content $journal.FullName)
-            $lines | Should -HaveCount 1
-            $entry = $lines[0] | ConvertFrom-Json
+            # A pending line just before the message is moved at the source (a kill there still leaves a line), then the final one.
+            $lines | Should -HaveCount 2
+            ($lines[0] | ConvertFrom-Json).pending | Should -BeTrue
+            $entry = $lines[1] | ConvertFrom-Json
             $entry.messageId | Should -Be "human-1.$($scenario.Token)@customer.test"
             $entry.outcome | Should -Be 'Done'
-            foreach ($password in $server.Users.Values) { $lines[0] | Should -Not -Match ([regex]::Escape($password)) }
+            foreach ($password in $server.Users.Values) { $lines | Should -Not -Match ([regex]::Escape($password)) }
+            if (-not $IsWindows) {
+                [int] (Get-Item $journal.FullName).UnixFileMode | Should -Be 0x180   # 0600: customers' addresses and subjects
+                [int] (Get-Item $journal.DirectoryName).UnixFileMode | Should -Be 0x1C0   # 0700
+            }
         }
 
         It 'Answers what happened to the reply from a sender with Get-ReplyJournal' {
@@ -692,6 +705,76 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             @(Get-ReplyJournal -ConfigPath $scenario.Config -MessageId "<human-1.$($scenario.Token)@customer.test>") | Should -HaveCount 1
             Get-ReplyJournal -ConfigPath $scenario.Config -Outcome Failed | Should -BeNullOrEmpty
             Get-ReplyJournal -ConfigPath $scenario.Config -After (Get-Date).AddMinutes(5) | Should -BeNullOrEmpty
+        }
+    }
+
+    Context 'When an IMAP source holds a message whose headers cannot be parsed (issue 16)' {
+        BeforeAll {
+            $scenario = New-TestScenario
+            $inboundFolder = Set-TestImapSource $scenario
+            Add-TestMailFolder -Server $server -User 'inbound@example.test' -Folder $inboundFolder
+            # Some real messages start with a line of spaces: the first line is a continuation of no field.
+            $original = "   `r`nFrom: Anna <anna@customer.test>`r`nTo: news@example.test`r`nSubject: spaces first $($scenario.Token)`r`n`r`nHello`r`n"
+            $file = Join-Path $scenario.Inbound 'spaces.eml'
+            [IO.File]::WriteAllText($file, $original)
+            Import-TestMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $file
+            Remove-Item $file
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue)
+        }
+
+        It 'Stores it as it came with keyword ReplyAdmin-Unreadable, as from a directory, instead of failing' {
+            $results | Should -HaveCount 1
+            $results[0].Outcome | Should -Be 'Done'
+            $results[0].Disposition | Should -Be 'Reject'
+            $stored = Get-StoredReply $scenario
+            $stored | Should -HaveCount 1
+            $stored[0].Keywords | Should -Contain 'ReplyAdmin-Unreadable'
+            [Text.Encoding]::UTF8.GetString($stored[0].Bytes).EndsWith("`r`n`r`n$original") | Should -BeTrue
+            @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder 'ReplyAdmin/Rejected' | Where-Object { [Text.Encoding]::UTF8.GetString($_.Bytes) -match $scenario.Token }) | Should -HaveCount 1
+        }
+    }
+
+    Context 'When a run recovers a message with a 100 KB Message-ID (issue 16)' {
+        BeforeAll {
+            $scenario = New-TestScenario
+            $inboundFolder = Set-TestImapSource $scenario
+            $id = "long-$($scenario.Token)-" + ('x' * 100KB) + '@customer.test'
+            $text = "From: Anna <anna@customer.test>`r`nTo: news@example.test`r`nSubject: long id $($scenario.Token)`r`nMessage-ID: <$id>`r`n`r`nHello`r`n"
+            # As an interrupted run leaves it: claimed at the source, its copy already in the reply folder.
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try {
+                $inbox = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create
+                $message = [MimeKit.MimeMessage]::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
+                [void] $inbox.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None, [string[]] @('ReplyAdmin-Claimed')))
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $client = Connect-TestImap -Server $server -User 'replies@example.test'
+            try {
+                $replies = Get-TestImapFolder -Client $client -Folder $scenario.Folder
+                $message = [MimeKit.MimeMessage]::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
+                [void] $replies.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None, [string[]] @('ReplyAdmin-List-news', 'ReplyAdmin-Human')))
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue)
+        }
+
+        It 'Finds the stored copy by size and bytes, and stores no second one' {
+            $results | Should -HaveCount 1
+            $results[0].Outcome | Should -Be 'Done'
+            ($results[0].Actions -join '; ') | Should -Match 'Stored by an interrupted run'
+            Get-StoredReply $scenario | Should -HaveCount 1
+        }
+    }
+
+    Context 'When the relay is configured for implicit TLS but speaks plaintext (issue 16)' {
+        It 'Refuses it with SmtpPlaintextRefused, not a certificate error' {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' }
+            Set-ReplySmtpRelay -ConfigPath $scenario.Config -Server '127.0.0.1' -Port $server.SmtpPort -TlsMode Implicit -CertificateThumbprint $server.CertificateThumbprint
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue)
+            $results[0].Outcome | Should -Be 'Failed'
+            $results[0].ErrorId | Should -Be 'SmtpPlaintextRefused'
+            $results[0].Reason | Should -Match 'plaintext'
         }
     }
 }

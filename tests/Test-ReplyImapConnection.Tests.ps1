@@ -192,4 +192,61 @@ Describe 'Test-ReplyImapConnection' -Tag Integration {
                 Should -Throw -ErrorId 'ReplySourceNotConfigured,ReplyAdmin.Commands.TestReplyImapConnectionCommand'
         }
     }
+
+    Context 'When the pinned certificate has expired and names another host (issue 16)' {
+        BeforeAll {
+            # A one-connection TLS server with such a certificate: it greets and hangs up, which is enough for the handshake.
+            Add-Type -TypeDefinition @'
+using System;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading.Tasks;
+public sealed class OneTlsGreeting
+{
+    private readonly TcpListener _listener = new TcpListener(IPAddress.Loopback, 0);
+    public OneTlsGreeting(X509Certificate2 certificate)
+    {
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        Served = Task.Run(async () =>
+        {
+            using (var client = await _listener.AcceptTcpClientAsync())
+            using (var tls = new SslStream(client.GetStream()))
+            {
+                await tls.AuthenticateAsServerAsync(certificate);
+                var bye = Encoding.ASCII.GetBytes("* BYE test server\r\n");
+                await tls.WriteAsync(bye, 0, bye.Length);
+            }
+            _listener.Stop();
+        });
+    }
+    public int Port { get; }
+    public Task Served { get; }
+}
+'@
+            $rsa = [Security.Cryptography.RSA]::Create(2048)
+            $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=other.example.test', $rsa,
+                [Security.Cryptography.HashAlgorithmName]::SHA256, [Security.Cryptography.RSASignaturePadding]::Pkcs1)
+            $notAfter = [DateTimeOffset]::UtcNow.AddDays(-3)
+            $ephemeral = $request.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-60), $notAfter)
+            $certificate = [Security.Cryptography.X509Certificates.X509Certificate2]::new($ephemeral.Export('Pfx'))
+            $thumbprint = [BitConverter]::ToString([Security.Cryptography.SHA256]::HashData($certificate.RawData)).Replace('-', '')
+            $tlsServer = [OneTlsGreeting]::new($certificate)
+            $report = Test-ReplyImapConnection -Server '127.0.0.1' -Port $tlsServer.Port -CertificateThumbprint $thumbprint -Credential $credential `
+                -TimeoutSeconds 5 -WarningVariable certificateWarnings -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+            $null = $tlsServer.Served.Wait(5000)
+        }
+
+        It 'Accepts it for the pin and warns with its expiry date and the other name' {
+            $report.Certificate.Pinned | Should -BeTrue
+            $report.FailedStep | Should -Not -Be 'Tls'
+            $warning = @($certificateWarnings) -join "`n"
+            $warning | Should -Match ([regex]::Escape("expired on $($notAfter.UtcDateTime.ToString('yyyy-MM-dd'))"))
+            $warning | Should -Match 'names another host \(other\.example\.test\)'
+            $report.Certificate.Warning | Should -Be @($certificateWarnings)[0].Message
+        }
+    }
 }

@@ -24,6 +24,7 @@ namespace ReplyAdmin.Engine
         public const string ConfigurationLocked = nameof(ConfigurationLocked);
         public const string ConfigurationSchemaUnsupported = nameof(ConfigurationSchemaUnsupported);
         public const string ConfigurationUnreadable = nameof(ConfigurationUnreadable);
+        public const string ConfigurationWritableByOthers = nameof(ConfigurationWritableByOthers);
         public const string ConfigurationWriteFailed = nameof(ConfigurationWriteFailed);
 
         public const string CredentialFileTooOpen = nameof(CredentialFileTooOpen);
@@ -31,6 +32,7 @@ namespace ReplyAdmin.Engine
         public const string CredentialNotFound = nameof(CredentialNotFound);
         public const string CredentialReferenceInvalid = nameof(CredentialReferenceInvalid);
         public const string CredentialReferenceMissing = nameof(CredentialReferenceMissing);
+        public const string CredentialReferenceRelative = nameof(CredentialReferenceRelative);
         public const string CredentialStoreUnavailable = nameof(CredentialStoreUnavailable);
 
         public const string EnvelopeSenderInvalid = nameof(EnvelopeSenderInvalid);
@@ -38,6 +40,7 @@ namespace ReplyAdmin.Engine
         public const string FolderNameInvalid = nameof(FolderNameInvalid);
 
         public const string ForwardAddressDuplicate = nameof(ForwardAddressDuplicate);
+        public const string ForwardAddressInbound = nameof(ForwardAddressInbound);
         public const string ForwardAddressInvalid = nameof(ForwardAddressInvalid);
         public const string ForwardAddressLoop = nameof(ForwardAddressLoop);
         public const string ForwardAddressRequired = nameof(ForwardAddressRequired);
@@ -102,6 +105,8 @@ namespace ReplyAdmin.Engine
 
         public const string PortOutOfRange = nameof(PortOutOfRange);
 
+        public const string ProcessedFolderIsSource = nameof(ProcessedFolderIsSource);
+
         public const string ProcessingAlreadyRunning = nameof(ProcessingAlreadyRunning);
 
         public const string ProfileExists = nameof(ProfileExists);
@@ -142,11 +147,13 @@ namespace ReplyAdmin.Engine
         public const string SmtpForwardDeferred = nameof(SmtpForwardDeferred);
         public const string SmtpForwardRejected = nameof(SmtpForwardRejected);
         public const string SmtpOAuthTokenRejected = nameof(SmtpOAuthTokenRejected);
+        public const string SmtpPlaintextRefused = nameof(SmtpPlaintextRefused);
         public const string SmtpRelayNotConfigured = nameof(SmtpRelayNotConfigured);
         public const string SmtpRelayUnavailable = nameof(SmtpRelayUnavailable);
         public const string SmtpTlsFailed = nameof(SmtpTlsFailed);
         public const string SmtpTlsRequired = nameof(SmtpTlsRequired);
 
+        public const string SourceIsReplyFolder = nameof(SourceIsReplyFolder);
         public const string SourceKindUnsupported = nameof(SourceKindUnsupported);
         public const string SourceMoveFailed = nameof(SourceMoveFailed);
         public const string SourceNotFound = nameof(SourceNotFound);

@@ -41,7 +41,12 @@ namespace ReplyAdmin.Commands
         protected override void StopProcessing() => _stopping.Cancel();
 
         /// <summary>Loads the configuration, turning a bad file into a terminating error.</summary>
-        protected ReplyAdminConfiguration LoadConfiguration() => Invoke(() => Store.Load());
+        protected ReplyAdminConfiguration LoadConfiguration()
+        {
+            var store = Store;
+            foreach (var warning in store.PermissionWarnings()) WriteWarning(warning);
+            return Invoke(() => store.Load());
+        }
 
         /// <summary>Runs an engine call; an engine error becomes a terminating error record.</summary>
         protected T Invoke<T>(Func<T> call)

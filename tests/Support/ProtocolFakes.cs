@@ -22,6 +22,10 @@ namespace ReplyAdminTests
         private readonly Dictionary<string, (string Mode, int Times)> _planned = new Dictionary<string, (string, int)>(StringComparer.OrdinalIgnoreCase);
         public List<string> Log { get; } = new List<string>();
 
+        /// <summary>For mode "Snapshot": the file whose lines are copied to <see cref="Snapshot"/> at the step, as a kill there would leave it.</summary>
+        public string SnapshotPath { get; set; }
+        public string[] Snapshot { get; private set; }
+
         /// <summary>Fails the next <paramref name="times"/> calls of <paramref name="step"/> ("Claim", "Append.Before", "Append.After", ...).</summary>
         public void At(string step, string mode, int times = 1) => _planned[step] = (mode, times);
 
@@ -34,6 +38,9 @@ namespace ReplyAdminTests
             _planned[step] = (fault.Mode, fault.Times - 1);
             switch (fault.Mode)
             {
+                case "Snapshot":
+                    Snapshot = File.Exists(SnapshotPath) ? File.ReadAllLines(SnapshotPath) : new string[0];
+                    return;
                 case "Crash":
                     throw new ReplyAdminException("TestCrash", ReplyAdminErrorKind.ConnectionError, $"Crash at {step}.", target, scope: FailureScope.Run);
                 case "Fail":
@@ -54,9 +61,12 @@ namespace ReplyAdminTests
         public int Attempts;
         public string Place = "waiting"; // or Processed, Rejected, Archive, DeadLetter
         public string Reason;
+        public string[] Labels = new string[0];
+        /// <summary>Header fields as an IMAP server reports them (its own reading); null to parse them from the bytes, as a file source does.</summary>
+        public string ServerHeaders;
     }
 
-    public sealed class InMemorySource : IReplySource
+    public sealed class InMemorySource : IReplySource, ISetAsideSource
     {
         private readonly Faults _faults;
         public List<FakeMessage> Messages { get; } = new List<FakeMessage>();
@@ -75,8 +85,19 @@ namespace ReplyAdminTests
         {
             _faults.Hit("Headers", batch[0].Id);
             foreach (var message in batch)
-                using (var stream = new MemoryStream(((FakeMessage)message.Handle).Bytes))
-                    message.Headers = HeaderList.Load(stream);
+            {
+                var fake = (FakeMessage)message.Handle;
+                try
+                {
+                    using (var stream = new MemoryStream(!string.IsNullOrEmpty(fake.ServerHeaders) ? Encoding.UTF8.GetBytes(fake.ServerHeaders + "\r\n") : fake.Bytes))
+                        message.Headers = HeaderList.Load(stream);
+                }
+                catch (FormatException e)
+                {
+                    message.Headers = null;
+                    message.HeaderError = e.Message;
+                }
+            }
             return Task.CompletedTask;
         }
 
@@ -117,9 +138,18 @@ namespace ReplyAdminTests
                 var fake = (FakeMessage)message.Handle;
                 fake.Place = destination.ToString();
                 fake.Reason = reason;
+                if (message.Labels != null) fake.Labels = fake.Labels.Concat(message.Labels).ToArray();
                 message.AcknowledgedTo = destination.ToString();
             }
+            _faults.Hit("Moved" + destination, messages[0].Id);
             return Task.CompletedTask;
+        }
+
+        public string SetAsidePlace => "memory DeadLetter";
+
+        public Task<int> CountSetAsideAsync(CancellationToken cancellationToken)
+        {
+            lock (Messages) return Task.FromResult(Messages.Count(m => m.Place == "DeadLetter"));
         }
 
         public void Dispose() { }
@@ -143,6 +173,8 @@ namespace ReplyAdminTests
         public InMemoryStore(Faults faults) => _faults = faults;
         public string Description => "memory reply folder";
         public long? ServerAppendLimit { get; set; }
+        /// <summary>Refuses (permanently) an unreadable message stored as it came, as a strict server would.</summary>
+        public bool RefuseUnreadable { get; set; }
         public Task OpenAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken)
@@ -160,6 +192,8 @@ namespace ReplyAdminTests
         public Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)
         {
             _faults.Hit("Append.Before", items[0].Message.MessageId);
+            if (RefuseUnreadable && items.Any(i => i.Message.Headers.Contains("X-ReplyAdmin-Unreadable")))
+                throw new ReplyAdminException("ImapCommandFailed", ReplyAdminErrorKind.InvalidData, "The server refused the message (NO).", "reply folder");
             var uids = new List<uint?>();
             lock (Copies)
             {
@@ -229,6 +263,9 @@ namespace ReplyAdminTests
         public int MaxAttempts { get; set; } = 5;
         public int ThrottleLimit { get; set; } = 1;
         public long MaxMessageSize { get; set; } = ReplyMailboxSettings.DefaultMaxMessageSize;
+        /// <summary>Where each run writes its journal; null for none.</summary>
+        public string JournalDirectory { get; set; }
+        public ProcessingSummary LastSummary { get; private set; }
 
         public ProtocolHarness()
         {
@@ -263,16 +300,29 @@ namespace ReplyAdminTests
             LastRun = new CollectingObserver();
             LastError = null;
             var options = new ProcessingOptions { MaxAttempts = MaxAttempts, ThrottleLimit = ThrottleLimit, WhatIf = whatIf, MaxMessageSize = MaxMessageSize };
-            var processor = new ReplyProcessor(Lists, new ReplyClassifier(), Source, Store, Relay, LastRun, options);
+            var journal = JournalDirectory != null && !whatIf ? new Journal(JournalDirectory) : null;
+            var processor = new ReplyProcessor(Lists, new ReplyClassifier(), Source, Store, Relay, LastRun, options, journal);
             try
             {
-                return processor.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+                return LastSummary = processor.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
             catch (ReplyAdminException e)
             {
                 LastError = e;
-                return null;
+                return LastSummary = null;
             }
+            finally
+            {
+                journal?.Dispose();
+            }
+        }
+
+        /// <summary>A message of exactly these bytes (UTF-8).</summary>
+        public FakeMessage AddRaw(string id, string text, string serverHeaders = null)
+        {
+            var message = new FakeMessage { Id = id, Bytes = Encoding.UTF8.GetBytes(text), ServerHeaders = string.IsNullOrEmpty(serverHeaders) ? null : serverHeaders };
+            Source.Messages.Add(message);
+            return message;
         }
 
         public int CopiesOf(string messageId) => Store.Copies.Count(c => c.MessageId == messageId);

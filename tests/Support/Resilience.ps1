@@ -150,10 +150,18 @@ function Get-ResilienceJournal {
     param([Parameter(Mandatory)] [string] $ConfigPath)
     $dir = Join-Path (Split-Path $ConfigPath) 'journal'
     if (-not (Test-Path $dir)) { return }
-    foreach ($file in Get-ChildItem $dir -Filter '*.jsonl') {
+    $all = @(foreach ($file in Get-ChildItem $dir -Filter '*.jsonl' | Sort-Object Name) {
         foreach ($line in [IO.File]::ReadAllLines($file.FullName)) {
             try { $line | ConvertFrom-Json } catch { }
         }
+    })
+    # As Get-ReplyJournal reads it: a pending line (written just before the move) counts only when no later line of
+    # the same message follows, i.e. when the run died between the move and its final line.
+    $key = { param($e) "$(if ($e.PSObject.Properties['sourceId']) { $e.sourceId })`n$(if ($e.PSObject.Properties['messageId']) { $e.messageId })" }
+    $last = @{}
+    for ($i = 0; $i -lt $all.Count; $i++) { $last[(& $key $all[$i])] = $i }
+    for ($i = 0; $i -lt $all.Count; $i++) {
+        if (-not $all[$i].PSObject.Properties['pending'] -or $last[(& $key $all[$i])] -eq $i) { $all[$i] }
     }
 }
 

@@ -129,12 +129,31 @@ namespace ReplyAdmin.Engine.Configuration
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
-                throw new ReplyAdminException("ConfigurationWriteFailed", ReplyAdminErrorKind.WriteError,
+                throw new ReplyAdminException(ErrorIds.ConfigurationWriteFailed, ReplyAdminErrorKind.WriteError,
                     $"The configuration file '{Path}' needs converting to schema version {ReplyAdminConfiguration.CurrentSchemaVersion}, but its backup '{backup}' could not be written: {e.Message}",
                     Path, "Check that the directory is writable by this account; the file is left as it was.", e);
             }
             WriteAtomically(upgraded);
             return upgraded;
+        }
+
+        /// <summary>
+        /// Warnings about the file's permissions (empty on Windows): the configuration or its directory writable by other
+        /// users, who could point the servers and pinned thumbprints at their own hosts and collect the passwords.
+        /// </summary>
+        public IReadOnlyList<string> PermissionWarnings()
+        {
+            var warnings = new List<string>();
+            var directory = System.IO.Path.GetDirectoryName(Path);
+            foreach (var (path, what, fix) in new[] { (Path, "configuration file", "chmod 600"), (directory, "directory of the configuration file", "chmod o-w") })
+            {
+                if (!File.Exists(path) && !Directory.Exists(path)) continue;
+                var mode = UnixPermissions.Get(path);
+                if (mode.HasValue && (mode.Value & UnixPermissions.OtherWrite) != 0)
+                    warnings.Add($"{ErrorIds.ConfigurationWritableByOthers}: the {what} '{path}' can be written by other users (mode {Convert.ToString(mode.Value & 0x1FF, 8)}): " +
+                        $"whoever can write it can point the servers and pinned certificates at their own host and collect the passwords. Restrict it: {fix} '{path}'.");
+            }
+            return warnings;
         }
 
         /// <summary>Parses and validates configuration JSON; <paramref name="filePath"/> is named in errors.</summary>
@@ -186,7 +205,7 @@ namespace ReplyAdmin.Engine.Configuration
         public T Update<T>(Func<ReplyAdminConfiguration, T> change)
         {
             var directory = System.IO.Path.GetDirectoryName(Path);
-            Directory.CreateDirectory(directory);
+            UnixPermissions.CreateOwnerDirectory(directory);
             using (AcquireLock())
             {
                 var configuration = Load(lockHeld: true);
@@ -205,6 +224,8 @@ namespace ReplyAdmin.Engine.Configuration
             {
                 using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
+                    // Owner-only before the first byte: it names the servers, logins and pinned certificates.
+                    UnixPermissions.Set(temp, UnixPermissions.OwnerFile);
                     var bytes = new UTF8Encoding(false).GetBytes(json + "\n");
                     stream.Write(bytes, 0, bytes.Length);
                     stream.Flush(flushToDisk: true);

@@ -51,10 +51,12 @@ namespace ReplyAdmin.Engine.Configuration
                 var forwards = lists[i].ForwardTo ?? new List<string>();
                 for (var j = 0; j < forwards.Count; j++)
                 {
-                    if (addresses.TryGetValue(forwards[j], out var looped))
+                    // A list's sub-address (news+x@) reaches the list's mailbox too.
+                    var looped = lists.FirstOrDefault(l => Processing.ListResolver.Matches(l.Address, forwards[j]));
+                    if (looped != null)
                         throw new ConfigurationException(ErrorIds.ForwardAddressLoop, $"lists[{i}].forwardTo[{j}]",
-                            $"forwarding to '{forwards[j]}' would loop: it is the address of list '{looped}'.", forwards[j],
-                            "Forward to a person's or team's mailbox, not to a list address.");
+                            $"forwarding to '{forwards[j]}' would loop: it reaches the address of list '{looped.Name}'.", forwards[j],
+                            "Forward to a person's or team's mailbox, not to a list address or a sub-address of one.");
                 }
             }
 
@@ -68,7 +70,11 @@ namespace ReplyAdmin.Engine.Configuration
             }
 
             if (configuration.Source != null)
+            {
                 ValidateSource(configuration.Source);
+                ValidateSourcePlaces(configuration.Source, configuration.ReplyMailbox);
+                ValidateForwardsAgainstSource(lists, configuration.Source);
+            }
 
             if (configuration.SmtpRelay != null)
                 ValidateRelay(configuration.SmtpRelay);
@@ -161,6 +167,57 @@ namespace ReplyAdmin.Engine.Configuration
         }
 
         private static void ValidateSource(InboundSourceSettings source) => Sources.SourceProviders.For(source.Kind).Validate(source);
+
+        // Settings that validate one by one but together would handle the same messages again and again.
+        private static void ValidateSourcePlaces(InboundSourceSettings source, ReplyMailboxSettings mailbox)
+        {
+            var places = new[] { ("processedFolder", source.ProcessedFolder), ("rejectedFolder", source.RejectedFolder), ("archiveFolder", source.ArchiveFolder) };
+            if (source.Kind == SourceKind.Imap)
+            {
+                if (mailbox != null && string.Equals(mailbox.Host, source.Host, StringComparison.OrdinalIgnoreCase) && mailbox.Port == source.Port
+                    && string.Equals(mailbox.UserName, source.UserName, StringComparison.OrdinalIgnoreCase) && SameFolder(mailbox.Folder, source.Folder))
+                    throw new ConfigurationException(ErrorIds.SourceIsReplyFolder, "source.folder",
+                        $"the source is the reply folder itself ('{source.Folder}' of '{source.UserName}' on {source.Host}:{source.Port}): every run would move staff's messages away and store unread copies back.",
+                        source.Folder, "Point the source at the inbound mailbox the MTA delivers replies to, not at the folder staff read.", kind: ReplyAdminErrorKind.InvalidArgument);
+                foreach (var (field, folder) in places)
+                    if (folder != null && SameFolder(folder, source.Folder))
+                        throw new ConfigurationException(ErrorIds.ProcessedFolderIsSource, "source." + field,
+                            $"'{folder}' is the source folder itself: every run would handle the same messages again.", folder,
+                            "Use a folder of its own, such as 'ReplyAdmin/Processed'.", kind: ReplyAdminErrorKind.InvalidArgument);
+            }
+            else if (!string.IsNullOrEmpty(source.Path) && source.Kind == SourceKind.Directory)
+            {
+                var root = System.IO.Path.GetFullPath(source.Path).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+                foreach (var (field, folder) in places)
+                {
+                    if (folder == null) continue;
+                    var full = System.IO.Path.GetFullPath(System.IO.Path.IsPathRooted(folder) ? folder : System.IO.Path.Combine(root, folder)).TrimEnd(System.IO.Path.DirectorySeparatorChar);
+                    if (string.Equals(full, root, StringComparison.Ordinal))
+                        throw new ConfigurationException(ErrorIds.ProcessedFolderIsSource, "source." + field,
+                            $"'{folder}' is the source directory itself: every run would handle the same messages again.", folder,
+                            "Use a directory of its own, such as 'ReplyAdmin/Processed'.", kind: ReplyAdminErrorKind.InvalidArgument);
+                }
+            }
+        }
+
+        // INBOX is case-insensitive in IMAP (RFC 3501 5.1); every other name is compared as written.
+        private static bool SameFolder(string a, string b) =>
+            string.Equals(a, b, string.Equals(a, "INBOX", StringComparison.OrdinalIgnoreCase) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+        // A forward delivered back to the inbound mailbox comes back as a reply: a loop through the MTA.
+        private static void ValidateForwardsAgainstSource(IList<ReplyList> lists, InboundSourceSettings source)
+        {
+            if (source.Kind != SourceKind.Imap || !IsPlainMailbox(source.UserName)) return;
+            for (var i = 0; i < lists.Count; i++)
+            {
+                var forwards = lists[i].ForwardTo ?? new List<string>();
+                for (var j = 0; j < forwards.Count; j++)
+                    if (Processing.ListResolver.Matches(source.UserName, forwards[j]))
+                        throw new ConfigurationException(ErrorIds.ForwardAddressInbound, $"lists[{i}].forwardTo[{j}]",
+                            $"forwarding to '{forwards[j]}' would loop: it is the inbound mailbox replies arrive in ('{source.UserName}').", forwards[j],
+                            "Forward to a person's or team's mailbox, not to the inbound mailbox.", kind: ReplyAdminErrorKind.InvalidArgument);
+            }
+        }
 
         private static void ValidateRelay(SmtpRelaySettings relay)
         {

@@ -44,7 +44,13 @@ namespace ReplyAdmin.Engine.Configuration
                 switch (text.Substring(0, colon).ToLowerInvariant())
                 {
                     case "env" when name.IndexOf('=') < 0: return new CredentialReference(CredentialSource.Environment, name);
-                    case "file": return new CredentialReference(CredentialSource.File, name);
+                    case "file":
+                        // A relative path resolves against whatever directory a scheduled run starts in: another file, or none.
+                        if (!Path.IsPathRooted(name))
+                            throw new ConfigurationException(ErrorIds.CredentialReferenceRelative, field,
+                                $"the password file '{ConfigurationValidator.Printable(name)}' is given by a relative path, which depends on the directory a run starts in.",
+                                name, "Give the full path, e.g. file:/etc/replyadmin/imap.password.");
+                        return new CredentialReference(CredentialSource.File, name);
                     case "secret": return new CredentialReference(CredentialSource.Secret, name);
                 }
             }

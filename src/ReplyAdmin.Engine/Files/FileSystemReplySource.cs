@@ -16,7 +16,7 @@ namespace ReplyAdmin.Engine.Files
     /// the processed, rejected or archive directory; a rejected file gets a <c>.reason.txt</c> beside it. The kinds differ
     /// only in which files wait (<see cref="WaitingFiles"/>).
     /// </summary>
-    public abstract class FileSystemReplySource : IReplySource
+    public abstract class FileSystemReplySource : IReplySource, ISetAsideSource
     {
         private const string StateMarker = ";ra=";
         private readonly string _inFlight;
@@ -128,6 +128,13 @@ namespace ReplyAdmin.Engine.Files
             }
             return Task.CompletedTask;
         }
+
+        /// <inheritdoc />
+        public string SetAsidePlace => _deadLetter;
+
+        /// <inheritdoc />
+        public Task<int> CountSetAsideAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(FilesIn(_deadLetter).Count(f => !f.EndsWith(".reason.txt", StringComparison.Ordinal)));
 
         /// <inheritdoc />
         public Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Threading;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -31,6 +33,12 @@ namespace ReplyAdmin.Engine.Imap
 
         /// <summary>The validation problems (empty when trusted).</summary>
         public string PolicyErrors { get; internal set; }
+
+        /// <summary>
+        /// For a pinned certificate that would not be trusted on its own (expired, another host's name): what the
+        /// administrator should know; it is accepted, because the pin is the trust. Null otherwise.
+        /// </summary>
+        public string Warning { get; internal set; }
     }
 
     /// <summary>
@@ -41,8 +49,19 @@ namespace ReplyAdmin.Engine.Imap
     {
         private readonly string _pinned;
 
-        public CertificateCheck(string pinnedThumbprint) =>
+        public CertificateCheck(string pinnedThumbprint, string host = null)
+        {
             _pinned = Configuration.ConfigurationValidator.NormalizeThumbprint(pinnedThumbprint);
+            _host = host;
+        }
+
+        private readonly string _host;
+
+        /// <summary>
+        /// Where the warnings of pinned certificates go in the current run (the run's observer); set by the run, and flowing
+        /// to every connection it makes.
+        /// </summary>
+        internal static readonly AsyncLocal<Action<string>> Warn = new AsyncLocal<Action<string>>();
 
         /// <summary>The certificate the server presented, once the handshake got that far.</summary>
         public CertificateInfo Presented { get; private set; }
@@ -68,6 +87,20 @@ namespace ReplyAdmin.Engine.Imap
                 Pinned = pinned,
                 PolicyErrors = errors == SslPolicyErrors.None ? string.Empty : Describe(errors, chain),
             };
+            if (pinned && errors != SslPolicyErrors.None)
+            {
+                var problems = new List<string>();
+                if (DateTime.UtcNow > Presented.NotAfter) problems.Add($"it expired on {Presented.NotAfter:yyyy-MM-dd}");
+                else if (DateTime.UtcNow < Presented.NotBefore) problems.Add($"it is valid only from {Presented.NotBefore:yyyy-MM-dd}");
+                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                    problems.Add($"it names another host ({cert.GetNameInfo(X509NameType.DnsName, false)}){(_host != null ? $", not {_host}" : "")}");
+                if (problems.Count > 0)
+                {
+                    Presented.Warning = $"The pinned certificate of {_host ?? "the server"} (SHA-256 {sha256}) is accepted because it matches the pin, but {string.Join(" and ", problems)}; it expires (or expired) on {Presented.NotAfter:yyyy-MM-dd}. " +
+                        "Renew it, then pin the new one (Test-ReplyImapConnection shows its thumbprint).";
+                    Warn.Value?.Invoke(Presented.Warning);
+                }
+            }
             return errors == SslPolicyErrors.None || pinned;
         }
 

@@ -78,7 +78,7 @@ namespace ReplyAdmin.Engine.Imap
 
         internal static ImapClient CreateClient(ImapEndpoint endpoint, out CertificateCheck certificate)
         {
-            certificate = new CertificateCheck(endpoint.CertificateThumbprint);
+            certificate = new CertificateCheck(endpoint.CertificateThumbprint, endpoint.Host);
             // No TLS settings here: MailKit gets a stream that is already secured (HandshakeAsync has them all).
             return new ImapClient { Timeout = (int)endpoint.Timeout.TotalMilliseconds };
         }

@@ -17,7 +17,7 @@ namespace ReplyAdmin.Engine.Imap
     /// message; acknowledged messages are moved (UID MOVE) to the processed, rejected or archive folder.
     /// Safe for the workers of one run: each step runs on a connection of its own (<see cref="ImapSessionPool"/>).
     /// </summary>
-    public sealed class ImapReplySource : IReplySource
+    public sealed class ImapReplySource : IReplySource, ISetAsideSource
     {
         private readonly ImapSessionPool _sessions;
         private readonly InboundSourceSettings _settings;
@@ -138,6 +138,25 @@ namespace ReplyAdmin.Engine.Imap
         private string DeadLetterFolder => BesideRejected("DeadLetter");
 
         /// <inheritdoc />
+        public string SetAsidePlace => DeadLetterFolder;
+
+        /// <inheritdoc />
+        public Task<int> CountSetAsideAsync(CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
+        {
+            IMailFolder folder;
+            try
+            {
+                folder = await session.OpenAsync(DeadLetterFolder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ImapConnectionException e) when (e.ErrorId == ErrorIds.ImapFolderNotFound)
+            {
+                return 0;
+            }
+            await session.Run(() => folder.StatusAsync(StatusItems.Count, cancellationToken), "count the set-aside messages", DeadLetterFolder).ConfigureAwait(false);
+            return folder.Count;
+        });
+
+        /// <inheritdoc />
         public async Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken)
         {
             var next = message.Attempts + 1;
@@ -167,6 +186,13 @@ namespace ReplyAdmin.Engine.Imap
             {
                 var target = await session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
                 var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+                // Keywords to keep (an excluded auto-reply's class) go on first: MOVE takes them along.
+                foreach (var group in messages.Where(m => m.Labels != null && m.Labels.Count > 0).GroupBy(m => string.Join(" ", m.Labels)))
+                {
+                    var labelled = group.Select(m => (UniqueId)m.Handle).ToList();
+                    var request = new StoreFlagsRequest(StoreAction.Add, group.First().Labels) { Silent = true };
+                    await session.Run(() => inbox.StoreAsync(labelled, request, cancellationToken), "mark the messages' class", group.First().Id).ConfigureAwait(false);
+                }
                 // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
                 await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
             }).ConfigureAwait(false);

@@ -54,19 +54,28 @@ namespace ReplyAdmin.Engine.Imap
             // EXAMINE (read-only): searching must not change what staff see.
             var folder = await session.OpenAsync(_folder, FolderAccess.ReadOnly, cancellationToken).ConfigureAwait(false);
             ContentFingerprint wanted = null;
-            SearchQuery query;
-            if (messageId != null)
+            IList<UniqueId> uids = null;
+            // A Message-ID of any length may arrive; servers limit a command's arguments (Dovecot: "Too long argument").
+            // A long one, or one the server refuses to search for, gives way to the search by size, and the bytes decide.
+            if (messageId != null && (messageId.Length <= MaxSearchedIdLength || content == null))
             {
-                query = SearchQuery.HeaderContains("Message-ID", messageId);
+                try
+                {
+                    uids = await session.Run(() => folder.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
+                }
+                catch (ReplyAdminException e) when (content != null && e.Scope == FailureScope.Message && !e.Transient)
+                {
+                    uids = null;
+                }
             }
-            else
+            if (uids == null)
             {
-                // No Message-ID: the candidates are the messages of (about) the size this one has on the wire; the bytes decide.
+                // No usable Message-ID: the candidates are the messages of (about) the size this one has on the wire; the bytes decide.
                 wanted = ContentFingerprint.Of(content, cancellationToken);
-                query = SearchQuery.LargerThan((int)Math.Max(0, wanted.WireLength - SizeSlack - 1))
+                var bySize = SearchQuery.LargerThan((int)Math.Max(0, wanted.WireLength - SizeSlack - 1))
                     .And(SearchQuery.SmallerThan((int)Math.Min(int.MaxValue, wanted.WireLength + SizeSlack + 1)));
+                uids = await session.Run(() => folder.SearchAsync(bySize, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
             }
-            var uids = await session.Run(() => folder.SearchAsync(query, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
             if (content == null)
                 return uids.Count > 0 ? uids.Max(u => u.Id) : (uint?)null;
             if (uids.Count == 0)
@@ -85,6 +94,8 @@ namespace ReplyAdmin.Engine.Imap
             return null;
         }
 
+        // Longer Message-IDs are not searched for: well under the argument limits of common servers (Dovecot refuses 100 KB).
+        private const int MaxSearchedIdLength = 990;
         // How far the server's RFC822.SIZE may be from our measure (bare CRs and other oddities of hostile input).
         private const int SizeSlack = 64;
         // Newest first, as many as the batches a run had in flight when it was interrupted can hold (every worker's

@@ -23,9 +23,11 @@ namespace ReplyAdmin.Engine.Processing
         private readonly IReplyForwarder _forwarder;
         private readonly FailurePolicy _failures;
         private readonly IProcessingObserver _observer;
+        private readonly Journal _journal;
 
-        public AcknowledgementProtocol(IReplySource source, IReplyStore store, IReplyForwarder forwarder, FailurePolicy failures, IProcessingObserver observer)
+        public AcknowledgementProtocol(IReplySource source, IReplyStore store, IReplyForwarder forwarder, FailurePolicy failures, IProcessingObserver observer, Journal journal = null)
         {
+            _journal = journal;
             _source = source;
             _store = store;
             _forwarder = forwarder;
@@ -65,7 +67,9 @@ namespace ReplyAdmin.Engine.Processing
 
         private async Task StepsAsync(IReadOnlyList<WorkItem> items, CancellationToken cancellationToken)
         {
-            // An excluded auto-reply is only acknowledged: deciding again gives the same result.
+            // An excluded auto-reply is only acknowledged, with its class as a keyword at the source: deciding again gives the same result.
+            foreach (var item in items.Where(w => w.Decision.Disposition == ReplyDisposition.Exclude))
+                item.Message.Labels = item.Decision.Keywords;
             await AcknowledgeAsync(items.Where(w => w.Decision.Disposition == ReplyDisposition.Exclude).ToList(), SourceDestination.Archive, null, cancellationToken).ConfigureAwait(false);
 
             // Everything else puts something in the reply folder: the reply, or for a rejected or quarantined one a notice.
@@ -102,13 +106,22 @@ namespace ReplyAdmin.Engine.Processing
             // before appending. Piped files keep no state and always count as claimed.
             foreach (var item in open.Where(w => !w.HasCopy && (w.Message.State & SourceState.Claimed) != 0))
             {
-                var content = item.Content;
-                var uid = await _store.FindAsync(content.Identity, content.VerifyContent ? await content.Load().ConfigureAwait(false) : null, cancellationToken).ConfigureAwait(false);
+                // The interrupted run may have stored a fallback (the original would not load, or the server refused it).
+                uint? uid = null;
+                for (var content = item.Content; content != null; content = content.Fallback)
+                {
+                    var (candidate, unloadable) = await FindAsync(content, cancellationToken).ConfigureAwait(false);
+                    uid = candidate;
+                    if (uid.HasValue)
+                        while (item.Content != content) UseFallback(item);
+                    if (uid.HasValue || !(unloadable || content.RefusalFallsBack)) break;
+                }
+                var found = item.Content;
                 if (uid.HasValue)
                 {
                     item.HasCopy = true;
                     item.Result.DestinationUid = uid;
-                    item.Result.Actions.Add($"{content.Verb} by an interrupted run (UID {uid})");
+                    item.Result.Actions.Add($"{found.Verb} by an interrupted run (UID {uid})");
                 }
             }
 
@@ -120,8 +133,19 @@ namespace ReplyAdmin.Engine.Processing
             {
                 var appendItems = new List<AppendItem>(append.Count);
                 foreach (var item in append)
-                    appendItems.Add(new AppendItem(await item.Content.Load().ConfigureAwait(false), item.Decision.Keywords.ToList(), item.Content.InternalDate));
-                var uids = await _store.AppendAsync(appendItems, cancellationToken).ConfigureAwait(false);
+                    appendItems.Add(await AppendItemOfAsync(item).ConfigureAwait(false));
+                IReadOnlyList<uint?> uids;
+                try
+                {
+                    uids = await _store.AppendAsync(appendItems, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplyAdminException e) when (append.Count == 1 && append[0].Content.RefusalFallsBack && e.Scope == FailureScope.Message && !e.Transient)
+                {
+                    // The server refused the original as it came: the notice goes in its place.
+                    _observer.Verbose($"The reply folder refused message {append[0].Message.Id} as it came ({e.ErrorId}: {e.Message}); storing a notice instead.");
+                    UseFallback(append[0]);
+                    uids = await _store.AppendAsync(new[] { await AppendItemOfAsync(append[0]).ConfigureAwait(false) }, cancellationToken).ConfigureAwait(false);
+                }
                 for (var i = 0; i < append.Count; i++)
                 {
                     append[i].HasCopy = true;
@@ -137,6 +161,47 @@ namespace ReplyAdmin.Engine.Processing
                 if (item.Decision.ForwardTo.Count == 0)
                     item.Body.Dispose(); // bodies leave memory as soon as they are stored
             }
+        }
+
+        // The copy of this content, if stored; unloadable when the content cannot be loaded (so it was never stored either).
+        private async Task<(uint? Uid, bool Unloadable)> FindAsync(StoredContent content, CancellationToken cancellationToken)
+        {
+            MimeKit.MimeMessage loaded = null;
+            if (content.VerifyContent)
+            {
+                try { loaded = await content.Load().ConfigureAwait(false); }
+                catch (FormatException) when (content.Fallback != null) { return (null, true); }
+            }
+            return (await _store.FindAsync(content.Identity, loaded, cancellationToken).ConfigureAwait(false), false);
+        }
+
+        // The content to append; content that cannot be loaded (a message MimeKit cannot read) gives way to its fallback.
+        private static async Task<AppendItem> AppendItemOfAsync(WorkItem item)
+        {
+            while (true)
+            {
+                try
+                {
+                    var message = await item.Content.Load().ConfigureAwait(false);
+                    return new AppendItem(message, item.Decision.Keywords.ToList(), item.Content.InternalDate);
+                }
+                catch (FormatException) when (item.Content.Fallback != null)
+                {
+                    UseFallback(item);
+                }
+            }
+        }
+
+        // Stores the content's fallback instead, with the decision that goes with it (an unreadable message is rejected).
+        private static void UseFallback(WorkItem item)
+        {
+            item.Content = item.Content.Fallback;
+            var decision = item.Content.Decision;
+            if (decision == null || decision == item.Decision) return;
+            item.Decision = decision;
+            item.Result.Disposition = decision.Disposition;
+            item.Result.Reason = decision.Reason;
+            item.Result.ForwardedTo = decision.ForwardTo.ToArray();
         }
 
         // Steps 5-6, at least once: forward, then mark forwarded. SMTP sends one message per transaction.
@@ -168,6 +233,9 @@ namespace ReplyAdmin.Engine.Processing
         {
             var pending = items.Where(w => !w.Done).ToList();
             if (pending.Count == 0) return;
+            // The journal line first: a run killed between the move and its result still leaves a line for each moved message.
+            if (_journal != null)
+                foreach (var item in pending) _journal.WritePending(item.Result, destination);
             try
             {
                 await _source.MoveAsync(pending.Select(w => w.Message).ToList(), destination, reason, cancellationToken).ConfigureAwait(false);

@@ -73,6 +73,9 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Where the message went when it was acknowledged; null while it waits.</summary>
         public string AcknowledgedTo { get; set; }
 
+        /// <summary>Keywords set on the message at the source when it is acknowledged (an excluded auto-reply's class); null for none.</summary>
+        public IReadOnlyList<string> Labels { get; set; }
+
         /// <summary>Why the headers could not be parsed, if they could not.</summary>
         public string HeaderError { get; set; }
 
@@ -125,6 +128,19 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="reason">Why, for Rejected and DeadLetter (kept beside each message where the source allows); else null.</param>
         /// <param name="cancellationToken">Cancels the move.</param>
         Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken);
+    }
+
+    /// <summary>
+    /// A source that sets messages aside (the <see cref="SourceDestination.DeadLetter"/> place) and can say how many wait
+    /// there, so each run can remind the administrator of them.
+    /// </summary>
+    public interface ISetAsideSource
+    {
+        /// <summary>Names the place messages are set aside in (a folder or directory).</summary>
+        string SetAsidePlace { get; }
+
+        /// <summary>How many messages wait in <see cref="SetAsidePlace"/> (0 when it does not exist).</summary>
+        Task<int> CountSetAsideAsync(CancellationToken cancellationToken);
     }
 
     /// <summary>One message to store, with its keywords and internal date.</summary>

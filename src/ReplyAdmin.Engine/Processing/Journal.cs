@@ -31,9 +31,11 @@ namespace ReplyAdmin.Engine.Processing
             Path = System.IO.Path.Combine(directory, $"journal-{DateTime.UtcNow:yyyy-MM-dd}.jsonl");
             try
             {
-                Directory.CreateDirectory(directory);
+                // Customers' addresses and subjects: owner-only on Unix (0700 directory, 0600 files), set before the first line.
+                Configuration.UnixPermissions.CreateOwnerDirectory(directory);
                 // FileShare.ReadWrite: overlapping runs and readers may open the same day's file.
                 var stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                Configuration.UnixPermissions.Set(Path, Configuration.UnixPermissions.OwnerFile);
                 _writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -57,8 +59,34 @@ namespace ReplyAdmin.Engine.Processing
                 _writer.WriteLine(JsonSerializer.Serialize(result, Options));
         }
 
+        /// <summary>
+        /// Appends the line of a message about to be moved at the source (<see cref="ProcessingResult.Pending"/>): if the run
+        /// dies before its final line, this one says what happened. Read, it gives way to any later line of the same message.
+        /// </summary>
+        public void WritePending(ProcessingResult result, SourceDestination destination)
+        {
+            var line = result.Copy();
+            line.Pending = true;
+            line.Time = DateTimeOffset.UtcNow;
+            line.Actions.Add($"Moving to {destination}");
+            Write(line);
+        }
+
         /// <summary>Reads every result of the journal files in <paramref name="directory"/>, oldest file first; unreadable lines are skipped.</summary>
         public static IEnumerable<ProcessingResult> Read(string directory)
+        {
+            var results = new List<ProcessingResult>(ReadLines(directory));
+            // A pending line counts only when no later line of the same message follows it (its run died before writing one).
+            var last = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var i = 0; i < results.Count; i++) last[KeyOf(results[i])] = i;
+            for (var i = 0; i < results.Count; i++)
+                if (results[i].Pending != true || last[KeyOf(results[i])] == i)
+                    yield return results[i];
+        }
+
+        private static string KeyOf(ProcessingResult result) => result.SourceId + "\n" + result.MessageId;
+
+        private static IEnumerable<ProcessingResult> ReadLines(string directory)
         {
             if (!Directory.Exists(directory)) yield break;
             var files = Directory.GetFiles(directory, "journal-*.jsonl");

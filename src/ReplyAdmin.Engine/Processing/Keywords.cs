@@ -18,6 +18,8 @@ namespace ReplyAdmin.Engine.Processing
         public const string TooLargeNotice = "ReplyAdmin-TooLarge";
         /// <summary>A notice about a message a scanner found a virus in (the original is kept in the source's Quarantine folder).</summary>
         public const string QuarantineNotice = Scanning.ScanDecision.QuarantineNoticeKeyword;
+        /// <summary>A message that cannot be read as e-mail: the original as it came where the server took it, else a notice about it.</summary>
+        public const string Unreadable = "ReplyAdmin-Unreadable";
         /// <summary>Source state: a run started handling the message.</summary>
         public const string Claimed = "ReplyAdmin-Claimed";
         /// <summary>Source state: the reply folder holds the copy.</summary>

@@ -24,6 +24,7 @@ namespace ReplyAdmin.Engine.Processing
         private Stream _start;
         private MimeMessage _parsed;
         private MimeMessage _classified;
+        private MimeMessage _enclosed;
 
         public MessageLoader(IReplySource source, SourceMessage message, CancellationToken cancellationToken)
         {
@@ -68,11 +69,26 @@ namespace ReplyAdmin.Engine.Processing
             return _parsed;
         }
 
+        /// <summary>
+        /// A message whose headers cannot be parsed, as it came: its bytes unchanged (line ends made CRLF) as the body of a
+        /// message with <paramref name="headers"/> of ours, so that a mail client shows it whatever it holds.
+        /// </summary>
+        public async Task<MimeMessage> LoadEnclosedAsync(HeaderList headers)
+        {
+            if (_enclosed != null) return _enclosed;
+            if (_stream == null)
+                _stream = await _source.OpenMessageAsync(_message, _cancellationToken).ConfigureAwait(false);
+            _enclosed = RawMessage.Enclose(_stream, headers);
+            return _enclosed;
+        }
+
         /// <summary>Lets go of the body (a batch keeps none it is done with).</summary>
         public void Dispose()
         {
             _classified?.Dispose();
             _parsed?.Dispose();
+            _enclosed?.Dispose();
+            _enclosed = null;
             _stream?.Dispose();
             _start?.Dispose();
             _classified = _parsed = null;
@@ -144,6 +160,15 @@ namespace ReplyAdmin.Engine.Processing
         public bool VerifyContent { get; }
 
         public Func<Task<MimeMessage>> Load { get; }
+
+        /// <summary>What is stored instead when this content cannot be loaded (or, with <see cref="RefusalFallsBack"/>, the server refuses it); null for none.</summary>
+        public StoredContent Fallback { get; set; }
+
+        /// <summary>True when the server refusing this content means storing <see cref="Fallback"/> instead (not a failure).</summary>
+        public bool RefusalFallsBack { get; set; }
+
+        /// <summary>The decision that goes with storing this content when it is used as a fallback; null to keep the item's.</summary>
+        public RoutingDecision Decision { get; set; }
 
         public DateTimeOffset? InternalDate { get; }
     }

@@ -55,6 +55,8 @@ namespace ReplyAdmin.Engine.Processing
         public long Size { get; set; }
         /// <summary>Names of the lists it was addressed to.</summary>
         public string[] Lists { get; set; } = new string[0];
+        /// <summary>The header field that decided the lists (Delivered-To, X-Original-To, Envelope-To, To or Cc); null when none matched.</summary>
+        public string ListHeader { get; set; }
         /// <summary>Classification.</summary>
         public ReplyClass Class { get; set; }
         /// <summary>Auto-reply kind.</summary>
@@ -79,6 +81,18 @@ namespace ReplyAdmin.Engine.Processing
         public string[] Scan { get; set; } = new string[0];
         /// <summary>Error id of a failure.</summary>
         public string ErrorId { get; set; }
+
+        internal ProcessingResult Copy()
+        {
+            var copy = (ProcessingResult)MemberwiseClone();
+            copy.Actions = new List<string>(Actions);
+            return copy;
+        }
+        /// <summary>
+        /// True on the journal line written just before the message is moved at the source (the run's final line for it
+        /// follows, and replaces it when read); null otherwise.
+        /// </summary>
+        public bool? Pending { get; set; }
         /// <summary>The failure, for the error record (not serialized to the journal).</summary>
         [System.Text.Json.Serialization.JsonIgnore]
         public ReplyAdminException Error { get; set; }
@@ -115,6 +129,8 @@ namespace ReplyAdmin.Engine.Processing
         public int Deferred { get; set; }
         /// <summary>Failed (left at the source).</summary>
         public int Failed { get; set; }
+        /// <summary>Messages set aside in the source's DeadLetter place when the run started, waiting for an administrator.</summary>
+        public int SetAside { get; set; }
         /// <summary>True when -WhatIf: nothing was changed.</summary>
         public bool WhatIf { get; set; }
         /// <summary>Where the journal of this run is.</summary>
@@ -140,7 +156,7 @@ namespace ReplyAdmin.Engine.Processing
         /// <inheritdoc />
         public override string ToString() => WhatIf
             ? $"ReplyAdmin run {RunId} (WhatIf, nothing changed): {Total} messages: {Stored} to store ({Forwarded} to forward, {Unrouted} unrouted), {Excluded} to exclude, {Rejected} to reject{Scanned(true)} in {Duration.TotalSeconds:0.0} s."
-            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected{Scanned(false)}, {Failed} failed in {Duration.TotalSeconds:0.0} s.";
+            : $"ReplyAdmin run {RunId}: {Total} messages: {Stored} stored ({Forwarded} forwarded, {Unrouted} unrouted), {Excluded} excluded, {Rejected} rejected{Scanned(false)}, {Failed} failed in {Duration.TotalSeconds:0.0} s." + (SetAside > 0 ? $" {SetAside} set aside in DeadLetter." : "");
 
         // Only runs that scan have quarantined or deferred messages; the line of a run without scanners stays as it was.
         private string Scanned(bool whatIf) =>

@@ -49,6 +49,13 @@ namespace ReplyAdmin.Engine.Processing
             return message;
         }
 
+        /// <summary>
+        /// A message of <paramref name="headers"/> whose body is the whole of <paramref name="stream"/>, unparsed: for a
+        /// message that cannot be read as e-mail, stored as it came under headers of ours.
+        /// </summary>
+        public static MimeMessage Enclose(Stream stream, HeaderList headers) =>
+            new MimeMessage(headers) { Body = new RawBody(stream, 0) };
+
         // An mbox envelope line ("From sender date") is not part of the message.
         private static long SkipEnvelopeLine(Stream stream)
         {

@@ -55,7 +55,7 @@ namespace ReplyAdmin.Engine.Processing
             _options = options;
             _journal = journal;
             _failures = new FailurePolicy(source, observer, options);
-            _protocol = new AcknowledgementProtocol(source, store, forwarder, _failures, observer);
+            _protocol = new AcknowledgementProtocol(source, store, forwarder, _failures, observer, journal);
         }
 
         /// <summary>Handles every waiting message (or <see cref="ProcessingOptions.MaxMessages"/>).</summary>
@@ -72,6 +72,9 @@ namespace ReplyAdmin.Engine.Processing
                 WhatIf = _options.WhatIf,
                 JournalPath = _journal?.Path,
             };
+            // A pinned certificate that expired or names another host is accepted with a warning, once per run.
+            var certificateWarnings = new HashSet<string>();
+            Imap.CertificateCheck.Warn.Value = warning => { lock (certificateWarnings) if (!certificateWarnings.Add(warning)) return; _observer.Warning(warning); };
             _observer.Verbose($"Opening the source {_source.Description}.");
             await _source.OpenAsync(cancellationToken).ConfigureAwait(false);
             _observer.Verbose($"Opening the reply folder {_store.Description}.");
@@ -81,6 +84,14 @@ namespace ReplyAdmin.Engine.Processing
             var waiting = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
             var messages = _options.MaxMessages.HasValue ? waiting.Take(_options.MaxMessages.Value).ToList() : waiting.ToList();
             _observer.Verbose($"{waiting.Count} messages wait at the source; handling {messages.Count}; largest accepted size {maxSize} bytes.");
+            if (_source is ISetAsideSource setAside)
+            {
+                // Set-aside messages wait for a person: remind once per run for as long as any are there.
+                summary.SetAside = await setAside.CountSetAsideAsync(cancellationToken).ConfigureAwait(false);
+                if (summary.SetAside > 0)
+                    _observer.Warning($"{summary.SetAside} message(s) wait in {setAside.SetAsidePlace}, set aside after failing {_options.MaxAttempts} times. " +
+                        "Look at the reason kept with each (Get-ReplyJournal -Outcome Failed), fix the cause, then move them back to the source or delete them.");
+            }
 
             var run = new RunState(summary, messages.Count);
             Task Handle(List<SourceMessage> batch) => HandleBatchAsync(batch, maxSize, run, cancellationToken);
@@ -162,13 +173,14 @@ namespace ReplyAdmin.Engine.Processing
             result.From = headers["From"];
             result.Subject = headers["Subject"];
             result.Date = DateOf(headers);
-            var lists = _resolver.Resolve(headers);
+            var lists = _resolver.Resolve(headers, out var decidedBy);
             result.Lists = lists.Select(l => l.Name).ToArray();
+            result.ListHeader = decidedBy;
 
             RoutingDecision decision;
-            if (message.Headers == null)
+            if (message.Headers == null || message.Headers.Count == 0)
             {
-                decision = RoutingDecision.Reject(lists, $"the message cannot be read as e-mail ({message.HeaderError})");
+                decision = RoutingDecision.RejectUnreadable(lists, $"the message cannot be read as e-mail ({message.HeaderError ?? "it has no header fields"})");
             }
             else if (message.Size > maxSize)
             {
@@ -176,11 +188,34 @@ namespace ReplyAdmin.Engine.Processing
             }
             else
             {
-                var classification = _classifier.Classify(headers, body.LoadForClassification);
-                result.Class = classification.Class;
-                result.Kind = classification.Kind;
-                result.Rule = classification.Rule;
-                decision = RoutingDecision.Decide(lists, classification);
+                ReplyClassification classification = null;
+                var parseError = "it does not parse";
+                try
+                {
+                    classification = _classifier.Classify(headers, body.LoadForClassification);
+                }
+                catch (FormatException e)
+                {
+                    parseError = e.Message;
+                }
+                // The source gave header fields (an IMAP server's own reading), but the message itself does not parse:
+                // the same outcome as a file whose headers cannot be read.
+                if (classification?.Rule == MalformedRule)
+                {
+                    result.Rule = classification.Rule;
+                    parseError = "MimeKit cannot parse its header block";
+                }
+                if (classification != null && classification.Rule != MalformedRule)
+                {
+                    result.Class = classification.Class;
+                    result.Kind = classification.Kind;
+                    result.Rule = classification.Rule;
+                    decision = RoutingDecision.Decide(lists, classification);
+                }
+                else
+                {
+                    decision = RoutingDecision.RejectUnreadable(lists, $"the message cannot be read as e-mail ({parseError})");
+                }
             }
             result.Disposition = decision.Disposition;
             result.Reason = decision.Reason;
@@ -208,11 +243,17 @@ namespace ReplyAdmin.Engine.Processing
             }
         }
 
-        private StoredContent ContentFor(WorkItem item) => item.Decision.StoresNotice ? NoticeFor(item) : ReplyFor(item);
+        private StoredContent ContentFor(WorkItem item) =>
+            !item.Decision.StoresNotice ? ReplyFor(item)
+            : item.Decision.Unreadable ? OriginalOrNoticeFor(item, item.Decision) : NoticeFor(item);
+
+        // The classifier's rule for a message it could not parse at all.
+        private const string MalformedRule = "MessageMalformed";
 
         // The reply itself, with its original bytes; a recovery search knows it by Message-ID and content. Header fields a
         // list asked the scan to add (X-Spam-Flag, X-Spam-Status) go on top, where they leave DKIM signatures valid.
-        private static StoredContent ReplyFor(WorkItem item)
+        // Where MimeKit cannot read it after all (an IMAP server gave header fields of its own reading), it is unreadable.
+        private StoredContent ReplyFor(WorkItem item)
         {
             var prepend = item.Scan?.PrependHeaders;
             Func<Task<MimeMessage>> load = item.Body.LoadAsync;
@@ -233,8 +274,39 @@ namespace ReplyAdmin.Engine.Processing
                     return message;
                 };
             }
-            return new StoredContent("Stored", item.Result.MessageId, verifyContent: true, load, item.Result.Date ?? item.Message.ReceivedDate);
+            return new StoredContent("Stored", item.Result.MessageId, verifyContent: true, load, item.Result.Date ?? item.Message.ReceivedDate)
+            {
+                Fallback = OriginalOrNoticeFor(item, RoutingDecision.RejectUnreadable(item.Decision.Lists, "the message cannot be read as e-mail (MimeKit cannot parse it)")),
+            };
         }
+
+        // An unreadable message: the original as it came, as the body of a message of ours, so staff can judge it; where the
+        // server refuses that, the notice. Recovery knows it by its bytes (no Message-ID of its own).
+        private StoredContent OriginalOrNoticeFor(WorkItem item, RoutingDecision decision)
+        {
+            var notice = NoticeFor(item);
+            notice.Decision = decision;
+            return new StoredContent("Stored as it came", null, verifyContent: true, () => item.Body.LoadEnclosedAsync(EnclosingHeaders()), item.Message.ReceivedDate)
+            {
+                Fallback = notice,
+                RefusalFallsBack = true,
+                Decision = decision,
+            };
+        }
+
+        private static HeaderList EnclosingHeaders()
+        {
+            var headers = new HeaderList
+            {
+                new Header(HeaderId.From, new MailboxAddress("ReplyAdmin", "replyadmin@replyadmin.invalid").ToString()),
+                new Header(HeaderId.Subject, "[ReplyAdmin] Unreadable reply, enclosed as it came"),
+                new Header(UnreadableField, "the header block could not be read; the original follows unchanged as the body"),
+            };
+            return headers;
+        }
+
+        // The header field that marks a stored unreadable message.
+        internal const string UnreadableField = "X-ReplyAdmin-Unreadable";
 
         // The notice stored in place of a rejected reply. Its Message-ID is derived from the source and the message, so a
         // re-run finds the notice it already stored.

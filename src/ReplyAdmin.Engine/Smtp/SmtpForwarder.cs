@@ -113,7 +113,7 @@ namespace ReplyAdmin.Engine.Smtp
             if (_client != null && _client.IsConnected)
                 return _client;
             var where = $"{_settings.Host}:{_settings.Port}";
-            var check = new CertificateCheck(_settings.CertificateThumbprint);
+            var check = new CertificateCheck(_settings.CertificateThumbprint, _settings.Host);
             var client = new SmtpClient { Timeout = (int)_timeout.TotalMilliseconds, ServerCertificateValidationCallback = check.Validate, CheckCertificateRevocation = false };
             var options = _settings.TlsMode == SmtpTlsMode.Implicit ? SecureSocketOptions.SslOnConnect
                 : _settings.TlsMode == SmtpTlsMode.StartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None;
@@ -131,7 +131,14 @@ namespace ReplyAdmin.Engine.Smtp
             {
                 client.Dispose();
                 var presented = check.Presented;
-                _unreachable = e is ReplyAdminException noToken ? noToken // the token source's own reason and advice
+                // Implicit TLS against a relay that greets in plaintext: say so, as for IMAP, not MailKit's certificate text.
+                var plaintext = options == SecureSocketOptions.SslOnConnect && !(e is AuthenticationException)
+                    && await GreetsInPlaintextAsync(_settings.Host, _settings.Port).ConfigureAwait(false);
+                _unreachable = plaintext
+                    ? new ReplyAdminException(ErrorIds.SmtpPlaintextRefused, ReplyAdminErrorKind.SecurityError,
+                        $"The SMTP relay {where} speaks plaintext SMTP on a port configured for implicit TLS. ReplyAdmin refuses it, because the login and the replies would cross the network unencrypted.",
+                        where, "Use the relay's implicit-TLS port (465), or -TlsMode StartTls on its submission port (587).", e)
+                    : e is ReplyAdminException noToken ? noToken // the token source's own reason and advice
                     : e is AuthenticationException && _credential is Authentication.OAuthCredential rejected
                     ? new ReplyAdminException(ErrorIds.SmtpOAuthTokenRejected, ReplyAdminErrorKind.AuthenticationError,
                         $"The SMTP relay {where} refused the {rejected.LastMechanism} login of '{_settings.UserName}' with a token from {rejected.Tokens.Source.Description}, also with a new token.", where,
@@ -150,6 +157,31 @@ namespace ReplyAdmin.Engine.Smtp
                         $"The SMTP relay {where} cannot be reached: {e.Message}", where,
                         "Messages to forward stay at the source (stored once); the next run forwards them when the relay is back.", e);
                 throw _unreachable;
+            }
+        }
+
+        // After a failed handshake: does the port greet in plaintext ("220 ...")?
+        private static async Task<bool> GreetsInPlaintextAsync(string host, int port)
+        {
+            try
+            {
+                using (var tcp = new TcpClient())
+                {
+                    var connect = tcp.ConnectAsync(host, port);
+                    if (await Task.WhenAny(connect, Task.Delay(3000)).ConfigureAwait(false) != connect)
+                        return false;
+                    await connect.ConfigureAwait(false);
+                    var buffer = new byte[64];
+                    var read = tcp.GetStream().ReadAsync(buffer, 0, buffer.Length);
+                    if (await Task.WhenAny(read, Task.Delay(3000)).ConfigureAwait(false) != read)
+                        return false;
+                    var greeting = System.Text.Encoding.ASCII.GetString(buffer, 0, await read.ConfigureAwait(false));
+                    return greeting.StartsWith("220", StringComparison.Ordinal) || greeting.StartsWith("554", StringComparison.Ordinal);
+                }
+            }
+            catch (Exception e) when (e is SocketException || e is IOException)
+            {
+                return false;
             }
         }
 

@@ -129,6 +129,8 @@ namespace ReplyAdmin.Commands
 
         private void Write(ImapConnectionReport report)
         {
+            if (report.Certificate?.Warning != null)
+                WriteWarning(report.Certificate.Warning);
             if (report.Succeeded)
                 WriteVerbose($"Connected with {report.TlsProtocol}, {report.TlsCipher}; logged in to mailbox '{report.Mailbox}' with {report.AuthenticationMechanism}{(report.TokenExpiresOn.HasValue ? $" (token from {report.TokenSource}, expires {report.TokenExpiresOn.Value:u})" : "")}; folder '{report.Folder}' holds {report.MessageCount} messages and is writable; effective maximum message size {report.EffectiveMaxMessageSize} bytes.");
             else
