@@ -6,7 +6,8 @@
 
 BeforeAll {
     Set-StrictMode -Version Latest
-    Import-Module $env:REPLYADMIN_MODULE -Force
+    . "$PSScriptRoot/Support/Common.ps1"
+    Import-Module $ModulePath -Force
     # The engine may live in a load context of its own: compile the fakes against the assemblies it uses and load
     # them into the same context, so that they see the very same engine and MimeKit types.
     $loaded = [AppDomain]::CurrentDomain.GetAssemblies()
@@ -20,7 +21,7 @@ BeforeAll {
     $mimeKit = $context.Assemblies | Where-Object { $_.GetName().Name -eq 'MimeKit' } | Select-Object -First 1
     if (-not $mimeKit) { $mimeKit = $context.LoadFromAssemblyPath((Join-Path (Split-Path $engine.Location) 'MimeKit.dll')) }
     $dll = Join-Path ([IO.Path]::GetTempPath()) "ReplyAdminProtocolFakes-$PID-$([Guid]::NewGuid().ToString('N')).dll"
-    Add-Type -Path (Join-Path $PSScriptRoot 'Support/ProtocolFakes.cs') -ReferencedAssemblies $engine.Location, $mimeKit.Location, 'netstandard', 'System.Runtime', 'System.Collections', 'System.Linq', 'System.Threading', 'System.Threading.Tasks' -OutputAssembly $dll -OutputType Library
+    Add-Type -Path (Join-Path $PSScriptRoot 'Support/ProtocolFakes.cs') -ReferencedAssemblies $engine.Location, $mimeKit.Location, 'netstandard', 'System.Runtime', 'System.Collections', 'System.Linq', 'System.Threading', 'System.Threading.Tasks' -OutputAssembly $dll -OutputType Library -IgnoreWarnings
     $script:Harness = $context.LoadFromAssemblyPath($dll).GetType('ReplyAdminTests.ProtocolHarness')
 
     function New-Harness {
@@ -231,7 +232,7 @@ Describe 'Acknowledgement protocol' -Tag Unit {
             $replyTo | Should -Match 'anna@customer\.test'
             # The text may appear, but only as a quoted display name: read back, Reply-To holds the one sender.
             $replyTo | Should -Not -Match '(^|[^"])attacker@evil\.example;?\s*,'
-            $parsed = [MimeKit.InternetAddressList]::Parse($replyTo.Trim())
+            $parsed = (Get-ReplyAdminType 'MimeKit.InternetAddressList')::Parse($replyTo.Trim())
             @($parsed.Mailboxes).Count | Should -Be 1
             @($parsed.Mailboxes)[0].Address | Should -Be 'anna@customer.test'
             @($parsed.Mailboxes)[0].Name | Should -Be 'Anna: attacker@evil.example;'
@@ -298,7 +299,7 @@ Describe 'Acknowledgement protocol' -Tag Unit {
             $lines[0] | Should -Match '"outcome":"Done"'
             $lines[0] | Should -Match 'Moving to Processed'
             # Read back after the run completed, the final line replaces the pending one.
-            $read = @([ReplyAdmin.Engine.Processing.Journal]::Read($h.JournalDirectory) | Where-Object SourceId -eq 'm1')
+            $read = @((Get-ReplyAdminType 'ReplyAdmin.Engine.Processing.Journal')::Read($h.JournalDirectory) | Where-Object SourceId -eq 'm1')
             $read.Count | Should -Be 1
             $read[0].Pending | Should -BeNullOrEmpty
             $read[0].AcknowledgedTo | Should -Be 'Processed'

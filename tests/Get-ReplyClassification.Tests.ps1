@@ -38,13 +38,17 @@ Describe 'Get-ReplyClassification' -Tag Unit {
         }
 
         # A reply with the given subject and text and no marker headers at all, as a person's client would send it.
+        # MimeKit's types come from ReplyAdmin's own load context, where [type] literals do not look.
+        $MimeMessage = Get-ReplyAdminType 'MimeKit.MimeMessage'
+        $MailboxAddress = Get-ReplyAdminType 'MimeKit.MailboxAddress'
+        $TextPart = Get-ReplyAdminType 'MimeKit.TextPart'
         function New-PlainReply([string] $Subject, [string] $Text, [hashtable] $Headers = @{}) {
-            $message = [MimeKit.MimeMessage]::new()
-            $message.From.Add([MimeKit.MailboxAddress]::new('Anna Berger', 'anna@kunde.example'))
-            $message.To.Add([MimeKit.MailboxAddress]::new('Newsletter', 'news@campaign.example'))
+            $message = $MimeMessage::new()
+            $message.From.Add($MailboxAddress::new('Anna Berger', 'anna@kunde.example'))
+            $message.To.Add($MailboxAddress::new('Newsletter', 'news@campaign.example'))
             $message.Subject = $Subject
             foreach ($name in $Headers.Keys) { $message.Headers.Add($name, $Headers[$name]) }
-            $part = [MimeKit.TextPart]::new('plain')
+            $part = $TextPart::new('plain')
             $part.Text = $Text
             $message.Body = $part
             $message

@@ -744,15 +744,15 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $client = Connect-TestImap -Server $server -User 'inbound@example.test'
             try {
                 $inbox = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create
-                $message = [MimeKit.MimeMessage]::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
-                [void] $inbox.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None, [string[]] @('ReplyAdmin-Claimed')))
+                $message = (Get-ReplyAdminType 'MimeKit.MimeMessage')::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
+                [void] $inbox.Append((Get-ReplyAdminType 'MailKit.AppendRequest')::new($message, (Get-ReplyAdminType 'MailKit.MessageFlags')::None, [string[]] @('ReplyAdmin-Claimed')))
             }
             finally { $client.Disconnect($true); $client.Dispose() }
             $client = Connect-TestImap -Server $server -User 'replies@example.test'
             try {
                 $replies = Get-TestImapFolder -Client $client -Folder $scenario.Folder
-                $message = [MimeKit.MimeMessage]::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
-                [void] $replies.Append([MailKit.AppendRequest]::new($message, [MailKit.MessageFlags]::None, [string[]] @('ReplyAdmin-List-news', 'ReplyAdmin-Human')))
+                $message = (Get-ReplyAdminType 'MimeKit.MimeMessage')::Load([IO.MemoryStream]::new([Text.Encoding]::UTF8.GetBytes($text)))
+                [void] $replies.Append((Get-ReplyAdminType 'MailKit.AppendRequest')::new($message, (Get-ReplyAdminType 'MailKit.MessageFlags')::None, [string[]] @('ReplyAdmin-List-news', 'ReplyAdmin-Human')))
             }
             finally { $client.Disconnect($true); $client.Dispose() }
             $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ErrorAction SilentlyContinue)

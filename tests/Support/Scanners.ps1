@@ -13,8 +13,13 @@ function Get-TestEicarBytes { [Text.Encoding]::ASCII.GetBytes('X5O!P%@AP[4\PZX54
 $script:TestVirusMarker = 'REPLYADMIN-TEST-' + 'MALWARE-MARKER-7f3a'
 
 function Get-TestFreeUdpPort {
-    $socket = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
-    try { $socket.Client.LocalEndPoint.Port } finally { $socket.Dispose() }
+    # dnsmasq listens on UDP and TCP with the same number: the port must be free for both.
+    for ($try = 0; ; $try++) {
+        $socket = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+        try { $port = $socket.Client.LocalEndPoint.Port } finally { $socket.Dispose() }
+        $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $tcp.Start(); $tcp.Stop(); return $port } catch { if ($try -ge 20) { throw } }
+    }
 }
 
 function Wait-TestScannerReady {
@@ -93,8 +98,18 @@ function Start-TestRspamd {
     $dir = $Scanners.RspamdDir
     foreach ($d in 'etc/local.d', 'etc/override.d', 'db', 'run', 'log') { $null = New-Item -ItemType Directory -Path "$dir/$d" -Force }
     # DNS: a dnsmasq with no upstream answers REFUSED at once, so DNS-based checks fail fast instead of timing out.
-    $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList @("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
-        '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody')
+    # The port was free when picked; should another process take it meanwhile, pick again.
+    for ($try = 1; ; $try++) {
+        try {
+            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList @("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
+                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody')
+            break
+        }
+        catch {
+            if ($try -ge 3 -or "$_" -notmatch 'Address already in use') { throw }
+            $Scanners.DnsPort = Get-TestFreeUdpPort
+        }
+    }
     $Scanners.DnsmasqPid = Get-TestMailPidFile -Path "$dir/run/dnsmasq.pid"
     @"
 .include "`$CONFDIR/common.conf"
