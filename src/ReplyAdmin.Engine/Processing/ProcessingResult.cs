@@ -28,6 +28,11 @@ namespace ReplyAdmin.Engine.Processing
         Failed,
         /// <summary>-WhatIf: decided and reported, nothing changed.</summary>
         WhatIf,
+        /// <summary>
+        /// The message left the source while this run handled it (another host or a person moved it): this run did not
+        /// acknowledge it, stored no notice for it, and does nothing more with it.
+        /// </summary>
+        Gone,
     }
 
     /// <summary>The handling of one message: what was decided, what was done, how it ended. Holds no secret.</summary>
@@ -105,6 +110,8 @@ namespace ReplyAdmin.Engine.Processing
         public int Rejected { get; set; }
         /// <summary>Failed (left at the source).</summary>
         public int Failed { get; set; }
+        /// <summary>Gone from the source while this run handled them (moved by another host or a person).</summary>
+        public int Gone { get; set; }
         /// <summary>True when -WhatIf: nothing was changed.</summary>
         public bool WhatIf { get; set; }
         /// <summary>Where the journal of this run is.</summary>
@@ -115,6 +122,7 @@ namespace ReplyAdmin.Engine.Processing
         {
             Total++;
             if (result.Outcome == ReplyOutcome.Failed) { Failed++; return; }
+            if (result.Outcome == ReplyOutcome.Gone) { Gone++; return; }
             switch (result.Disposition)
             {
                 case ReplyDisposition.Store: Stored++; break;
