@@ -15,7 +15,7 @@
         'Get-ReplyMailbox', 'Set-ReplyMailbox',
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
-        'Test-ReplyImapConnection',
+        'Test-ReplyImapConnection', 'Get-ReplyLease',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',
         'Get-ReplyJournal',

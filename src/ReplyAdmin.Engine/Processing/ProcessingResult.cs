@@ -116,6 +116,10 @@ namespace ReplyAdmin.Engine.Processing
         public bool WhatIf { get; set; }
         /// <summary>Where the journal of this run is.</summary>
         public string JournalPath { get; set; }
+        /// <summary>The lease of the source: held by this host for the run, or (see <see cref="LeaseHeldElsewhere"/>) by the host that has it; null when the source needs none.</summary>
+        public Leases.LeaseStatus Lease { get; set; }
+        /// <summary>True when another host holds the source's lease, so this run did nothing.</summary>
+        public bool LeaseHeldElsewhere { get; set; }
 
         /// <summary>Adds one message's result to the totals.</summary>
         internal void Count(ProcessingResult result)

@@ -1,0 +1,217 @@
+#Requires -Version 7.0
+# Several hosts on one inbound mailbox (issue 12), against the real Dovecot: each "host" is a child pwsh with a
+# configuration directory of its own (own journal, own run lock), all alike but for coordination.hostId, sharing
+# the inbound folder and the reply folder. Also: a staff member moving messages away while a run works, and the
+# measurement that per-message UID MOVE is no claim on this Dovecot.
+# Size: REPLYADMIN_HOSTS_MESSAGES (default 500 for two hosts, 600 for the 3-host chaos), REPLYADMIN_HOSTS_SEED.
+Set-StrictMode -Version Latest
+
+BeforeAll {
+    . "$PSScriptRoot/Support/Common.ps1"
+    . "$PSScriptRoot/Support/MailServer.ps1"
+    Import-Module $ModulePath -Force
+    . "$PSScriptRoot/Support/ImapReader.ps1"
+    . "$PSScriptRoot/Support/Resilience.ps1"
+    $server = Start-TestMailServer
+    $seed = if ($env:REPLYADMIN_HOSTS_SEED) { [int] $env:REPLYADMIN_HOSTS_SEED } else { 20261129 }
+
+    # Sets coordination.hostId and the lease's time to live in a configuration file.
+    function Set-HostIdentity([string] $Config, [string] $HostId, [int] $Ttl = 60) {
+        $json = Get-Content -Raw $Config | ConvertFrom-Json -AsHashtable
+        $json['coordination'] = @{ hostId = $HostId; leaseTimeToLiveSeconds = $Ttl }
+        $json | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $Config -Encoding utf8
+    }
+
+    # A further host for a scenario: the same configuration in a directory of its own, with its own host id.
+    function New-HostConfig($Scenario, [string] $HostId, [int] $Ttl) {
+        $dir = Join-Path ([IO.Path]::GetTempPath()) ("replyadmin-host-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $null = New-Item -ItemType Directory -Path $dir
+        $script:ResilienceScenarioDirs.Add($dir)
+        $config = Join-Path $dir 'config.json'
+        Copy-Item -LiteralPath $Scenario.Config -Destination $config
+        Set-HostIdentity $config $HostId $Ttl
+        $config
+    }
+
+    function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl) {
+        $scenario = New-ResilienceScenario -Lists @(@{ Name = 'news'; Address = 'news@example.test' })
+        Set-ResilienceImapSource $scenario
+        $inputs = @(foreach ($seq in 1..$Messages) {
+                [pscustomobject]@{ Seq = "$($scenario.Token)-$seq"; Bytes = (New-ResilienceReply -Token $scenario.Token -Seq $seq -BodyBytes (400 + ($seq * 53) % 2500)) } })
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
+        Set-HostIdentity $scenario.Config 'host-1' $Ttl
+        $configs = @($scenario.Config) + @(foreach ($i in 2..$Count) { New-HostConfig $scenario "host-$i" $Ttl })
+        [pscustomobject]@{ Scenario = $scenario; Inputs = $inputs; Configs = $configs }
+    }
+
+    # The reply folder against the inputs: copies per input (by X-Test-Seq), notices, losses.
+    function Measure-Hosts($Hosts) {
+        $stored = @(Get-ResilienceStored $Hosts.Scenario)
+        $bySeq = @{}
+        $notices = 0
+        foreach ($m in $stored) {
+            $s = Get-ResilienceSeq $m.Bytes
+            if (-not $s) { $notices++; continue }
+            if (-not $bySeq.ContainsKey($s)) { $bySeq[$s] = 0 }
+            $bySeq[$s]++
+        }
+        [pscustomobject]@{
+            Stored     = $stored.Count
+            Duplicates = @($bySeq.Values | Where-Object { $_ -gt 1 } | ForEach-Object { $_ - 1 } | Measure-Object -Sum).Sum
+            Losses     = @($Hosts.Inputs | Where-Object { -not $bySeq.ContainsKey($_.Seq) }).Count
+            Notices    = $notices
+            Waiting    = @(Get-ResilienceStored $Hosts.Scenario -User 'inbound@example.test' -Folder $Hosts.Scenario.InboundFolder).Count
+        }
+    }
+
+    function Get-HostJournal([string[]] $Configs) { foreach ($c in $Configs) { Get-ResilienceJournal $c } }
+}
+
+AfterAll {
+    if ($server) { Stop-TestMailServer -Server $server }
+    if (Get-Command Remove-ResilienceScenario -ErrorAction SilentlyContinue) { Remove-ResilienceScenario }
+}
+
+Describe 'Per-message UID MOVE on this Dovecot' -Tag Integration {
+    It 'Is no claim: three sessions moving the same UIDs make more copies than there were messages' {
+        $folder = "Race-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $count = 150
+        $bytes = @(foreach ($i in 1..$count) { , (New-ResilienceReply -Token 'race' -Seq $i) })
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $folder -Messages $bytes
+        $clients = @(foreach ($i in 1..3) { Connect-TestImap -Server $server -User 'inbound@example.test' })
+        try {
+            $sessions = @(foreach ($i in 0..2) {
+                    $inbox = Get-TestImapFolder -Client $clients[$i] -Folder $folder
+                    $target = Get-TestImapFolder -Client $clients[$i] -Folder "$folder/Claim$i" -Create
+                    [void] $inbox.Open([MailKit.FolderAccess]::ReadWrite)
+                    [pscustomobject]@{ Inbox = $inbox; Target = $target } })
+            $uids = @($sessions[0].Inbox.Search([MailKit.Search.SearchQuery]::All))
+            # Each session claims one UID at a time, all three at once, as a naive "first MOVE wins" claim would.
+            foreach ($uid in $uids) {
+                $tasks = @(foreach ($s in $sessions) { $s.Inbox.MoveToAsync($uid, $s.Target) })
+                try { [Threading.Tasks.Task]::WaitAll([Threading.Tasks.Task[]] $tasks) } catch { }
+            }
+            $copies = 0
+            foreach ($s in $sessions) { [void] $s.Target.Open([MailKit.FolderAccess]::ReadOnly); $copies += $s.Target.Count }
+        }
+        finally { foreach ($c in $clients) { $c.Disconnect($true); $c.Dispose() } }
+        Write-Host "Naive UID MOVE claims: $count messages, 3 sessions -> $copies copies."
+        $copies | Should -BeGreaterThan $count
+    }
+}
+
+Describe 'Get-ReplyLease' -Tag Integration {
+    BeforeAll {
+        $hosts = New-HostsScenario -Count 2 -Messages 3 -Ttl 30
+    }
+
+    It 'Shows a source never processed as free' {
+        $lease = Get-ReplyLease -ConfigPath $hosts.Configs[0]
+        $lease.State | Should -Be 'Free'
+        $lease.Epoch | Should -Be 0
+    }
+
+    It 'Shows the host of the last run, released, and a higher epoch after every run' {
+        $null = Invoke-ReplyProcessing -ConfigPath $hosts.Configs[0]
+        $first = Get-ReplyLease -ConfigPath $hosts.Configs[1]
+        $first.Holder | Should -Be 'host-1'
+        $first.State | Should -Be 'Released'
+        $first.Epoch | Should -Be 1
+        $first.Since | Should -Not -BeNullOrEmpty
+        $null = Invoke-ReplyProcessing -ConfigPath $hosts.Configs[1]
+        $second = Get-ReplyLease -ConfigPath $hosts.Configs[0]
+        $second.Holder | Should -Be 'host-2'
+        $second.Epoch | Should -Be 2
+    }
+
+    It 'Returns nothing for a directory source' {
+        $scenario = New-ResilienceScenario
+        Get-ReplyLease -ConfigPath $scenario.Config | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Two hosts on one inbound mailbox' -Tag Integration {
+    BeforeAll {
+        $messages = if ($env:REPLYADMIN_HOSTS_MESSAGES) { [int] $env:REPLYADMIN_HOSTS_MESSAGES } else { 500 }
+        $hosts = New-HostsScenario -Count 2 -Messages $messages -Ttl 30
+        # Started together, three times over (as two schedules would), then checked.
+        $exitCodes = [Collections.Generic.List[int]]::new()
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        foreach ($round in 1..3) {
+            $children = @(foreach ($config in $hosts.Configs) { Start-ResilienceChild -ConfigPath $config -TimeoutSeconds 30 })
+            foreach ($child in $children) { $null = Wait-ResilienceChild -Process $child -TimeoutSeconds 170; $exitCodes.Add($child.ExitCode); $child.Dispose() }
+        }
+        $outcome = Measure-Hosts $hosts
+        $journal = @(Get-HostJournal $hosts.Configs)
+        Write-Host ("Two hosts: $messages messages in {0:0.0} s; stored $($outcome.Stored), duplicates $($outcome.Duplicates), losses $($outcome.Losses), notices $($outcome.Notices), " +
+            "exit codes $($exitCodes -join ','), results per host: $(($journal | Group-Object { $_.runId } | Measure-Object).Count) runs with work.") -f $watch.Elapsed.TotalSeconds
+    }
+
+    It 'Stores every message exactly once and no notice' {
+        $outcome.Duplicates | Should -Be 0
+        $outcome.Losses | Should -Be 0
+        $outcome.Notices | Should -Be 0
+        $outcome.Stored | Should -Be $hosts.Inputs.Count
+        $outcome.Waiting | Should -Be 0
+    }
+
+    It 'Ends every run without a terminating error' {
+        $exitCodes | Should -Not -Contain 1
+    }
+
+    It 'Reports no message Done twice' {
+        $done = @($journal | Where-Object outcome -eq 'Done')
+        $done | Should -HaveCount $hosts.Inputs.Count
+    }
+}
+
+Describe 'A staff member moving messages while a run works' -Tag Integration {
+    BeforeAll {
+        $hosts = New-HostsScenario -Count 1 -Messages 300 -Ttl 30
+        $scenario = $hosts.Scenario
+        $staffFolder = "$($scenario.InboundFolder)/Staff"
+        $child = Start-ResilienceChild -ConfigPath $scenario.Config -TimeoutSeconds 30
+        # Meanwhile: move every third message still waiting to a folder of the staff's own, a few at a time.
+        $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+        $movedByStaff = 0
+        try {
+            $inbox = Get-TestImapFolder -Client $client -Folder $scenario.InboundFolder
+            $staff = Get-TestImapFolder -Client $client -Folder $staffFolder -Create
+            [void] $inbox.Open([MailKit.FolderAccess]::ReadWrite)
+            while (-not $child.HasExited) {
+                $uids = @($inbox.Search([MailKit.Search.SearchQuery]::All))
+                $pick = @($uids | Where-Object { $_.Id % 3 -eq 0 } | Select-Object -First 5)
+                if ($pick.Count -gt 0) {
+                    try { $map = $inbox.MoveTo([MailKit.UniqueId[]] $pick, $staff); $movedByStaff += $map.Source.Count } catch { }
+                }
+                Start-Sleep -Milliseconds 30
+            }
+        }
+        finally { $client.Disconnect($true); $client.Dispose() }
+        $exit = $child.ExitCode
+        $child.Dispose()
+        $journal = @(Get-ResilienceJournal $scenario.Config)
+        $inStaff = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder $staffFolder | ForEach-Object { Get-ResilienceSeq $_.Bytes })
+        $inProcessed = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed" | ForEach-Object { Get-ResilienceSeq $_.Bytes })
+        $outcome = Measure-Hosts $hosts
+        Write-Host "Staff moves: $movedByStaff of 300 moved away during the run; Gone results $(@($journal | Where-Object outcome -eq 'Gone').Count), notices $($outcome.Notices), exit code $exit."
+    }
+
+    It 'Ends the run without a terminating error and stores no notice' {
+        $exit | Should -Be 0
+        $outcome.Notices | Should -Be 0
+        @($journal | Where-Object { $_.actions -match 'Notice stored' }) | Should -BeNullOrEmpty
+    }
+
+    It 'Reports Done only for messages that are in Processed, and each of them once' {
+        $movedByStaff | Should -BeGreaterThan 0
+        $done = @($journal | Where-Object outcome -eq 'Done')
+        $done.Count | Should -Be $inProcessed.Count
+        @($inStaff | Where-Object { $_ -in $inProcessed }) | Should -BeNullOrEmpty
+        $outcome.Duplicates | Should -Be 0
+    }
+
+    It 'Counts no failed attempt for a message that is gone' {
+        @($journal | Where-Object { $_.actions -match 'Attempt \d+ of' }) | Should -BeNullOrEmpty
+    }
+}
