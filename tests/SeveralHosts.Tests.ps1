@@ -138,13 +138,14 @@ Describe 'Two hosts on one inbound mailbox' -Tag Integration {
         $exitCodes = [Collections.Generic.List[int]]::new()
         $watch = [Diagnostics.Stopwatch]::StartNew()
         foreach ($round in 1..3) {
-            $children = @(foreach ($config in $hosts.Configs) { Start-ResilienceChild -ConfigPath $config -TimeoutSeconds 30 })
+            $children = @(foreach ($config in $hosts.Configs) { Start-ResilienceChild -ConfigPath $config -TimeoutSeconds 30 -ResultPath "$config.round$round.json" })
             foreach ($child in $children) { $null = Wait-ResilienceChild -Process $child -TimeoutSeconds 170; $exitCodes.Add($child.ExitCode); $child.Dispose() }
+            foreach ($config in $hosts.Configs) { if (Test-Path "$config.round$round.json.error") { Write-Host "Round $round, $config`: $(Get-Content -Raw "$config.round$round.json.error")" } }
         }
         $outcome = Measure-Hosts $hosts
         $journal = @(Get-HostJournal $hosts.Configs)
-        Write-Host ("Two hosts: $messages messages in {0:0.0} s; stored $($outcome.Stored), duplicates $($outcome.Duplicates), losses $($outcome.Losses), notices $($outcome.Notices), " +
-            "exit codes $($exitCodes -join ','), results per host: $(($journal | Group-Object { $_.runId } | Measure-Object).Count) runs with work.") -f $watch.Elapsed.TotalSeconds
+        Write-Host (("Two hosts: $messages messages in {0:0.0} s; stored $($outcome.Stored), duplicates $($outcome.Duplicates), losses $($outcome.Losses), notices $($outcome.Notices), " +
+            "exit codes $($exitCodes -join ','), $(@($journal | Group-Object { $_.runId }).Count) run(s) with work.") -f $watch.Elapsed.TotalSeconds)
     }
 
     It 'Stores every message exactly once and no notice' {
@@ -178,9 +179,13 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
             $inbox = Get-TestImapFolder -Client $client -Folder $scenario.InboundFolder
             $staff = Get-TestImapFolder -Client $client -Folder $staffFolder -Create
             [void] $inbox.Open([MailKit.FolderAccess]::ReadWrite)
+            # Once the run has listed the folder (its first batch is claimed), newest first: messages the run listed and has not reached yet.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not $child.HasExited -and [DateTime]::UtcNow -lt $deadline -and
+                @($inbox.Search([MailKit.Search.SearchQuery]::HasKeywords([string[]] @('ReplyAdmin-Claimed')))).Count -eq 0) { Start-Sleep -Milliseconds 20 }
             while (-not $child.HasExited) {
                 $uids = @($inbox.Search([MailKit.Search.SearchQuery]::All))
-                $pick = @($uids | Where-Object { $_.Id % 3 -eq 0 } | Select-Object -First 5)
+                $pick = @($uids | Where-Object { $_.Id % 3 -eq 0 } | Sort-Object Id -Descending | Select-Object -First 2)
                 if ($pick.Count -gt 0) {
                     try { $map = $inbox.MoveTo([MailKit.UniqueId[]] $pick, $staff); $movedByStaff += $map.Source.Count } catch { }
                 }
@@ -211,7 +216,100 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         $outcome.Duplicates | Should -Be 0
     }
 
+    It 'Reports the messages moved away under the run''s feet as Gone' {
+        @($journal | Where-Object outcome -eq 'Gone').Count | Should -BeGreaterThan 0
+    }
+
     It 'Counts no failed attempt for a message that is gone' {
         @($journal | Where-Object { $_.actions -match 'Attempt \d+ of' }) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Three hosts killed and stalled at random' -Tag Integration, Soak {
+    BeforeAll {
+        $messages = if ($env:REPLYADMIN_HOSTS_MESSAGES) { [int] $env:REPLYADMIN_HOSTS_MESSAGES } else { 600 }
+        $ttl = 6
+        $killTarget = 10
+        $stopTarget = 3
+        $hosts = New-HostsScenario -Count 3 -Messages $messages -Ttl $ttl
+        $random = [Random]::new($seed)
+        $running = @{}
+        $epochs = [Collections.Generic.List[long]]::new()
+        $stats = [ordered]@{ Kills = 0; Stops = 0; HolderKills = 0; Starts = 0 }
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $deadline = [DateTime]::UtcNow.AddSeconds(150)
+        $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(1500, 3000))
+        while ([DateTime]::UtcNow -lt $deadline) {
+            # Every host keeps a run going (as a schedule every few seconds would); a host whose run ended starts the next.
+            for ($i = 0; $i -lt 3; $i++) {
+                if (-not $running.ContainsKey($i) -or $running[$i].HasExited) {
+                    if ($running.ContainsKey($i)) { $running[$i].Dispose() }
+                    $running[$i] = Start-ResilienceChild -ConfigPath $hosts.Configs[$i] -TimeoutSeconds 30
+                    $stats.Starts++
+                }
+            }
+            $lease = Get-ReplyLease -ConfigPath $hosts.Configs[0] -ErrorAction SilentlyContinue
+            if ($lease) { $epochs.Add($lease.Epoch) }
+            $done = $stats.Kills -ge $killTarget -and $stats.Stops -ge $stopTarget
+            if ($done -and (Measure-Hosts $hosts).Waiting -eq 0) { break }
+            if (-not $done -and [DateTime]::UtcNow -ge $nextEvent) {
+                # Mostly the holder: that is where a kill or a stall costs something.
+                $holder = if ($lease -and $lease.Holder -match '^host-(\d)$') { [int] $Matches[1] - 1 } else { $random.Next(0, 3) }
+                $victim = if ($random.Next(0, 4) -eq 0) { $random.Next(0, 3) } else { $holder }
+                $process = $running[$victim]
+                if (-not $process.HasExited) {
+                    if ($stats.Stops -lt $stopTarget -and ($random.Next(0, 3) -eq 0 -or $stats.Kills -ge $killTarget)) {
+                        # A stall longer than the time to live: another host takes over; this one must then do nothing more.
+                        & kill -STOP $process.Id
+                        Start-Sleep -Seconds ($ttl + 3)
+                        & kill -CONT $process.Id
+                        $stats.Stops++
+                    }
+                    else {
+                        $process.Kill()
+                        $process.WaitForExit()
+                        $stats.Kills++
+                        if ($victim -eq $holder) { $stats.HolderKills++ }
+                    }
+                }
+                $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(1000, 3000))
+            }
+            Start-Sleep -Milliseconds 300
+        }
+        foreach ($p in $running.Values) { if (-not $p.HasExited) { $p.Kill() }; $p.WaitForExit(); $p.Dispose() }
+        # The final run: host 1 until the source is empty (a dead holder's lease expires after the time to live).
+        $finalCodes = @()
+        for ($attempt = 0; $attempt -lt 4 -and (Measure-Hosts $hosts).Waiting -gt 0; $attempt++) {
+            if ($attempt -gt 0) { Start-Sleep -Seconds ($ttl + 1) }
+            $final = Start-ResilienceChild -ConfigPath $hosts.Configs[0] -TimeoutSeconds 30
+            $null = Wait-ResilienceChild -Process $final -TimeoutSeconds 120
+            $finalCodes += $final.ExitCode
+            $final.Dispose()
+        }
+        $lastLease = Get-ReplyLease -ConfigPath $hosts.Configs[0]
+        $epochs.Add($lastLease.Epoch)
+        $outcome = Measure-Hosts $hosts
+        $journal = @(Get-HostJournal $hosts.Configs)
+        Write-Host (("Three hosts: $messages messages, time to live $ttl s, $($stats.Kills) SIGKILLs ($($stats.HolderKills) of the holder), $($stats.Stops) SIGSTOPs of $($ttl + 3) s, " +
+            "$($stats.Starts) runs started, {0:0} s; final epoch $($lastLease.Epoch); stored $($outcome.Stored), duplicates $($outcome.Duplicates), losses $($outcome.Losses), " +
+            "notices $($outcome.Notices), waiting $($outcome.Waiting); LeaseLost runs $(@($journal | Where-Object { $_.PSObject.Properties['errorId'] -and $_.errorId -eq 'LeaseLost' }).Count) results.") -f $watch.Elapsed.TotalSeconds)
+    }
+
+    It 'Injected the kills and the stalls' {
+        $stats.Kills | Should -BeGreaterOrEqual $killTarget
+        $stats.Stops | Should -BeGreaterOrEqual $stopTarget
+    }
+
+    It 'Stores every message exactly once and loses none' {
+        $outcome.Waiting | Should -Be 0
+        $outcome.Losses | Should -Be 0
+        $outcome.Duplicates | Should -Be 0
+        $outcome.Notices | Should -Be 0
+        $outcome.Stored | Should -Be $hosts.Inputs.Count
+    }
+
+    It 'Never lets an epoch go back' {
+        for ($i = 1; $i -lt $epochs.Count; $i++) { $epochs[$i] | Should -BeGreaterOrEqual $epochs[$i - 1] }
+        $lastLease.Epoch | Should -BeGreaterThan $stats.Stops
     }
 }

@@ -268,8 +268,18 @@ namespace ReplyAdmin.Engine.Leases
         private async Task<bool> TryRenameBidAsync(IMailFolder unit, long epoch, CancellationToken cancellationToken)
         {
             var bidName = "bid-" + Guid.NewGuid().ToString("N").Substring(0, 12);
-            var bid = await Guard(() => unit.CreateAsync(bidName, true, cancellationToken), "bid for the lease").ConfigureAwait(false);
-            await Guard(() => bid.AppendAsync(new AppendRequest(Record("holder"), MessageFlags.Seen), cancellationToken), "bid for the lease").ConfigureAwait(false);
+            IMailFolder bid;
+            try
+            {
+                bid = await unit.CreateAsync(bidName, true, cancellationToken).ConfigureAwait(false);
+                await bid.AppendAsync(new AppendRequest(Record("holder"), MessageFlags.Seen), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ImapCommandException || e is FolderNotFoundException)
+            {
+                // The winner of this epoch cleans up stray bids, ours included: read again who holds it.
+                _observer?.Verbose($"A bid for the lease of {Status.Unit} failed ({e.Message}); looking again.");
+                return false;
+            }
             try
             {
                 await bid.RenameAsync(unit, EpochName(epoch), cancellationToken).ConfigureAwait(false);
@@ -394,8 +404,8 @@ namespace ReplyAdmin.Engine.Leases
             }
             try
             {
-                // A parent level only: no messages, so no selectable mailbox is needed.
-                return await parent.CreateAsync(name, false, cancellationToken).ConfigureAwait(false);
+                // A selectable mailbox, as the folders ReplyAdmin creates elsewhere: a "parent only" name is not kept by every server (Dovecot's maildir).
+                return await parent.CreateAsync(name, true, cancellationToken).ConfigureAwait(false);
             }
             catch (ImapCommandException)
             {
