@@ -225,6 +225,32 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
     }
 }
 
+Describe 'Forwards repeated on another host' -Tag Integration {
+    It 'Carry the same Resent-Message-ID, derived from the content, so the repeat is recognisable' {
+        $scenario = New-ResilienceScenario -Lists @(@{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' })
+        Set-ResilienceImapSource $scenario
+        Set-HostIdentity $scenario.Config 'host-1' 30
+        $other = New-HostConfig $scenario 'host-2' 30
+        $bytes = New-ResilienceReply -Token $scenario.Token -Seq 1
+        # The same reply handled twice, by two hosts (as after a takeover between forward and mark).
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @(, $bytes)
+        $null = Invoke-ReplyProcessing -ConfigPath $scenario.Config
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @(, $bytes)
+        $null = Invoke-ReplyProcessing -ConfigPath $other
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            $forwards = @(Get-ResilienceForwarded $scenario -Expected 1 | Where-Object { (Get-ResilienceSeq $_.Bytes) -eq "$($scenario.Token)-1" })
+            if ($forwards.Count -ge 2) { break }
+            Start-Sleep -Milliseconds 300
+        } while ([DateTime]::UtcNow -lt $deadline)
+        $forwards | Should -HaveCount 2
+        $ids = @($forwards | ForEach-Object { if ([Text.Encoding]::UTF8.GetString($_.Bytes) -match '(?m)^Resent-Message-ID:\s*(<[^>]+>)') { $Matches[1] } })
+        $ids | Should -HaveCount 2
+        $ids[0] | Should -Match '^<fwd\.[0-9a-f]{32}@'
+        $ids[1] | Should -Be $ids[0]
+    }
+}
+
 Describe 'Three hosts killed and stalled at random' -Tag Integration, Soak {
     BeforeAll {
         $messages = if ($env:REPLYADMIN_HOSTS_MESSAGES) { [int] $env:REPLYADMIN_HOSTS_MESSAGES } else { 600 }
