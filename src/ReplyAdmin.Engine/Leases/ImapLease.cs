@@ -151,9 +151,23 @@ namespace ReplyAdmin.Engine.Leases
             {
                 if (_lost) throw Lost("this host lost it earlier in the run");
                 if (Stopwatch.GetTimestamp() - _lastBeat > HalfLife)
+                {
                     await RenewAsync(cancellationToken).ConfigureAwait(false); // a late timer, or a host that stalled
+                }
                 else
-                    await VerifyHighestAsync(cancellationToken).ConfigureAwait(false);
+                {
+                    try
+                    {
+                        await VerifyHighestAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (ReplyAdminException e) when (e.ErrorId != ErrorIds.LeaseLost)
+                    {
+                        // The server cannot be asked just now, but the last heartbeat is younger than half the time to live:
+                        // no other host may take the lease before it is a whole time to live old, so acting is still safe.
+                        // The step itself meets the same server and fails (or not) on its own terms.
+                        _observer?.Verbose($"Could not confirm the lease of {Status.Unit} ({e.Message}); its last heartbeat is recent enough to go on.");
+                    }
+                }
             }
             catch (ReplyAdminException e) when (e.ErrorId != ErrorIds.LeaseLost)
             {
