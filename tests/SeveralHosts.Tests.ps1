@@ -163,7 +163,9 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         $movedByStaff | Should -BeGreaterThan 0
         $done = @($journal | Where-Object outcome -eq 'Done')
         $done.Count | Should -Be $inProcessed.Count
-        @($inStaff | Where-Object { $_ -in $inProcessed }) | Should -BeNullOrEmpty
+        # Each input is in Processed or with the staff. (Both, rarely: Dovecot's UID MOVE is not exclusive, so the
+        # staff's MOVE and the run's can both take the same message; the run then reports it Done, rightly.)
+        @($hosts.Inputs | Where-Object { $_.Seq -notin $inStaff -and $_.Seq -notin $inProcessed }) | Should -BeNullOrEmpty
         $outcome.Duplicates | Should -Be 0
     }
 

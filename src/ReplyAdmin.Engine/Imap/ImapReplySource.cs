@@ -135,9 +135,10 @@ namespace ReplyAdmin.Engine.Imap
         // A fetch that failed for a message that is no longer there is the message being gone, not a failure.
         private async Task<Stream> OpenOrGoneAsync(SourceMessage message, Func<Task<Stream>> open, CancellationToken cancellationToken)
         {
+            Stream stream;
             try
             {
-                return await open().ConfigureAwait(false);
+                stream = await open().ConfigureAwait(false);
             }
             catch (ReplyAdminException e) when (e.Scope == FailureScope.Message && e.ErrorId != ErrorIds.SourceMessageGone)
             {
@@ -145,6 +146,13 @@ namespace ReplyAdmin.Engine.Imap
                     throw GoneMessages.Error(message.Id, "fetch the message", e);
                 throw;
             }
+            // An expunged message can also come back as an empty body (BODY[] NIL) rather than an error.
+            if (stream.Length == 0 && message.Size > 0 && (await PresentAsync(new[] { message }, cancellationToken).ConfigureAwait(false)).Count == 0)
+            {
+                stream.Dispose();
+                throw GoneMessages.Error(message.Id, "fetch the message");
+            }
+            return stream;
         }
 
         /// <inheritdoc />

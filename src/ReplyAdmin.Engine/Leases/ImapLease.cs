@@ -96,23 +96,32 @@ namespace ReplyAdmin.Engine.Leases
                 var unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false);
                 var status = new LeaseStatus { Unit = folder, TimeToLive = timeToLive, LeaseMailbox = $"{Root}/{reader._unitName}" };
                 if (unit == null) return status;
-                var epochs = await reader.EpochsAsync(unit, cancellationToken).ConfigureAwait(false);
-                if (epochs.Count == 0) return status;
-                var top = epochs.Keys.Max();
-                return (await reader.ReadEpochAsync(epochs[top], top, cancellationToken).ConfigureAwait(false)).ToStatus();
+                for (var attempt = 0; ; attempt++)
+                {
+                    var epochs = await reader.EpochsAsync(unit, cancellationToken).ConfigureAwait(false);
+                    if (epochs.Count == 0) return status;
+                    var top = epochs.Keys.Max();
+                    var record = await reader.ReadEpochAsync(epochs[top], top, cancellationToken).ConfigureAwait(false);
+                    if (!record.Unreadable || attempt >= 2) return record.ToStatus();
+                    unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false); // taken over meanwhile: read the new top
+                    if (unit == null) return status;
+                }
             }
         }
 
         private async Task TakeAsync(CancellationToken cancellationToken)
         {
-            var unit = await UnitFolderAsync(create: true, cancellationToken).ConfigureAwait(false);
             for (var attempt = 0; attempt < 5; attempt++)
             {
+                // Looked up on every attempt: a failed read may have cost the connection, and folders belong to one.
+                var unit = await UnitFolderAsync(create: true, cancellationToken).ConfigureAwait(false);
                 var epochs = await EpochsAsync(unit, cancellationToken).ConfigureAwait(false);
                 var top = epochs.Count == 0 ? 0 : epochs.Keys.Max();
                 if (top > 0)
                 {
                     var holder = await ReadEpochAsync(epochs[top], top, cancellationToken).ConfigureAwait(false);
+                    if (holder.Unreadable)
+                        continue; // deleted while read (a takeover), or the connection broke: list again, never bid blind
                     var ownDeadRun = holder.Holder == _options.HostId && holder.InstanceOf == _options.Instance;
                     if (!holder.Released && !holder.Expired && !ownDeadRun)
                         throw Held(holder);
@@ -377,10 +386,12 @@ namespace ReplyAdmin.Engine.Leases
                 }
                 await Guard(() => folder.CloseAsync(false, cancellationToken), "read the lease").ConfigureAwait(false);
             }
-            catch (ReplyAdminException e) when (e.InnerException is ImapCommandException || e.InnerException is FolderNotFoundException)
+            catch (ReplyAdminException)
             {
-                // Deleted meanwhile by the host that took it over: it is expired by definition.
-                record.Released = true;
+                // Deleted meanwhile by a host that took it over (Dovecot: "Mailbox was deleted under us"), or the
+                // connection broke: unknown, so neither free nor held; the caller lists again.
+                record.Unreadable = true;
+                return record;
             }
             // An epoch with no record (its holder's bid was renamed but the record cannot be read) counts as expired.
             record.Expired = !record.Released && (record.LastHeartbeat == null || DateTimeOffset.UtcNow - record.LastHeartbeat.Value > _options.TimeToLive);
@@ -478,7 +489,7 @@ namespace ReplyAdmin.Engine.Leases
             public string Unit, Mailbox, Holder, InstanceOf;
             public long Epoch;
             public DateTimeOffset? Since, LastHeartbeat;
-            public bool Released, Expired;
+            public bool Released, Expired, Unreadable;
             public TimeSpan TimeToLive;
 
             public LeaseStatus ToStatus() => new LeaseStatus
