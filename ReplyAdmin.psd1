@@ -19,7 +19,7 @@
         'Get-ReplyMailbox', 'Set-ReplyMailbox',
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
-        'Test-ReplyImapConnection', 'Connect-ReplyAccount',
+        'Test-ReplyImapConnection', 'Connect-ReplyAccount', 'Get-ReplyLease',
         'Get-ReplyScanner', 'Set-ReplyScanner', 'Test-ReplyScanner',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',

@@ -180,6 +180,42 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
     }
 
+    Context 'When a message is gone (another host or a person moved it away)' {
+        It 'Reports <Step> as Gone: no notice, not Done, nothing stored twice' -TestCases @(
+            @{ Step = 'Headers'; Copies = 0 }
+            @{ Step = 'Load'; Copies = 0 }
+            @{ Step = 'MoveProcessed'; Copies = 1 }
+        ) {
+            $h = New-Harness
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $null = $h.AddMessage('m2', 'news@example.test', 'm2@customer.test')
+            $h.Faults.At($Step, 'Vanish', 1)
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Gone | Should -Be 1
+            $summary.Failed | Should -Be 0
+            $h.ResultOf('m1').Outcome | Should -Be 'Gone'
+            $h.ResultOf('m1').Actions | Should -Not -Contain 'Moved to Processed'
+            $h.MessageOf('m1').Place | Should -Be 'Elsewhere'
+            $h.MessageOf('m1').Attempts | Should -Be 0
+            $h.CopiesOf('m1@customer.test') | Should -Be $Copies
+            @($h.Store.Copies | Where-Object { $_.Text -match 'Reply not stored' }) | Should -BeNullOrEmpty
+            $h.ResultOf('m2').Outcome | Should -Be 'Done'
+            $h.MessageOf('m2').Place | Should -Be 'Processed'
+        }
+
+        It 'Does not count a gone message towards the dead-letter place, and a later run does not see it' {
+            $h = New-Harness
+            $h.MaxAttempts = 1
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('Load', 'Vanish', 1)
+            $null = $h.Run()
+            $h.MessageOf('m1').Place | Should -Be 'Elsewhere'
+            $summary = $h.Run()
+            $summary.Total | Should -Be 0
+        }
+    }
+
     Context 'When a failure ends the run' {
         It 'Marks the batch''s unfinished messages failed and starts no further batch' {
             $h = New-Harness

@@ -64,6 +64,11 @@ namespace ReplyAdmin.Engine
 
         public const string JournalUnwritable = nameof(JournalUnwritable);
 
+        public const string LeaseConfigurationInvalid = nameof(LeaseConfigurationInvalid);
+        public const string LeaseHeld = nameof(LeaseHeld);
+        public const string LeaseLost = nameof(LeaseLost);
+        public const string LeaseUnavailable = nameof(LeaseUnavailable);
+
         public const string ListAddressDuplicate = nameof(ListAddressDuplicate);
         public const string ListAddressInvalid = nameof(ListAddressInvalid);
         public const string ListNameDuplicate = nameof(ListNameDuplicate);
@@ -155,6 +160,7 @@ namespace ReplyAdmin.Engine
 
         public const string SourceIsReplyFolder = nameof(SourceIsReplyFolder);
         public const string SourceKindUnsupported = nameof(SourceKindUnsupported);
+        public const string SourceMessageGone = nameof(SourceMessageGone);
         public const string SourceMoveFailed = nameof(SourceMoveFailed);
         public const string SourceNotFound = nameof(SourceNotFound);
         public const string SourceNotWritable = nameof(SourceNotWritable);

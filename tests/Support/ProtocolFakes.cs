@@ -31,6 +31,9 @@ namespace ReplyAdminTests
 
         public void Clear() => _planned.Clear();
 
+        /// <summary>Mode "Vanish": another host or a person moves the message away at that step (the step itself then goes on).</summary>
+        public Action<string> Vanish { get; set; }
+
         public void Hit(string step, string target)
         {
             Log.Add(step);
@@ -45,6 +48,9 @@ namespace ReplyAdminTests
                     throw new ReplyAdminException("TestCrash", ReplyAdminErrorKind.ConnectionError, $"Crash at {step}.", target, scope: FailureScope.Run);
                 case "Fail":
                     throw new ReplyAdminException("TestFailure", ReplyAdminErrorKind.InvalidData, $"Permanent failure at {step}.", target);
+                case "Vanish":
+                    Vanish?.Invoke(target);
+                    return;
                 case "Lost":
                     throw new ReplyAdminException("TestConnectionLost", ReplyAdminErrorKind.ConnectionError, $"Connection lost at {step}.", target);
                 default:
@@ -87,6 +93,8 @@ namespace ReplyAdminTests
             foreach (var message in batch)
             {
                 var fake = (FakeMessage)message.Handle;
+                // As IMAP does: no headers for a message that is no longer there.
+                if (fake.Place != "waiting") { message.Gone = true; continue; }
                 try
                 {
                     using (var stream = new MemoryStream(!string.IsNullOrEmpty(fake.ServerHeaders) ? Encoding.UTF8.GetBytes(fake.ServerHeaders + "\r\n") : fake.Bytes))
@@ -104,6 +112,8 @@ namespace ReplyAdminTests
         public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken)
         {
             _faults.Hit("Load", message.Id);
+            if (((FakeMessage)message.Handle).Place != "waiting")
+                throw new ReplyAdminException("SourceMessageGone", ReplyAdminErrorKind.ObjectNotFound, $"Message {message.Id} is gone.", message.Id, transient: true);
             return Task.FromResult<Stream>(new MemoryStream(((FakeMessage)message.Handle).Bytes, false));
         }
 
@@ -136,6 +146,8 @@ namespace ReplyAdminTests
             foreach (var message in messages)
             {
                 var fake = (FakeMessage)message.Handle;
+                // As UID MOVE with UIDPLUS does: a message no longer there is not moved, and the answer says so.
+                if (fake.Place != "waiting") { message.Gone = true; continue; }
                 fake.Place = destination.ToString();
                 fake.Reason = reason;
                 if (message.Labels != null) fake.Labels = fake.Labels.Concat(message.Labels).ToArray();
@@ -272,6 +284,12 @@ namespace ReplyAdminTests
             Source = new InMemorySource(Faults);
             Store = new InMemoryStore(Faults);
             Relay = new RecordingForwarder(Faults);
+            // A "Vanish" fault moves the message the step works on (by source id or Message-ID) to a folder of its own.
+            Faults.Vanish = target =>
+            {
+                foreach (var m in Source.Messages.Where(m => m.Place == "waiting" && (m.Id == target || Encoding.UTF8.GetString(m.Bytes).Contains("<" + target + ">"))))
+                    m.Place = "Elsewhere";
+            };
         }
 
         public void AddList(string name, string address, string forwardTo = null, bool excludeAutoReplies = false) => Lists.Add(new ReplyList

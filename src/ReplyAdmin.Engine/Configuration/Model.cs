@@ -181,5 +181,18 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>Content scanners (rspamd, clamd, trusted MTA headers); null means no scanning.</summary>
         public Scanning.ScannerSettings Scanner { get; set; }
+
+        /// <summary>How several hosts share one inbound mailbox (host identity, lease time to live); null for the defaults.</summary>
+        public CoordinationSettings Coordination { get; set; }
+    }
+
+    /// <summary>How this host takes part when several hosts process one inbound mailbox.</summary>
+    public sealed class CoordinationSettings
+    {
+        /// <summary>This host's name in leases; null for the host name. Hosts must have different ids.</summary>
+        public string HostId { get; set; }
+
+        /// <summary>A lease without heartbeat for this long is taken over by another host; null for 60 seconds.</summary>
+        public int? LeaseTimeToLiveSeconds { get; set; }
     }
 }

@@ -76,7 +76,41 @@ namespace ReplyAdmin.Engine.Imap
         public async Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken)
         {
             if (batch.Count == 0) return;
-            var uids = batch.Select(m => (UniqueId)m.Handle).ToList();
+            var byUid = new Dictionary<uint, IMessageSummary>();
+            try
+            {
+                await FetchHeadersAsync(batch, byUid, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ReplyAdminException e) when (e.Scope == FailureScope.Message)
+            {
+                // A message expunged by another session while the FETCH ran can leave an answer MailKit cannot parse
+                // ("Syntax error in BODY. Unexpected token: NIL"): which messages are still there decides below.
+            }
+            var missing = batch.Where(m => !byUid.ContainsKey(((UniqueId)m.Handle).Id)).ToList();
+            if (missing.Count == 0)
+            {
+                foreach (var message in batch) message.Headers = byUid[((UniqueId)message.Handle).Id].Headers;
+                return;
+            }
+            // No headers is what the server answers for a message that is gone; one that is still there is fetched again.
+            var present = await PresentAsync(missing, cancellationToken).ConfigureAwait(false);
+            var again = missing.Where(m => present.Contains(((UniqueId)m.Handle).Id)).ToList();
+            if (again.Count > 0)
+                await FetchHeadersAsync(again, byUid, cancellationToken).ConfigureAwait(false);
+            foreach (var message in batch)
+            {
+                if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary))
+                    message.Headers = summary.Headers;
+                else if (!present.Contains(((UniqueId)message.Handle).Id))
+                    message.Gone = true;
+                else
+                    message.HeaderError = "the server returned no headers for it";
+            }
+        }
+
+        private async Task FetchHeadersAsync(IReadOnlyList<SourceMessage> messages, Dictionary<uint, IMessageSummary> byUid, CancellationToken cancellationToken)
+        {
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
             var summaries = await _sessions.UseAsync(async session =>
             {
                 var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
@@ -85,34 +119,58 @@ namespace ReplyAdmin.Engine.Imap
             }).ConfigureAwait(false);
             // Another worker's STORE on the same folder reaches this connection as unsolicited FETCH (FLAGS) responses
             // without a UID, and MailKit returns them among the results: only answers that carry headers count.
-            var byUid = new Dictionary<uint, IMessageSummary>();
             foreach (var summary in summaries.Where(s => s.UniqueId.IsValid && s.Headers != null))
                 byUid[summary.UniqueId.Id] = summary;
-            foreach (var message in batch)
+        }
+
+        // The UIDs of these messages that are still in the inbound folder (UID SEARCH UID ...).
+        private Task<HashSet<uint>> PresentAsync(IReadOnlyList<SourceMessage> messages, CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
+        {
+            var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
+            var found = await session.Run(() => inbox.SearchAsync(SearchQuery.Uids(uids), cancellationToken), "look for messages", _settings.Folder).ConfigureAwait(false);
+            return new HashSet<uint>(found.Select(u => u.Id));
+        });
+
+        // A fetch that failed for a message that is no longer there is the message being gone, not a failure.
+        private async Task<Stream> OpenOrGoneAsync(SourceMessage message, Func<Task<Stream>> open, CancellationToken cancellationToken)
+        {
+            Stream stream;
+            try
             {
-                if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary))
-                    message.Headers = summary.Headers;
-                else
-                    message.HeaderError = "the server returned no headers for it";
+                stream = await open().ConfigureAwait(false);
             }
+            catch (ReplyAdminException e) when (e.Scope == FailureScope.Message && e.ErrorId != ErrorIds.SourceMessageGone)
+            {
+                if ((await PresentAsync(new[] { message }, cancellationToken).ConfigureAwait(false)).Count == 0)
+                    throw GoneMessages.Error(message.Id, "fetch the message", e);
+                throw;
+            }
+            // An expunged message can also come back as an empty body (BODY[] NIL) rather than an error.
+            if (stream.Length == 0 && message.Size > 0 && (await PresentAsync(new[] { message }, cancellationToken).ConfigureAwait(false)).Count == 0)
+            {
+                stream.Dispose();
+                throw GoneMessages.Error(message.Id, "fetch the message");
+            }
+            return stream;
         }
 
         /// <inheritdoc />
-        public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
+        public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken) => OpenOrGoneAsync(message, () => _sessions.UseAsync(async session =>
         {
             var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
             // BODY.PEEK: fetching does not set \Seen. The stream is read to its end before the session is given back.
             return await session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, cancellationToken), "fetch the message", message.Id).ConfigureAwait(false);
-        });
+        }), cancellationToken);
 
         /// <inheritdoc />
         public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) =>
-            message.Size <= length ? OpenMessageAsync(message, cancellationToken) : _sessions.UseAsync(async session =>
+            message.Size <= length ? OpenMessageAsync(message, cancellationToken) : OpenOrGoneAsync(message, () => _sessions.UseAsync(async session =>
             {
                 var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
                 // BODY.PEEK[]<0.length>: a partial fetch, so the rest (attachments) never crosses the wire.
                 return await session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, 0, length, cancellationToken), "fetch the start of the message", message.Id).ConfigureAwait(false);
-            });
+            }), cancellationToken);
 
         /// <inheritdoc />
         public async Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
@@ -182,7 +240,7 @@ namespace ReplyAdmin.Engine.Imap
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;
             var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
-            await _sessions.UseAsync(async session =>
+            var moved = await _sessions.UseAsync(async session =>
             {
                 var target = await session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
                 var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
@@ -194,9 +252,17 @@ namespace ReplyAdmin.Engine.Imap
                     await session.Run(() => inbox.StoreAsync(labelled, request, cancellationToken), "mark the messages' class", group.First().Id).ConfigureAwait(false);
                 }
                 // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
-                await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+                var map = await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+                // UIDPLUS names the UIDs the server moved (COPYUID); one it left out was no longer there. Without UIDPLUS
+                // the server cannot tell, and every message counts as moved.
+                var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
+                return (client.Capabilities & MailKit.Net.Imap.ImapCapabilities.UidPlus) != 0 ? new HashSet<uint>(map.Source.Select(u => u.Id)) : null;
             }).ConfigureAwait(false);
-            foreach (var message in messages) message.AcknowledgedTo = path;
+            foreach (var message in messages)
+            {
+                if (moved == null || moved.Contains(((UniqueId)message.Handle).Id)) message.AcknowledgedTo = path;
+                else message.Gone = true;
+            }
         }
 
         /// <inheritdoc />

@@ -114,6 +114,11 @@ namespace ReplyAdmin.Engine.Imap
             {
                 throw FolderGone(e.FolderName, action, e);
             }
+            catch (MessageNotFoundException e)
+            {
+                // "The IMAP server did not return the requested stream": the message was expunged meanwhile.
+                throw Processing.GoneMessages.Error(target?.ToString(), action, e);
+            }
             catch (ImapCommandException e) when (e.ResponseText != null && (e.ResponseText.IndexOf("doesn't exist", StringComparison.OrdinalIgnoreCase) >= 0
                 || e.ResponseText.IndexOf("does not exist", StringComparison.OrdinalIgnoreCase) >= 0 || e.ResponseText.IndexOf("NONEXISTENT", StringComparison.Ordinal) >= 0))
             {

@@ -248,6 +248,8 @@ namespace ReplyAdmin.Engine.Processing
                     item.Result.Actions.Add("Moved to " + item.Result.AcknowledgedTo);
                     item.Done = true;
                 }
+                foreach (var item in pending.Where(w => w.Message.Gone && w.Message.AcknowledgedTo == null))
+                    GoneMessages.Mark(item.Result, "it was no longer there when this run moved it to " + destination);
             }
         }
     }

@@ -76,6 +76,12 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Keywords set on the message at the source when it is acknowledged (an excluded auto-reply's class); null for none.</summary>
         public IReadOnlyList<string> Labels { get; set; }
 
+        /// <summary>
+        /// True when the source found the message no longer there (another host or a person moved it away): it is
+        /// neither acknowledged nor rejected by this run.
+        /// </summary>
+        public bool Gone { get; set; }
+
         /// <summary>Why the headers could not be parsed, if they could not.</summary>
         public string HeaderError { get; set; }
 
@@ -98,7 +104,10 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Lists the waiting messages with identity, size and state, oldest first; headers are not loaded yet.</summary>
         Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken);
 
-        /// <summary>Loads the top-level headers of a batch of messages (one round trip where the source allows).</summary>
+        /// <summary>
+        /// Loads the top-level headers of a batch of messages (one round trip where the source allows); a message that is
+        /// no longer there is marked <see cref="SourceMessage.Gone"/> instead.
+        /// </summary>
         Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken);
 
         /// <summary>Opens the whole message as it was received; the caller disposes the stream.</summary>
@@ -121,7 +130,8 @@ namespace ReplyAdmin.Engine.Processing
 
         /// <summary>
         /// Acknowledges messages: moves them out of the waiting set, in one command where the source allows, and sets
-        /// <see cref="SourceMessage.AcknowledgedTo"/> of each message moved.
+        /// <see cref="SourceMessage.AcknowledgedTo"/> of each message moved; a message that was no longer there is not
+        /// acknowledged but marked <see cref="SourceMessage.Gone"/>.
         /// </summary>
         /// <param name="messages">The messages.</param>
         /// <param name="destination">Where they go.</param>

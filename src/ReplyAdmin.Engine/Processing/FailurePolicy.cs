@@ -36,6 +36,12 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>Records the failure in the result; the message stays at the source.</summary>
         public void Fail(ProcessingResult result, ReplyAdminException e)
         {
+            if (e.ErrorId == ErrorIds.SourceMessageGone)
+            {
+                GoneMessages.Mark(result, e.Message);
+                _observer.Verbose($"Message {result.SourceId} is gone from the source: {e.Message}");
+                return;
+            }
             result.Outcome = ReplyOutcome.Failed;
             result.Reason = e.Message;
             result.ErrorId = e.ErrorId;

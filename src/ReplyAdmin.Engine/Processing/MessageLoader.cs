@@ -130,7 +130,7 @@ namespace ReplyAdmin.Engine.Processing
         public bool Done { get; set; }
 
         /// <summary>Still to be acted on: decided, not failed, not done.</summary>
-        public bool Live => !Done && Decision != null && Result.Outcome != ReplyOutcome.Failed;
+        public bool Live => !Done && Decision != null && Result.Outcome != ReplyOutcome.Failed && Result.Outcome != ReplyOutcome.Gone;
 
         public void Dispose() => Body.Dispose();
     }

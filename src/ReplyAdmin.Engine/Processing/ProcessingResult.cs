@@ -32,6 +32,11 @@ namespace ReplyAdmin.Engine.Processing
         WhatIf,
         /// <summary>Left at the source on purpose (a scanner could not be asked); a later run handles it. Not a failure.</summary>
         Deferred,
+        /// <summary>
+        /// The message left the source while this run handled it (another host or a person moved it): this run did not
+        /// acknowledge it, stored no notice for it, and does nothing more with it.
+        /// </summary>
+        Gone,
     }
 
     /// <summary>The handling of one message: what was decided, what was done, how it ended. Holds no secret.</summary>
@@ -131,10 +136,16 @@ namespace ReplyAdmin.Engine.Processing
         public int Failed { get; set; }
         /// <summary>Messages set aside in the source's DeadLetter place when the run started, waiting for an administrator.</summary>
         public int SetAside { get; set; }
+        /// <summary>Gone from the source while this run handled them (moved by another host or a person).</summary>
+        public int Gone { get; set; }
         /// <summary>True when -WhatIf: nothing was changed.</summary>
         public bool WhatIf { get; set; }
         /// <summary>Where the journal of this run is.</summary>
         public string JournalPath { get; set; }
+        /// <summary>The lease of the source: held by this host for the run, or (see <see cref="LeaseHeldElsewhere"/>) by the host that has it; null when the source needs none.</summary>
+        public Leases.LeaseStatus Lease { get; set; }
+        /// <summary>True when another host holds the source's lease, so this run did nothing.</summary>
+        public bool LeaseHeldElsewhere { get; set; }
 
         /// <summary>Adds one message's result to the totals.</summary>
         internal void Count(ProcessingResult result)
@@ -142,6 +153,7 @@ namespace ReplyAdmin.Engine.Processing
             Total++;
             if (result.Outcome == ReplyOutcome.Failed) { Failed++; return; }
             if (result.Outcome == ReplyOutcome.Deferred) { Deferred++; if (result.DestinationUid == null) return; }
+            if (result.Outcome == ReplyOutcome.Gone) { Gone++; return; }
             switch (result.Disposition)
             {
                 case ReplyDisposition.Store: Stored++; break;

@@ -75,15 +75,24 @@ namespace ReplyAdmin.Engine.Processing
                 : SourceProviders.For(configuration.Source.Kind).Create(configuration.Source, SourceContextOf(request)))
             // -WhatIf changes nothing anywhere: no lock file, no journal, no folders.
             using (whatIf || request.Files != null ? null : RunLock.Acquire(request.ConfigPath, source.Description))
-            using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
-            using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
-            using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
             {
-                var scanner = configuration.Scanner;
-                var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
-                var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), source, store, forwarder, observer, options, journal,
-                    scanners, scanner?.TrustedRelays);
-                return await processor.RunAsync(cancellationToken).ConfigureAwait(false);
+                // Several hosts on one source: only the holder of its lease acts (see Leases/ImapLease.cs).
+                var lease = whatIf || request.Files != null ? null : await Leases.LeaseGate.TakeAsync(configuration, request.ConfigPath, SourceContextOf(request), source.Description, observer, cancellationToken).ConfigureAwait(false);
+                if (lease is Leases.LeaseGate.Elsewhere elsewhere)
+                    return elsewhere.Summary;
+                using (lease)
+                using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
+                using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
+                using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
+                {
+                    var scanner = configuration.Scanner;
+                    var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
+                    var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
+                        forwarder, observer, options, journal, scanners, scanner?.TrustedRelays);
+                    var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
+                    summary.Lease = lease?.Status;
+                    return summary;
+                }
             }
         }
 
@@ -107,8 +116,15 @@ namespace ReplyAdmin.Engine.Processing
                 try
                 {
                     var request = nextRequest();
-                    completed(await RunAsync(request, observer, cancellationToken).ConfigureAwait(false));
+                    var summary = await RunAsync(request, observer, cancellationToken).ConfigureAwait(false);
+                    completed(summary);
                     pause = TimeSpan.FromSeconds(5);
+                    if (summary.LeaseHeldElsewhere)
+                    {
+                        // A standby host: messages wait, but another host handles them; look again at a third of the time to live.
+                        await Task.Delay(TimeSpan.FromTicks(summary.Lease.TimeToLive.Ticks / 3), cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
                     var settings = request.Configuration.Source ?? throw NoSource(request.ConfigPath);
                     observer.Verbose($"Waiting for new replies at {SourceProviders.For(settings.Kind).Describe(settings)} (at most {interval}).");
                     await SourceProviders.For(settings.Kind).WaitForArrivalAsync(settings, SourceContextOf(request), interval, cancellationToken).ConfigureAwait(false);

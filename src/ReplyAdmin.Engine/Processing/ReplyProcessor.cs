@@ -106,7 +106,8 @@ namespace ReplyAdmin.Engine.Processing
 
         private async Task HandleBatchAsync(List<SourceMessage> batch, long maxSize, RunState run, CancellationToken cancellationToken)
         {
-            await _source.LoadHeadersAsync(batch, cancellationToken).ConfigureAwait(false);
+            // A batch whose headers cannot be read fails message by message (they stay at the source); only a run-scoped error ends the run.
+            var loadFailure = await GoneMessages.LoadHeadersAsync(_source, batch, cancellationToken).ConfigureAwait(false);
             var work = new List<WorkItem>(batch.Count);
             try
             {
@@ -115,7 +116,7 @@ namespace ReplyAdmin.Engine.Processing
                     cancellationToken.ThrowIfCancellationRequested();
                     if (run.ProgressDue(out var handled))
                         _observer.Progress(handled, run.Total, message.Headers?["Subject"] ?? message.Id);
-                    work.Add(Decide(message, maxSize, cancellationToken));
+                    work.Add(loadFailure != null || message.Gone ? Undecided(message, loadFailure) : Decide(message, maxSize, cancellationToken));
                 }
                 foreach (var item in work.Where(w => w.Live))
                     await ScanAsync(item, cancellationToken).ConfigureAwait(false);
@@ -141,6 +142,15 @@ namespace ReplyAdmin.Engine.Processing
                     item.Message.Headers = null; // a run over 100,000 messages keeps no headers it is done with
                 }
             }
+        }
+
+        // A message whose headers could not be loaded, or that is gone: nothing is decided or done for it.
+        private WorkItem Undecided(SourceMessage message, ReplyAdminException loadFailure)
+        {
+            var result = new ProcessingResult { RunId = _options.RunId, SourceId = message.Id, Size = message.Size };
+            if (message.Gone) GoneMessages.Mark(result, "it was no longer there when this run read its headers");
+            else _failures.Fail(result, loadFailure);
+            return new WorkItem(message, result, new MessageLoader(_source, message, CancellationToken.None));
         }
 
         // Step 1 of the protocol: read, resolve, classify, decide. A failure here is the message's alone.

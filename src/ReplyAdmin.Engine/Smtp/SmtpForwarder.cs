@@ -62,7 +62,7 @@ namespace ReplyAdmin.Engine.Smtp
             var where = $"{_settings.Host}:{_settings.Port}";
             var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
             var sender = MailboxAddress.Parse(_settings.EnvelopeSender ?? recipients[0]);
-            var added = AddResentHeaders(message, sender, recipients);
+            var added = AddResentHeaders(message, sender, recipients, ResentMessageId(message, recipients, sender.Domain, cancellationToken));
             try
             {
                 await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
@@ -91,13 +91,32 @@ namespace ReplyAdmin.Engine.Smtp
             }
         }
 
-        private static List<Header> AddResentHeaders(MimeMessage message, MailboxAddress sender, IReadOnlyList<string> recipients)
+        /// <summary>
+        /// The Resent-Message-ID of a forward: derived from the message's content (as stored, see ContentFingerprint) and the
+        /// recipients, so the same reply forwarded again (after a crash, or by the host that took over a dead host's lease)
+        /// carries the same id, and the receiving side can recognise the repeat.
+        /// </summary>
+        internal static string ResentMessageId(MimeMessage message, IReadOnlyList<string> recipients, string domain, CancellationToken cancellationToken)
+        {
+            var content = Imap.ContentFingerprint.Of(message, cancellationToken).Hash;
+            using (var sha = System.Security.Cryptography.SHA256.Create())
+            {
+                var to = System.Text.Encoding.UTF8.GetBytes("\n" + string.Join(",", recipients.Select(r => r.Trim().ToLowerInvariant()).OrderBy(r => r, StringComparer.Ordinal)));
+                var input = new byte[content.Length + to.Length];
+                Buffer.BlockCopy(content, 0, input, 0, content.Length);
+                Buffer.BlockCopy(to, 0, input, content.Length, to.Length);
+                var hash = sha.ComputeHash(input);
+                return "fwd." + BitConverter.ToString(hash, 0, 16).Replace("-", "").ToLowerInvariant() + "@" + (string.IsNullOrEmpty(domain) ? "replyadmin.invalid" : domain);
+            }
+        }
+
+        private static List<Header> AddResentHeaders(MimeMessage message, MailboxAddress sender, IReadOnlyList<string> recipients, string resentMessageId)
         {
             // RFC 5322 3.6.6: Resent-* fields are prepended as a block; the original headers stay as they were.
             var added = new List<Header>
             {
                 new Header(LoopGuard.HeaderName, "1"),
-                new Header(HeaderId.ResentMessageId, "<" + MimeUtils.GenerateMessageId(sender.Domain) + ">"),
+                new Header(HeaderId.ResentMessageId, "<" + resentMessageId + ">"),
                 new Header(HeaderId.ResentTo, string.Join(", ", recipients)),
                 new Header(HeaderId.ResentFrom, sender.ToString()),
                 new Header(HeaderId.ResentDate, DateUtils.FormatDate(DateTimeOffset.Now)),

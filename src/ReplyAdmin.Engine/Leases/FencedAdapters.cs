@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+using ReplyAdmin.Engine.Processing;
+
+namespace ReplyAdmin.Engine.Leases
+{
+    /// <summary>
+    /// The source seen through a lease: every acknowledgement (MOVE) first checks that this host still holds the lease,
+    /// so a host that stalled past it acknowledges nothing more. Everything else passes through.
+    /// </summary>
+    internal sealed class FencedReplySource : IReplySource
+    {
+        private readonly IReplySource _inner;
+        private readonly IWorkLease _lease;
+
+        public FencedReplySource(IReplySource inner, IWorkLease lease)
+        {
+            _inner = inner;
+            _lease = lease;
+        }
+
+        public string Description => _inner.Description;
+        public Task OpenAsync(CancellationToken cancellationToken) => _inner.OpenAsync(cancellationToken);
+        public Task<IReadOnlyList<SourceMessage>> ListAsync(CancellationToken cancellationToken) => _inner.ListAsync(cancellationToken);
+        public Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken) => _inner.LoadHeadersAsync(batch, cancellationToken);
+        public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken) => _inner.OpenMessageAsync(message, cancellationToken);
+        public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) => _inner.OpenMessageStartAsync(message, length, cancellationToken);
+        public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken) => _inner.SetStateAsync(messages, state, cancellationToken);
+        public Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken) => _inner.RecordAttemptAsync(message, cancellationToken);
+
+        public async Task MoveAsync(IReadOnlyList<SourceMessage> messages, SourceDestination destination, string reason, CancellationToken cancellationToken)
+        {
+            if (messages.Count == 0) return;
+            await _lease.CheckAsync(cancellationToken).ConfigureAwait(false);
+            await _inner.MoveAsync(messages, destination, reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        public void Dispose() { } // the run that created the inner source disposes it
+    }
+
+    /// <summary>The reply folder seen through a lease: every MULTIAPPEND first checks that this host still holds it.</summary>
+    internal sealed class FencedReplyStore : IReplyStore
+    {
+        private readonly IReplyStore _inner;
+        private readonly IWorkLease _lease;
+
+        public FencedReplyStore(IReplyStore inner, IWorkLease lease)
+        {
+            _inner = inner;
+            _lease = lease;
+        }
+
+        public string Description => _inner.Description;
+        public long? ServerAppendLimit => _inner.ServerAppendLimit;
+        public Task OpenAsync(CancellationToken cancellationToken) => _inner.OpenAsync(cancellationToken);
+        public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken) => _inner.FindAsync(messageId, content, cancellationToken);
+
+        public async Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken)
+        {
+            if (items.Count == 0) return new uint?[0];
+            await _lease.CheckAsync(cancellationToken).ConfigureAwait(false);
+            return await _inner.AppendAsync(items, cancellationToken).ConfigureAwait(false);
+        }
+
+        public void Dispose() { } // the run that created the inner store disposes it
+    }
+
+    /// <summary>The leases of configured sources: an IMAP source's folder is the unit of work; file sources have none.</summary>
+    public static class WorkLeases
+    {
+        /// <summary>The lease of the configured source for this run; null when the source kind needs none (file sources are local).</summary>
+        internal static async Task<IWorkLease> AcquireAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context,
+            IProcessingObserver observer, CancellationToken cancellationToken)
+        {
+            var settings = configuration.Source;
+            if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
+            var options = LeaseOptions.From(configuration.Coordination, configPath);
+            var endpoint = Imap.ImapEndpoint.From(settings);
+            endpoint.Timeout = context.Timeout;
+            return await ImapLease.AcquireAsync(endpoint, context.Resolve(settings, "source.credentialReference"), settings.Folder, options, observer, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Reads who holds the configured source's lease, changing nothing; null for a source kind without leases.</summary>
+        /// <exception cref="ReplyAdminException">The server cannot be reached (<see cref="ErrorIds.LeaseUnavailable"/>), or the coordination settings are invalid.</exception>
+        public static async Task<LeaseStatus> ReadAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context, CancellationToken cancellationToken)
+        {
+            var settings = configuration.Source;
+            if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
+            var options = LeaseOptions.From(configuration.Coordination, configPath);
+            var endpoint = Imap.ImapEndpoint.From(settings);
+            endpoint.Timeout = context.Timeout;
+            return await ImapLease.ReadAsync(endpoint, context.Resolve(settings, "source.credentialReference"), settings.Folder, options.TimeToLive, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+namespace ReplyAdmin.Engine.Leases
+{
+    /// <summary>How a run meets the lease: take it (or learn that another host has it), and fence the adapters with it.</summary>
+    internal static class LeaseGate
+    {
+        /// <summary>Stands for "another host holds the lease": the run returns <see cref="Summary"/> and does nothing.</summary>
+        internal sealed class Elsewhere : IWorkLease
+        {
+            public Elsewhere(ProcessingSummary summary) => Summary = summary;
+            public ProcessingSummary Summary { get; }
+            public LeaseStatus Status => Summary.Lease;
+            public Task CheckAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("Not held.");
+            public void Dispose() { }
+        }
+
+        /// <summary>This run's lease; an <see cref="Elsewhere"/> (after a warning) when another host holds it; null when the source needs none.</summary>
+        public static async Task<IWorkLease> TakeAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context,
+            string sourceDescription, IProcessingObserver observer, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await WorkLeases.AcquireAsync(configuration, configPath, context, observer, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.LeaseHeld)
+            {
+                // Not an error: a standby host finds the work in hand.
+                observer.Warning(e.Message);
+                var now = DateTimeOffset.UtcNow;
+                return new Elsewhere(new ProcessingSummary { Source = sourceDescription, Started = now, Lease = e.Target as LeaseStatus, LeaseHeldElsewhere = true });
+            }
+        }
+
+        public static IReplySource Fence(IReplySource source, IWorkLease lease) => lease == null ? source : new FencedReplySource(source, lease);
+
+        public static IReplyStore Fence(IReplyStore store, IWorkLease lease) => lease == null ? store : new FencedReplyStore(store, lease);
+    }
+}

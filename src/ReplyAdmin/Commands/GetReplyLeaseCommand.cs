@@ -1,0 +1,48 @@
+using System;
+using System.Management.Automation;
+using ReplyAdmin.Engine;
+using ReplyAdmin.Engine.Leases;
+using ReplyAdmin.Engine.Sources;
+
+namespace ReplyAdmin.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Shows which host holds the lease of the configured inbound source, since when, and its epoch.</para>
+    /// <para type="description">Reads the lease mailboxes on the source's IMAP server and changes nothing.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplyLease")]
+    [OutputType(typeof(LeaseStatus))]
+    public sealed class GetReplyLeaseCommand : ReplyAdminCmdlet
+    {
+        /// <summary><para type="description">Login for the source, overriding its configured credential reference.</para></summary>
+        [Parameter]
+        [Credential]
+        public PSCredential SourceCredential { get; set; }
+
+        /// <summary><para type="description">Time limit of every network operation, in seconds.</para></summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSeconds { get; set; } = 30;
+
+        /// <inheritdoc />
+        protected override void EndProcessing()
+        {
+            var configuration = LoadConfiguration();
+            if (configuration.Source == null)
+            {
+                ThrowTerminatingError(Error(ErrorIds.ReplySourceNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                    $"No inbound source is configured in {ResolvedConfigPath}.", ResolvedConfigPath, "Configure it with Set-ReplySource."));
+                return;
+            }
+            var context = new SourceContext { Credentials = CredentialResolver, Credential = SourceCredential?.GetNetworkCredential(), Timeout = TimeSpan.FromSeconds(TimeoutSeconds) };
+            var path = ResolvedConfigPath;
+            var status = Invoke(token => WorkLeases.ReadAsync(configuration, path, context, token));
+            if (status == null)
+            {
+                WriteVerbose($"The {configuration.Source.Kind} source has no lease: only one host can read a local directory.");
+                return;
+            }
+            WriteObject(status);
+        }
+    }
+}
