@@ -34,16 +34,16 @@ Describe 'Per-message UID MOVE on this Dovecot' -Tag Integration {
             $sessions = @(foreach ($i in 0..2) {
                     $inbox = Get-TestImapFolder -Client $clients[$i] -Folder $folder
                     $target = Get-TestImapFolder -Client $clients[$i] -Folder "$folder/Claim$i" -Create
-                    [void] $inbox.Open([MailKit.FolderAccess]::ReadWrite)
+                    [void] $inbox.Open('ReadWrite')
                     [pscustomobject]@{ Inbox = $inbox; Target = $target } })
-            $uids = @($sessions[0].Inbox.Search([MailKit.Search.SearchQuery]::All))
+            $uids = @($sessions[0].Inbox.Search((Get-ReplyAdminType 'MailKit.Search.SearchQuery')::All))
             # Each session claims one UID at a time, all three at once, as a naive "first MOVE wins" claim would.
             foreach ($uid in $uids) {
                 $tasks = @(foreach ($s in $sessions) { $s.Inbox.MoveToAsync($uid, $s.Target) })
                 try { [Threading.Tasks.Task]::WaitAll([Threading.Tasks.Task[]] $tasks) } catch { }
             }
             $copies = 0
-            foreach ($s in $sessions) { [void] $s.Target.Open([MailKit.FolderAccess]::ReadOnly); $copies += $s.Target.Count }
+            foreach ($s in $sessions) { [void] $s.Target.Open('ReadOnly'); $copies += $s.Target.Count }
         }
         finally { foreach ($c in $clients) { $c.Disconnect($true); $c.Dispose() } }
         Write-Host "Naive UID MOVE claims: $count messages, 3 sessions -> $copies copies."
@@ -129,16 +129,16 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         try {
             $inbox = Get-TestImapFolder -Client $client -Folder $scenario.InboundFolder
             $staff = Get-TestImapFolder -Client $client -Folder $staffFolder -Create
-            [void] $inbox.Open([MailKit.FolderAccess]::ReadWrite)
+            [void] $inbox.Open('ReadWrite')
             # Once the run has listed the folder (its first batch is claimed), newest first: messages the run listed and has not reached yet.
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while (-not $child.HasExited -and [DateTime]::UtcNow -lt $deadline -and
-                @($inbox.Search([MailKit.Search.SearchQuery]::HasKeywords([string[]] @('ReplyAdmin-Claimed')))).Count -eq 0) { Start-Sleep -Milliseconds 20 }
+                @($inbox.Search((Get-ReplyAdminType 'MailKit.Search.SearchQuery')::HasKeywords([string[]] @('ReplyAdmin-Claimed')))).Count -eq 0) { Start-Sleep -Milliseconds 20 }
             while (-not $child.HasExited) {
-                $uids = @($inbox.Search([MailKit.Search.SearchQuery]::All))
+                $uids = @($inbox.Search((Get-ReplyAdminType 'MailKit.Search.SearchQuery')::All))
                 $pick = @($uids | Where-Object { $_.Id % 3 -eq 0 } | Sort-Object Id -Descending | Select-Object -First 2)
                 if ($pick.Count -gt 0) {
-                    try { $map = $inbox.MoveTo([MailKit.UniqueId[]] $pick, $staff); $movedByStaff += $map.Source.Count } catch { }
+                    try { $map = $inbox.MoveTo(($pick -as (Get-ReplyAdminType 'MailKit.UniqueId').MakeArrayType()), $staff); $movedByStaff += $map.Source.Count } catch { }
                 }
                 Start-Sleep -Milliseconds 30
             }

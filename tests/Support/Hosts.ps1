@@ -57,7 +57,7 @@ function Get-WaitingCount($Hosts) {
     $client = Connect-TestImap -Server $server -User 'inbound@example.test'
     try {
         $inbox = Get-TestImapFolder -Client $client -Folder $Hosts.Scenario.InboundFolder
-        [void] $inbox.Open([MailKit.FolderAccess]::ReadOnly)
+        [void] $inbox.Open('ReadOnly')
         $inbox.Count
     }
     finally { $client.Disconnect($true); $client.Dispose() }
