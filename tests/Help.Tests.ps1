@@ -163,3 +163,11 @@ Describe 'The help sources in docs/help' -Tag Unit {
         Join-Path $docsPath 'about_ReplyAdmin.md' | Should -Exist
     }
 }
+
+Describe 'The format views' -Tag Unit {
+    It 'Name no engine, MimeKit or MailKit type literally (PowerShell does not look into ReplyAdmin''s load context)' {
+        foreach ($file in Get-ChildItem (Split-Path $ModulePath) -Filter *.format.ps1xml) {
+            Get-Content $file.FullName -Raw | Should -Not -Match '\[(ReplyAdmin\.Engine|MimeKit|MailKit)\.' -Because "$($file.Name) is read in the default load context"
+        }
+    }
+}

@@ -147,6 +147,9 @@ namespace ReplyAdmin.Engine.Scanning
             }
         }
 
+        /// <summary>rspamd's own spelling of this verdict's action ("add header"), for views and text.</summary>
+        public string ActionText => ActionName(Action);
+
         /// <summary>rspamd's own spelling of an action ("add header").</summary>
         public static string ActionName(SpamAction action)
         {
