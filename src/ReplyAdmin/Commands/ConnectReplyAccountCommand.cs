@@ -33,7 +33,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Signs in once, interactively (device code), for a server entry that uses Microsoft delegated OAuth2.</para>
+    /// Signs in once, interactively (device code), for a server entry that uses Microsoft delegated OAuth2.
     /// </summary>
     [Cmdlet(VerbsCommunications.Connect, "ReplyAccount", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyAccountSignIn))]

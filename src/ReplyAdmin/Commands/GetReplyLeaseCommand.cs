@@ -7,19 +7,19 @@ using ReplyAdmin.Engine.Sources;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Shows which host holds the lease of the configured inbound source, since when, and its epoch.</para>
-    /// <para type="description">Reads the lease mailboxes on the source's IMAP server and changes nothing.</para>
+    /// Shows which host holds the lease of the configured inbound source, since when, and its epoch.
+    /// Reads the lease mailboxes on the source's IMAP server and changes nothing.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyLease")]
     [OutputType(typeof(LeaseStatus))]
     public sealed class GetReplyLeaseCommand : ReplyAdminCmdlet
     {
-        /// <summary><para type="description">Login for the source, overriding its configured credential reference.</para></summary>
+        /// <summary>Login for the source, overriding its configured credential reference.</summary>
         [Parameter]
         [Credential]
         public PSCredential SourceCredential { get; set; }
 
-        /// <summary><para type="description">Time limit of every network operation, in seconds.</para></summary>
+        /// <summary>Time limit of every network operation, in seconds.</summary>
         [Parameter]
         [ValidateRange(1, 3600)]
         public int TimeoutSeconds { get; set; } = 30;

@@ -9,7 +9,7 @@ using ReplyAdmin.Engine.Scanning;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Gets the content scanners (rspamd, clamd, trusted MTA headers) replies are checked with.</para>
+    /// Gets the content scanners (rspamd, clamd, trusted MTA headers) replies are checked with.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyScanner")]
     [OutputType(typeof(ScannerSettings))]
@@ -29,7 +29,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Sets the content scanners replies are checked with before they are stored or forwarded.</para>
+    /// Sets the content scanners replies are checked with before they are stored or forwarded.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplyScanner", SupportsShouldProcess = true)]
     [OutputType(typeof(ScannerSettings))]
@@ -83,7 +83,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// <para type="synopsis">Tests the content scanners: reachable, version, and test scans with GTUBE and EICAR built in memory.</para>
+    /// Tests the content scanners: reachable, version, and test scans with GTUBE and EICAR built in memory.
     /// </summary>
     [Cmdlet(VerbsDiagnostic.Test, "ReplyScanner", DefaultParameterSetName = ConfiguredSet)]
     [OutputType(typeof(ScannerTestReport))]
