@@ -45,7 +45,7 @@ $references = @($engine, $mimeKit) + @([AppDomain]::CurrentDomain.GetAssemblies(
     ForEach-Object Location)
 
 if (-not ('ReplyAdminBenchmark.Runner' -as [type])) {
-    Add-Type -ReferencedAssemblies $references -TypeDefinition @'
+    Add-Type -ReferencedAssemblies $references -IgnoreWarnings -TypeDefinition @'
 using System;
 using System.Diagnostics;
 using System.IO;

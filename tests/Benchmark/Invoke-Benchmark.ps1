@@ -379,7 +379,7 @@ try {
     $dependencies = Join-Path $moduleDir 'dependencies'
     $references = @((Join-Path $dependencies 'MailKit.dll'), (Join-Path $dependencies 'MimeKit.dll'), (Join-Path $dependencies 'ReplyAdmin.Engine.dll'),
         'netstandard', 'System.Net.Security', 'System.Net.Sockets', 'System.Net.Primitives', 'System.Security.Cryptography', 'System.Collections', 'System.Linq', 'System.Runtime')
-    Add-Type -TypeDefinition (Get-Content -LiteralPath (Join-Path $PSScriptRoot 'BenchmarkHelper.cs') -Raw) -ReferencedAssemblies $references -OutputAssembly $helperDll
+    Add-Type -TypeDefinition (Get-Content -LiteralPath (Join-Path $PSScriptRoot 'BenchmarkHelper.cs') -Raw) -ReferencedAssemblies $references -IgnoreWarnings -OutputAssembly $helperDll
     # The module's own MimeKit/MailKit/engine files first, so the helper binds to the very code the module runs (a
     # second load of it, in the default context: the module's copies live in its own load context).
     foreach ($dll in 'MimeKit.dll', 'MailKit.dll', 'ReplyAdmin.Engine.dll') { Add-Type -Path (Join-Path $dependencies $dll) }
