@@ -23,6 +23,14 @@
          ra-md-excl    Invoke-ReplyProcessing, Maildir source, store without auto-generated (Exclude)
          ra-imap-excl  Invoke-ReplyProcessing, IMAP source (inbound mailbox on the same Dovecot), Exclude;
                        reports how many message bodies Dovecot sent for it (its logout statistics)
+         mbsync-imap   isync copying IMAP to IMAP: the inbound mailbox (loaded by doveadm) pushed into an empty
+                       folder of the reply user; the fair anchor of the IMAP-source rows ('x mbsync-imap')
+         ra-imap-same  Invoke-ReplyProcessing, IMAP source in the reply folder's own account (same host, port
+                       and user): the engine copies on the server (UID COPY), no body through the client
+         ra-md-incl-proc  a whole scheduled run: a new pwsh process running Start-ReplyProcessing.ps1 (start,
+                       import, run), Maildir source, store all; wall time of the whole process
+         ra-idle       a whole scheduled run that finds nothing to do (IMAP source, empty inbound folder whose
+                       folders an earlier run created); ra-idle-md the same with an empty Maildir
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
@@ -34,7 +42,8 @@
 .PARAMETER ModulePath
     The built module manifest (build.ps1 -Task Build lays it out in out/ReplyAdmin).
 .PARAMETER Scenario
-    Modes to run (default all): mbsync, doveadm, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl.
+    Modes to run (default all): mbsync, doveadm, mbsync-imap, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl,
+    ra-imap-same, ra-md-incl-proc, ra-idle.
 .PARAMETER Quick
     A smoke run of about a minute: 150 small and 2 large messages, one repetition (explicit counts win).
 .PARAMETER SkipFsyncProbe
@@ -54,8 +63,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl'),
+    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -204,7 +213,8 @@ function New-MaildirCopy([string] $From, [string] $Name) {
 }
 
 function New-BenchConfiguration {
-    param([string] $Name, [string] $ReplyFolder, [ValidateSet('Include', 'Exclude')] [string] $AutoReplies, [string] $MaildirPath, [string] $InboundFolder)
+    param([string] $Name, [string] $ReplyFolder, [ValidateSet('Include', 'Exclude')] [string] $AutoReplies, [string] $MaildirPath, [string] $InboundFolder,
+        [string] $InboundUser = 'inbound@example.test', [string] $InboundPasswordVariable = 'BENCH_INBOUND_PW')
     $dir = Join-Path $configDir $Name
     $null = New-Item -ItemType Directory -Path $dir
     $config = Join-Path $dir 'config.json'
@@ -216,8 +226,8 @@ function New-BenchConfiguration {
     if ($MaildirPath) {
         Set-ReplySource -ConfigPath $config -Kind Maildir -Path $MaildirPath
     } else {
-        Set-ReplySource -ConfigPath $config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-            -Folder $InboundFolder -CredentialReference 'env:BENCH_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
+        Set-ReplySource -ConfigPath $config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName $InboundUser `
+            -Folder $InboundFolder -CredentialReference "env:$InboundPasswordVariable" -CertificateThumbprint $server.CertificateThumbprint `
             -ProcessedFolder "$InboundFolder-Processed" -ArchiveFolder "$InboundFolder-Auto" -RejectedFolder "$InboundFolder-Rejected"
     }
     $config
@@ -230,6 +240,105 @@ function Invoke-Child {
             '-ModulePath', $ModulePath, '-ResultPath', $resultPath) + $Arguments)
     $child = Get-Content -LiteralPath $resultPath -Raw | ConvertFrom-Json
     [pscustomobject]@{ Measured = $measured; Child = $child }
+}
+
+# Preparation (not measured) of the modes added for issue 17: IMAP to IMAP with mbsync, the same-account IMAP source,
+# and the idle scheduled runs. Returns what the measurement needs (configuration paths, the inbound folder).
+function Initialize-ExtraScenario {
+    param([string] $Key, [object] $Set, [int] $Rep, [string] $Name, [string] $Folder)
+    switch ($Key) {
+        'mbsync-imap' {
+            $inbound = "In-$($Set.Name)-r$Rep"
+            if (-not $script:Inbound.ContainsKey($inbound)) { throw "The inbound mailbox $inbound was not loaded." }
+            $rc = Join-Path $configDir "$Name.mbsyncrc"
+            $state = Join-Path $configDir "$Name-state"
+            $null = New-Item -ItemType Directory -Path $state
+            # Both stores on the test Dovecot; the near side is the inbound mailbox (read only: Sync Push).
+            $text = @"
+IMAPAccount far
+Host localhost
+Port $($server.ImapPort)
+User replies@example.test
+PassCmd "printenv BENCH_REPLIES_PW"
+SSLType IMAPS
+CertificateFile $($server.CertificatePath)
+
+IMAPAccount near
+Host localhost
+Port $($server.ImapPort)
+User inbound@example.test
+PassCmd "printenv BENCH_INBOUND_PW"
+SSLType IMAPS
+CertificateFile $($server.CertificatePath)
+
+IMAPStore far
+Account far
+
+IMAPStore near
+Account near
+
+Channel push
+Far :far:$Folder
+Near :near:$($script:Inbound[$inbound])
+Create Far
+Sync Push
+SyncState $state/
+"@
+            [System.IO.File]::WriteAllText($rc, $text)
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            @{ Rc = $rc }
+        }
+        'ra-imap-same' {
+            # The inbound mailbox in the reply user's own account, loaded by doveadm import (not measured).
+            $copy = New-MaildirCopy $Set.Path $Name
+            $control = Join-Path $runDir "$Name-control"
+            $null = New-Item -ItemType Directory -Path $control
+            & chown nobody $control
+            $null = Invoke-Doveadm @('import', '-u', 'replies@example.test', '-s', "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "Same-$($Set.Name)-r$Rep", 'all')
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            $inbound = "Same-$($Set.Name)-r$Rep/INBOX"
+            $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound -InboundUser 'replies@example.test' -InboundPasswordVariable 'BENCH_REPLIES_PW'
+            @{ Config = $config; Inbound = $inbound }
+        }
+        { $_ -in 'ra-idle', 'ra-idle-md' } {
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            if ($Key -eq 'ra-idle') {
+                $inbound = "Idle-$($Set.Name)-r$Rep"
+                $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $inbound)
+                $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound
+            } else {
+                $maildir = Join-Path $runDir $Name
+                foreach ($sub in 'new', 'cur', 'tmp') { $null = New-Item -ItemType Directory -Path (Join-Path $maildir $sub) -Force }
+                $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -MaildirPath $maildir
+            }
+            # A scheduled run is rarely the first: an earlier one created the folders, the journal and the lock directory.
+            $null = Invoke-Measured -Name "$Name-first" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $config))
+            @{ Config = $config }
+        }
+    }
+}
+
+# The measurement of the modes added for issue 17 (whole processes: the wall time is start, import and run).
+function Invoke-ExtraScenario {
+    param([string] $Key, [System.Collections.IDictionary] $Row, [string] $Name, [hashtable] $Prep)
+    if ($Key -eq 'mbsync-imap') {
+        $m = Invoke-Measured -Name $Name -Command @('mbsync', '-c', $Prep.Rc, 'push')
+        $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
+        return
+    }
+    if ($Key -eq 'ra-imap-same') {
+        $r = Invoke-Child -Name $Name -Arguments @('-Mode', 'Process', '-ConfigPath', $Prep.Config)
+        $Row.Seconds = $r.Child.Seconds; $Row.ClientCpu = $r.Child.CpuSeconds; $Row.PeakRssKB = $r.Measured.MaxRssKB
+        $Row.JitSeconds = $r.Child.JitSeconds; $Row.AllocatedMB = $r.Child.AllocatedMB
+        $s = $r.Child.Summary
+        if ($s.Failed -gt 0 -or $s.Total -ne $Row.Messages) { $Row.Note = "summary: $($s.Total) handled, $($s.Failed) failed" }
+        $Row.Note = ($Row.Note + " excluded $($s.Excluded)").Trim()
+        return
+    }
+    # A scheduled run as the schedule starts it: pwsh -File Start-ReplyProcessing.ps1 -ConfigPath ...
+    $m = Invoke-Measured -Name $Name -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $Prep.Config))
+    $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
+    $Row.Note = ((Get-Content -LiteralPath $m.Log | Select-Object -Last 1) -replace '\s+', ' ').Trim()
 }
 
 # One measured run of one mode on one set; returns a row for the table.
@@ -290,6 +399,7 @@ SyncState *
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
             $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
         }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-idle', 'ra-idle-md' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
     }
 
     $logOffset = Get-LogLength
@@ -315,6 +425,7 @@ SyncState *
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md' } { Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -eq 'ra-md-incl-proc') { @{ Config = $config } } else { $prep }); break }
         'ra-*' {
             $r = Invoke-Child -Name $name -Arguments (@('-Mode', 'Process', '-ConfigPath', $config) + $(if ($Key -like '*-1') { @('-ThrottleLimit', '1') } else { @() }))
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
@@ -334,7 +445,15 @@ SyncState *
     } else {
         $row.Stored = Get-FolderCount 'replies@example.test' $folder
         # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
-        $row.Expected = if ($Key -like '*excl') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+        $row.Expected = if ($Key -like '*excl' -or $Key -eq 'ra-imap-same') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+    }
+    if ($Key -in 'ra-idle', 'ra-idle-md') {
+        $row.Stored = $row.Expected = 0
+    } elseif ($Key -eq 'ra-imap-same') {
+        $stats = Get-LogoutStatistics -Offset $logOffset -User 'replies@example.test'
+        $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
+        $left = Get-FolderCount 'replies@example.test' $prep.Inbound.Replace('/', '.')
+        if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
     if ($Key -eq 'ra-imap-excl') {
         $stats = Get-LogoutStatistics -Offset $logOffset -User 'inbound@example.test'
@@ -370,6 +489,7 @@ try {
     foreach ($d in $setDir, $runDir, $configDir, $logDir) { $null = New-Item -ItemType Directory -Path $d -Force }
     $pwsh = Get-PwshCommand
     $childScript = Join-Path $PSScriptRoot 'Invoke-BenchmarkChild.ps1'
+    $startScript = Join-Path $moduleDir 'Start-ReplyProcessing.ps1'
     . (Join-Path $PSScriptRoot '../Support/MailServer.ps1')
 
     Write-Step "Work directory $work; module $ModulePath"
@@ -446,7 +566,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and 'ra-imap-excl' -in $Scenario) }
+    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -459,6 +579,8 @@ try {
         }
         foreach ($set in $sets) {
             foreach ($key in $order) {
+                # An idle run does not depend on the set: measured once per repetition, with the first set.
+                if ($key -like 'ra-idle*' -and $set -ne $sets[0]) { continue }
                 $row = Invoke-Scenario -Key $key -Set $set -Rep $rep
                 $rows.Add($row)
                 Write-Step ("rep {0}/{1} {2,-5} {3,-12} {4,7:N2} s {5,8:N0} msgs/s {6,7:N1} MB/s  client CPU {7,6:N2} s  Dovecot CPU {8,6:N2} s  peak RSS {9,5:N0} MB {10}" -f
@@ -490,6 +612,9 @@ try {
         'multiappend' = "MailKit MULTIAPPEND $MultiAppendBatch/command"; 'ra-md-incl' = 'ReplyAdmin Maildir, Include'
         'ra-md-incl-1' = 'ReplyAdmin Maildir, Include, 1 conn'
         'ra-md-excl' = 'ReplyAdmin Maildir, Exclude'; 'ra-imap-excl' = 'ReplyAdmin IMAP source, Exclude'
+        'mbsync-imap' = 'mbsync (isync) IMAP to IMAP'; 'ra-imap-same' = 'ReplyAdmin IMAP same account, Excl.'
+        'ra-md-incl-proc' = 'ReplyAdmin Maildir, Incl., process'; 'ra-idle' = 'ReplyAdmin idle run, IMAP, process'
+        'ra-idle-md' = 'ReplyAdmin idle run, Maildir, process'
     }
     $summary = foreach ($set in $sets) {
         $base = $null
@@ -506,6 +631,7 @@ try {
                 Bodies = if ($null -ne $r[0].BodyCount) { '{0:N0} ({1:N1} MB)' -f (Get-Median $r.BodyCount), ((Get-Median $r.BodyBytes) / 1MB) } else { '' }
                 Notes = (@($r.Note | Where-Object { $_ }) | Sort-Object -Unique) -join '; '
                 Ratio = $null
+                RatioImap = $null
                 JitSeconds = if ($null -ne $r[0].JitSeconds) { Get-Median $r.JitSeconds } else { $null }
                 AllocatedMB = if ($null -ne $r[0].AllocatedMB) { Get-Median $r.AllocatedMB } else { $null }
             }
@@ -516,6 +642,10 @@ try {
     foreach ($line in $summary) {
         $base = $summary | Where-Object { $_.Set -eq $line.Set -and $_.Key -eq 'mbsync' } | Select-Object -First 1
         if ($base) { $line.Ratio = $line.MsgsPerSec / $base.MsgsPerSec }
+        # The IMAP-source rows against the fair anchor of that path: mbsync copying IMAP to IMAP.
+        $imapBase = $summary | Where-Object { $_.Set -eq $line.Set -and $_.Key -eq 'mbsync-imap' } | Select-Object -First 1
+        if ($imapBase -and $line.Key -like '*imap*') { $line.RatioImap = $line.MsgsPerSec / $imapBase.MsgsPerSec }
+        if ($line.Key -like 'ra-idle*') { $line.Ratio = $null; $line.MsgsPerSec = 0; $line.MBPerSec = 0 }
     }
 
     Write-Host ''
@@ -528,16 +658,17 @@ try {
     }
     Write-Host ("msgs/s and MB/s count every message of the set (stored or filtered); MB = 2^20 bytes. Machine: load average {0} at the start, {1} at the end; fsync of a new 4 KB file in the mail directory: median {2:N1} ms." -f
         $loadStart, (Get-LoadAverage), $fsyncMs)
-    $fmt = '{0,-6} {1,-34} {2,9} {3,8} {4,9} {5,9} {6,9} {7,9} {8,9} {9,11} {10}'
+    $fmt = '{0,-6} {1,-36} {2,9} {3,8} {4,9} {5,10} {6,9} {7,9} {8,9} {9,9} {10,11} {11}'
     Write-Host ''
-    Write-Host ($fmt -f 'set', 'tool / mode', 'msgs/s', 'MB/s', 'x mbsync', 'wall s', 'cli CPU', 'dov CPU', 'peak RSS', 'stored', 'bodies fetched / notes')
-    Write-Host ($fmt -f '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---')
+    Write-Host ($fmt -f 'set', 'tool / mode', 'msgs/s', 'MB/s', 'x mbsync', 'x mbs-imap', 'wall s', 'cli CPU', 'dov CPU', 'peak RSS', 'stored', 'bodies fetched / notes')
+    Write-Host ($fmt -f '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---', '---')
     foreach ($line in $summary) {
         Write-Host ($fmt -f $line.Set, $line.Mode, ('{0:N0}' -f $line.MsgsPerSec), ('{0:N1}' -f $line.MBPerSec),
-            $(if ($null -ne $line.Ratio) { '{0:N2}x' -f $line.Ratio } else { '' }), ('{0:N2}' -f $line.Seconds), ('{0:N2} s' -f $line.ClientCpu),
+            $(if ($null -ne $line.Ratio) { '{0:N2}x' -f $line.Ratio } else { '' }), $(if ($null -ne $line.RatioImap) { '{0:N2}x' -f $line.RatioImap } else { '' }), ('{0:N2}' -f $line.Seconds), ('{0:N2} s' -f $line.ClientCpu),
             ('{0:N2} s' -f $line.DovecotCpu), ('{0:N0} MB' -f $line.PeakRssMB), ('{0:N0}/{1:N0}' -f $line.Stored, $line.Expected), (($line.Bodies, $line.Notes | Where-Object { $_ }) -join '; '))
     }
     Write-Host ''
+    Write-Host 'x mbs-imap: the IMAP-source rows against mbsync copying IMAP to IMAP. Rows marked "process" are whole pwsh processes (start, import, run).'
     Write-Host 'cli CPU: CPU seconds of the process doing the work (for pwsh children: during the workload only); dov CPU: all Dovecot processes.'
     Write-Host ('peak RSS: whole process (pwsh children include PowerShell itself: an idle pwsh with the module peaks at {0:N0} MB); stored: messages in the destination / expected.' -f $idleRssMB)
     Write-Host ''
