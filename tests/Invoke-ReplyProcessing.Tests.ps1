@@ -440,6 +440,80 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When the inbound folder is in the reply folder''s own account (UID COPY on the server, issue 17)' {
+        BeforeAll {
+            $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }
+            $inboundFolder = "Same-$($scenario.Token)"
+            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'replies@example.test' `
+                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_REPLIES_PW' -CertificateThumbprint $server.CertificateThumbprint `
+                -ProcessedFolder "$inboundFolder/Processed" -ArchiveFolder "$inboundFolder/Auto"
+            # A reply of 1 MB: had it crossed the client, Dovecot's statistics would show it.
+            $large = New-TestReply -Directory $scenario.Inbound -Template 'human' -Token $scenario.Token -Name 'large' -PadTo 1MB
+            $small = New-TestReply -Directory $scenario.Inbound -Template 'human' -Token "$($scenario.Token)b" -Name 'small'
+            $ooo = New-TestReply -Directory $scenario.Inbound -Template 'out-of-office' -Token $scenario.Token
+            # An interrupted run's copy: claimed at the source, already in the reply folder; it must not be stored twice.
+            $claimed = New-TestReply -Directory $scenario.Inbound -Template 'human' -Token "$($scenario.Token)c" -Name 'claimed'
+            Add-TestImapMessage -Server $server -User 'replies@example.test' -Folder $inboundFolder -Path $large, $small, $ooo, $claimed
+            Add-TestImapMessage -Server $server -User 'replies@example.test' -Folder $scenario.Folder -Path $claimed
+            $client = Connect-TestImap -Server $server -User 'replies@example.test'
+            try {
+                $inbox = Get-TestImapFolder -Client $client -Folder $inboundFolder
+                [void] $inbox.Open((Get-ReplyAdminType MailKit.FolderAccess)::ReadWrite)
+                $uids = $inbox.Search((Get-ReplyAdminType MailKit.Search.SearchQuery)::All)
+                # Someone read the small one in the inbound folder and tagged it: the copy must carry neither.
+                $store = (Get-ReplyAdminType MailKit.StoreFlagsRequest)::new('Add', (Get-ReplyAdminType MailKit.MessageFlags)::Seen)
+                $store.Keywords.Add('Inbound-Tag')
+                $inbox.Store($uids[1], $store)
+                $inbox.Store($uids[3], (Get-ReplyAdminType MailKit.StoreFlagsRequest)::new('Add', [string[]] @('ReplyAdmin-Claimed')))
+            } finally { $client.Disconnect($true); $client.Dispose() }
+            $logOffset = (Get-Item -LiteralPath $server.DovecotLogPath).Length
+            $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config)
+            $deadline = [DateTime]::UtcNow.AddSeconds(5)
+            do {
+                $log = [IO.File]::ReadAllText($server.DovecotLogPath).Substring($logOffset)
+                $sent = @([regex]::Matches($log, 'imap\(replies@example\.test\).*Logged out .*body_bytes=(\d+)') | ForEach-Object { [long] $_.Groups[1].Value })
+            } while ($sent.Count -lt 2 -and [DateTime]::UtcNow -lt $deadline -and -not (Start-Sleep -Milliseconds 200))
+            $stored = Get-StoredReply $scenario
+            $processed = @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder "$inboundFolder/Processed")
+        }
+
+        It 'Copies the replies on the server and reports it' {
+            $copied = @($results | Where-Object { $_.Actions -match 'copied on the server' })
+            $copied | Should -HaveCount 2
+            ($results | Where-Object Disposition -EQ 'Exclude').Class | Should -Be 'AutoReply'
+            @($results | Where-Object Outcome -NE 'Done') | Should -HaveCount 0
+        }
+
+        It 'Stores byte-identical copies: the reply folder and the processed originals read back alike' {
+            $stored | Should -HaveCount 3
+            $processed | Should -HaveCount 3
+            foreach ($original in $processed) {
+                $copy = @($stored | Where-Object { Test-BytesEqual $_.Bytes $original.Bytes })
+                $copy | Should -HaveCount 1 -Because "$($original.MessageId) ($($original.Bytes.Length) bytes) is stored once, unchanged"
+            }
+            @($processed | Where-Object { $_.Bytes.Length -gt 1MB }) | Should -HaveCount 1
+        }
+
+        It 'Gives the copies the list keyword only: no source state, no flags of the inbound folder' {
+            $interrupted = [IO.File]::ReadAllBytes($claimed)
+            foreach ($copy in $stored | Where-Object { -not (Test-BytesEqual $_.Bytes $interrupted) }) {
+                $copy.Keywords | Should -Contain 'ReplyAdmin-List-news'
+                @($copy.Keywords | Where-Object { $_ -like 'ReplyAdmin-Claimed' -or $_ -like 'ReplyAdmin-Stored' -or $_ -eq 'Inbound-Tag' }) | Should -HaveCount 0
+                $copy.Flags.ToString() | Should -Not -Match '\bSeen\b'
+            }
+        }
+
+        It 'Sends no body through the client: the 1 MB reply never crosses the connection' {
+            $sent | Should -Not -BeNullOrEmpty
+            ($sent | Measure-Object -Sum).Sum | Should -BeLessThan 200KB
+        }
+
+        It 'Finds the copy an interrupted run left instead of copying it again' {
+            $result = $results | Where-Object { $_.MessageId -like "*$($scenario.Token)c*" }
+            $result.Actions -join '; ' | Should -Match 'interrupted run'
+        }
+    }
+
     Context 'When an IMAP source holds an out-of-office reply known by its subject and text only, with a large attachment' {
         BeforeAll {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; AutoReplies = 'Exclude' }

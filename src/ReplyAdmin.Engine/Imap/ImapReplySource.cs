@@ -265,6 +265,67 @@ namespace ReplyAdmin.Engine.Imap
             }
         }
 
+        /// <summary>
+        /// The server-side copy into <paramref name="mailbox"/>'s folder when it is in this source's own account: the same
+        /// host, port and user and the same way of logging in. Null otherwise (another account needs FETCH and APPEND).
+        /// </summary>
+        public IServerSideCopy ServerCopyInto(ReplyMailboxSettings mailbox)
+        {
+            if (mailbox == null || _readOnly) return null;
+            var same = string.Equals(mailbox.Host?.Trim(), _settings.Host?.Trim(), StringComparison.OrdinalIgnoreCase)
+                && mailbox.Port == _settings.Port
+                && string.Equals(mailbox.UserName, _settings.UserName, StringComparison.Ordinal)
+                && (mailbox.Authentication?.Method ?? AuthenticationMethod.Password) == (_settings.Authentication?.Method ?? AuthenticationMethod.Password);
+            return same && !string.Equals(mailbox.Folder, _settings.Folder, StringComparison.Ordinal) ? new ServerCopy(this, mailbox.Folder) : null;
+        }
+
+        private sealed class ServerCopy : IServerSideCopy
+        {
+            private readonly ImapReplySource _source;
+            private readonly string _folder;
+
+            public ServerCopy(ImapReplySource source, string folder)
+            {
+                _source = source;
+                _folder = folder;
+            }
+
+            public Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>
+                _source.CopyAsync(_folder, messages, keywords, cancellationToken);
+        }
+
+        private Task<IReadOnlyList<uint?>> CopyAsync(string folder, IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>
+            messages.Count == 0 ? Task.FromResult<IReadOnlyList<uint?>>(new uint?[0]) : _sessions.UseAsync<IReadOnlyList<uint?>>(async session =>
+        {
+            var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
+            // Without UIDPLUS (COPYUID) the copies cannot be found to set their keywords, nor a vanished message told apart.
+            if ((client.Capabilities & MailKit.Net.Imap.ImapCapabilities.UidPlus) == 0) return null;
+            var target = await session.OpenAsync(folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+            var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
+            // One UID COPY for the set: atomic on the server (all or none), like the MULTIAPPEND it replaces.
+            var map = await session.Run(() => inbox.CopyToAsync(uids, target, cancellationToken), $"copy {uids.Count} message(s) to '{folder}'", messages[0].Id).ConfigureAwait(false);
+            var copies = new uint?[uids.Count];
+            for (var i = 0; i < uids.Count; i++)
+                if (map != null && map.TryGetValue(uids[i], out var copy)) copies[i] = copy.Id;
+            // A copy carries the source's flags and keywords (the state keywords among them): replace them with the stored
+            // reply's keywords, one STORE per distinct set (a set, not an add, so nothing of the source's stays).
+            var groups = Enumerable.Range(0, uids.Count).Where(i => copies[i].HasValue)
+                .GroupBy(i => string.Join(" ", keywords[i].OrderBy(k => k, StringComparer.Ordinal)));
+            if (groups.Any())
+            {
+                var replies = await session.OpenAsync(folder, FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
+                foreach (var group in groups)
+                {
+                    var copied = group.Select(i => new UniqueId(copies[i].Value)).ToList();
+                    var request = new StoreFlagsRequest(StoreAction.Set, MessageFlags.None) { Silent = true };
+                    foreach (var keyword in keywords[group.First()]) request.Keywords.Add(keyword);
+                    await session.Run(() => replies.StoreAsync(copied, request, cancellationToken), "set the copies' keywords", folder).ConfigureAwait(false);
+                }
+            }
+            return copies;
+        });
+
         /// <inheritdoc />
         public void Dispose() => _sessions.Dispose();
     }

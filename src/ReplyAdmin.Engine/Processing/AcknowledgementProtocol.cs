@@ -24,9 +24,12 @@ namespace ReplyAdmin.Engine.Processing
         private readonly FailurePolicy _failures;
         private readonly IProcessingObserver _observer;
         private readonly Journal _journal;
+        private readonly IServerSideCopy _serverCopy;
 
-        public AcknowledgementProtocol(IReplySource source, IReplyStore store, IReplyForwarder forwarder, FailurePolicy failures, IProcessingObserver observer, Journal journal = null)
+        public AcknowledgementProtocol(IReplySource source, IReplyStore store, IReplyForwarder forwarder, FailurePolicy failures, IProcessingObserver observer, Journal journal = null,
+            IServerSideCopy serverCopy = null)
         {
+            _serverCopy = serverCopy;
             _journal = journal;
             _source = source;
             _store = store;
@@ -127,6 +130,11 @@ namespace ReplyAdmin.Engine.Processing
 
             await _source.SetStateAsync(open.Where(w => w.Message.State == SourceState.None).Select(w => w.Message).ToList(), SourceState.Claimed, cancellationToken).ConfigureAwait(false);
 
+            // Replies stored unchanged, when the reply folder is in the source's own account: one UID COPY on the server
+            // (all or none), no bytes through this client. Like an APPEND it comes after the claim and before the mark.
+            if (_serverCopy != null)
+                await CopyAsync(open.Where(w => !w.HasCopy && w.Content.Unchanged).ToList(), cancellationToken).ConfigureAwait(false);
+
             // One MULTIAPPEND for the set (all or none): a batch is at most 50 messages and 8 MB, so its bodies fit in memory.
             var append = open.Where(w => !w.HasCopy).ToList();
             if (append.Count > 0)
@@ -161,6 +169,26 @@ namespace ReplyAdmin.Engine.Processing
                 if (item.Decision.ForwardTo.Count == 0)
                     item.Body.Dispose(); // bodies leave memory as soon as they are stored
             }
+        }
+
+        private async Task CopyAsync(IReadOnlyList<WorkItem> copying, CancellationToken cancellationToken)
+        {
+            if (copying.Count == 0) return;
+            var uids = await _serverCopy.CopyAsync(copying.Select(w => w.Message).ToList(),
+                copying.Select(w => (IReadOnlyCollection<string>)w.Decision.Keywords.ToList()).ToList(), cancellationToken).ConfigureAwait(false);
+            if (uids == null) return; // the server cannot name the copies: they are appended instead
+            for (var i = 0; i < copying.Count; i++)
+            {
+                if (!uids[i].HasValue) continue;
+                copying[i].HasCopy = true;
+                copying[i].Result.DestinationUid = uids[i];
+                copying[i].Result.Actions.Add($"{copying[i].Content.Verb} as UID {uids[i]} (copied on the server)");
+            }
+            // A message the server did not copy is no longer at the source (another host or a person moved it): it must
+            // not be appended from a body this run may not have either; one at a time, it ends as gone.
+            var missing = copying.FirstOrDefault(w => !w.HasCopy);
+            if (missing != null)
+                throw GoneMessages.Error(missing.Message.Id, "copy the message to the reply folder");
         }
 
         // The copy of this content, if stored; unloadable when the content cannot be loaded (so it was never stored either).

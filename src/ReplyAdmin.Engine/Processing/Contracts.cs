@@ -230,3 +230,22 @@ namespace ReplyAdmin.Engine.Processing
         void Result(ProcessingResult result);
     }
 }
+
+namespace ReplyAdmin.Engine.Processing
+{
+    /// <summary>
+    /// The reply folder in the source's own account (same server, port and user): a reply stored unchanged is copied on
+    /// the server (IMAP UID COPY) instead of fetched and appended, so its bytes never cross the client.
+    /// </summary>
+    public interface IServerSideCopy
+    {
+        /// <summary>
+        /// Copies the messages into the reply folder in one command and gives copy <c>i</c> exactly the keywords
+        /// <paramref name="keywords"/>[i] and no flags (staff see it unread, without the source's state keywords).
+        /// Returns the copies' UIDs in order, null for a message the server did not copy because it is no longer there;
+        /// returns null as a whole when the server cannot say which UIDs the copies got (no UIDPLUS): then nothing was
+        /// copied and the caller appends.
+        /// </summary>
+        Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken);
+    }
+}

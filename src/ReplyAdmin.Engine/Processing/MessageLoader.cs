@@ -171,5 +171,11 @@ namespace ReplyAdmin.Engine.Processing
         public RoutingDecision Decision { get; set; }
 
         public DateTimeOffset? InternalDate { get; }
+
+        /// <summary>
+        /// True for the reply itself with its original bytes and nothing added: what the reply folder may take as a copy
+        /// made on the server (<see cref="IServerSideCopy"/>) instead of an APPEND.
+        /// </summary>
+        public bool Unchanged { get; set; }
     }
 }

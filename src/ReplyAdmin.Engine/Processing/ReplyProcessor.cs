@@ -42,9 +42,10 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="journal">Where results are recorded; null for none.</param>
         /// <param name="scanners">Content scanners every stored or forwarded reply goes through first; null or empty for none.</param>
         /// <param name="trustedRelays">Our own relays, whose Received lines the scanners' envelope skips.</param>
+        /// <param name="serverCopy">The server-side copy into the reply folder when it is in the source's own account; null for none.</param>
         public ReplyProcessor(IReadOnlyList<ReplyList> lists, IReplyClassifier classifier, IReplySource source, IReplyStore store,
             IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null,
-            IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null)
+            IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null, IServerSideCopy serverCopy = null)
         {
             _scan = scanners != null && scanners.Count > 0 ? new ContentScan(scanners, trustedRelays) : null;
             _resolver = new ListResolver(lists);
@@ -55,7 +56,7 @@ namespace ReplyAdmin.Engine.Processing
             _options = options;
             _journal = journal;
             _failures = new FailurePolicy(source, observer, options);
-            _protocol = new AcknowledgementProtocol(source, store, forwarder, _failures, observer, journal);
+            _protocol = new AcknowledgementProtocol(source, store, forwarder, _failures, observer, journal, serverCopy);
         }
 
         /// <summary>Handles every waiting message (or <see cref="ProcessingOptions.MaxMessages"/>).</summary>
@@ -286,6 +287,7 @@ namespace ReplyAdmin.Engine.Processing
             }
             return new StoredContent("Stored", item.Result.MessageId, verifyContent: true, load, item.Result.Date ?? item.Message.ReceivedDate)
             {
+                Unchanged = prepend == null,
                 Fallback = OriginalOrNoticeFor(item, RoutingDecision.RejectUnreadable(item.Decision.Lists, "the message cannot be read as e-mail (MimeKit cannot parse it)")),
             };
         }
