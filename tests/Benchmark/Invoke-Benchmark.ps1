@@ -548,6 +548,11 @@ try {
         [pscustomobject]@{ Ms = [double] ((Get-Content -LiteralPath $m.Log | Where-Object { $_ -match '^[\d.]+$' } | Select-Object -Last 1)); ProcessWall = $m.Wall; RssKB = $m.MaxRssKB }
     }
     $importMs = Get-Median $importRuns.Ms
+    # The floor of any scheduled run: a pwsh that starts and exits (whole process, wall and CPU).
+    $bareRuns = foreach ($i in 1..$(if ($Quick) { 2 } else { 5 })) { Invoke-Measured -Name "bare-$i" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-Command', 'exit')) }
+    $bareWall = Get-Median $bareRuns.Wall
+    $bareCpu = Get-Median ($bareRuns | ForEach-Object { $_.User + $_.Sys })
+    Write-Step ("A pwsh that starts and exits: median {0:N2} s wall, {1:N2} s CPU" -f $bareWall, $bareCpu)
     $idleRssMB = (Get-Median $importRuns.RssKB) / 1024
     Write-Step ("Module import: median {0:N0} ms (runs: {1}); a pwsh that only imports the module peaks at {2:N0} MB RSS" -f $importMs, (($importRuns.Ms | ForEach-Object { '{0:N0}' -f $_ }) -join ', '), $idleRssMB)
 
@@ -688,7 +693,7 @@ try {
         Write-Host ("Classification (header-only, {0:N0} small messages): {1:N0} msgs/s through Get-ReplyClassification -LiteralPath, {2:N0} msgs/s in a compiled engine loop; {3:N0} classified auto-generated (generated as such: {4:N0})." -f
             $classification.Count, $classification.CmdletRate, $classification.LoopRate, $classification.Auto, $classification.Generated)
     }
-    Write-Host ("Module import: median {0:N0} ms over {1} fresh processes." -f $importMs, @($importRuns).Count)
+    Write-Host ("Module import: median {0:N0} ms over {1} fresh processes. A pwsh that only starts and exits: median {2:N2} s wall, {3:N2} s CPU (the floor of every 'process' row)." -f $importMs, @($importRuns).Count, $bareWall, $bareCpu)
     foreach ($row in $probeRows) {
         $normal = $summary | Where-Object { $_.Set -eq 'small' -and $_.Key -eq $row.Key } | Select-Object -First 1
         if ($normal) {
@@ -696,7 +701,7 @@ try {
         }
     }
     if ($PassThru) {
-        [pscustomobject]@{ Summary = @($summary); Runs = @($rows); FsyncProbe = @($probeRows); Classification = $classification; ImportMs = $importMs; IdleRssMB = $idleRssMB }
+        [pscustomobject]@{ Summary = @($summary); Runs = @($rows); FsyncProbe = @($probeRows); Classification = $classification; ImportMs = $importMs; IdleRssMB = $idleRssMB; BarePwshSeconds = $bareWall }
     }
 }
 finally {
