@@ -216,6 +216,74 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
     }
 
+    Context 'When the reply folder is in the source''s own account (server-side copy, issue 17)' {
+        It 'Copies unchanged replies in one command per batch, appends nothing, and keeps the list keyword on the copies' {
+            $h = New-Harness
+            $h.UseServerCopy()
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 3
+            $h.ServerCopy.CopyCommands | Should -Be 1
+            $h.Store.AppendCommands | Should -Be 0
+            foreach ($i in 1..3) {
+                $h.ResultOf("m$i").Actions -join '; ' | Should -Match 'copied on the server'
+                $h.MessageOf("m$i").Place | Should -Be 'Processed'
+                $copy = $h.Store.Copies | Where-Object MessageId -EQ "m$i@customer.test"
+                [Linq.Enumerable]::SequenceEqual([byte[]] $copy.Bytes, [byte[]] $h.MessageOf("m$i").Bytes) | Should -BeTrue
+                $copy.Keywords | Should -Contain 'ReplyAdmin-List-news'
+            }
+        }
+
+        It 'Appends a notice (not a copy) for a message over the size limit' {
+            $h = New-Harness
+            $h.UseServerCopy()
+            $h.MaxMessageSize = 1000
+            $null = $h.AddMessage('big', 'news@example.test', 'big@customer.test', $null, 5000)
+            $null = $h.AddMessage('ok', 'news@example.test', 'ok@customer.test')
+            $null = $h.Run()
+            $h.ResultOf('ok').Actions -join '; ' | Should -Match 'copied on the server'
+            $h.ResultOf('big').Actions -join '; ' | Should -Not -Match 'copied on the server'
+            $h.CopiesOf('big@customer.test') | Should -Be 0
+            @($h.Store.Copies | Where-Object { $_.Text -match 'big@customer.test' }) | Should -HaveCount 1
+        }
+
+        It 'Interrupted <When>, the next run stores exactly one copy' -TestCases @(
+            @{ Step = 'Copy.Before'; When = 'before the COPY'; Action = 'copied on the server' }
+            @{ Step = 'Copy.After'; When = 'after the COPY, before its answer'; Action = 'Stored by an interrupted run' }
+        ) {
+            $h = New-Harness
+            $h.UseServerCopy()
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At($Step, 'Crash', 1)
+            $h.Run() | Should -BeNullOrEmpty
+            $h.MessageOf('m1').State.ToString() | Should -Match 'Claimed'
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 1
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+            $h.ResultOf('m1').Actions -join '; ' | Should -Match $Action
+            $h.MessageOf('m1').Place | Should -Be 'Processed'
+        }
+
+        It 'Reports a message moved away before the COPY as Gone, and completes the rest of the batch' {
+            $h = New-Harness
+            $h.UseServerCopy()
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $null = $h.AddMessage('m2', 'news@example.test', 'm2@customer.test')
+            $h.Faults.At('Copy.Before', 'Vanish', 1)
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Gone | Should -Be 1
+            $summary.Failed | Should -Be 0
+            $h.ResultOf('m1').Outcome | Should -Be 'Gone'
+            $h.CopiesOf('m1@customer.test') | Should -Be 0
+            $h.ResultOf('m2').Outcome | Should -Be 'Done'
+            $h.CopiesOf('m2@customer.test') | Should -Be 1
+            $h.MessageOf('m2').Place | Should -Be 'Processed'
+        }
+    }
+
     Context 'When a failure ends the run' {
         It 'Marks the batch''s unfinished messages failed and starts no further batch' {
             $h = New-Harness

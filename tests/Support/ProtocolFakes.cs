@@ -192,10 +192,10 @@ namespace ReplyAdminTests
         public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken)
         {
             _faults.Hit("Find", messageId);
-            var wanted = content == null ? null : Bytes(content);
+            var wanted = content == null ? null : Normalized(Bytes(content));
             lock (Copies)
             {
-                var found = Copies.Where(c => (messageId == null || c.MessageId == messageId) && (wanted == null || c.Bytes.SequenceEqual(wanted)))
+                var found = Copies.Where(c => (messageId == null || c.MessageId == messageId) && (wanted == null || Normalized(c.Bytes).SequenceEqual(wanted)))
                     .OrderByDescending(c => c.Uid).FirstOrDefault();
                 return Task.FromResult(found?.Uid);
             }
@@ -221,6 +221,25 @@ namespace ReplyAdminTests
             return Task.FromResult<IReadOnlyList<uint?>>(uids);
         }
 
+        /// <summary>A copy made on the server (see <see cref="InMemoryServerCopy"/>).</summary>
+        public uint AddCopy(string messageId, byte[] bytes, string[] keywords)
+        {
+            lock (Copies)
+            {
+                Copies.Add(new StoredCopy { Uid = _next, MessageId = messageId, Bytes = bytes, Keywords = keywords });
+                return _next++;
+            }
+        }
+
+        // As the IMAP store's recovery compares (ContentFingerprint): without CRs and trailing line ends, so a copy made
+        // on the server from the source's bytes and one written from the loaded message compare alike.
+        private static byte[] Normalized(byte[] bytes)
+        {
+            var list = bytes.Where(b => b != (byte)'\r').ToList();
+            while (list.Count > 0 && list[list.Count - 1] == (byte)'\n') list.RemoveAt(list.Count - 1);
+            return list.ToArray();
+        }
+
         private static byte[] Bytes(MimeMessage message)
         {
             using (var stream = new MemoryStream())
@@ -231,6 +250,43 @@ namespace ReplyAdminTests
         }
 
         public void Dispose() { }
+    }
+
+    /// <summary>
+    /// The reply folder in the source's own account: UID COPY on the "server" (the source's bytes go into the store as
+    /// they are; a message no longer waiting is not copied). Faults: "Copy.Before", "Copy.After" (copied, answer lost).
+    /// </summary>
+    public sealed class InMemoryServerCopy : IServerSideCopy
+    {
+        private readonly Faults _faults;
+        private readonly InMemoryStore _store;
+        public int CopyCommands { get; private set; }
+        public InMemoryServerCopy(Faults faults, InMemoryStore store)
+        {
+            _faults = faults;
+            _store = store;
+        }
+
+        public Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken)
+        {
+            _faults.Hit("Copy.Before", messages[0].Id);
+            var uids = new List<uint?>();
+            lock (_store.Copies)
+            {
+                CopyCommands++;
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    var fake = (FakeMessage)messages[i].Handle;
+                    if (fake.Place != "waiting") { uids.Add(null); continue; }
+                    string id;
+                    using (var stream = new MemoryStream(fake.Bytes, false))
+                        id = HeaderList.Load(stream)["Message-ID"]?.Trim().Trim('<', '>');
+                    uids.Add(_store.AddCopy(string.IsNullOrEmpty(id) ? null : id, fake.Bytes, keywords[i].ToArray()));
+                }
+            }
+            _faults.Hit("Copy.After", messages[0].Id);
+            return Task.FromResult<IReadOnlyList<uint?>>(uids);
+        }
     }
 
     public sealed class RecordingForwarder : IReplyForwarder
@@ -279,6 +335,10 @@ namespace ReplyAdminTests
         public string JournalDirectory { get; set; }
         public ProcessingSummary LastSummary { get; private set; }
 
+        /// <summary>Set (<see cref="UseServerCopy"/>) to run as if the reply folder were in the source's own account.</summary>
+        public InMemoryServerCopy ServerCopy { get; private set; }
+        public void UseServerCopy() => ServerCopy = new InMemoryServerCopy(Faults, Store);
+
         public ProtocolHarness()
         {
             Source = new InMemorySource(Faults);
@@ -319,7 +379,7 @@ namespace ReplyAdminTests
             LastError = null;
             var options = new ProcessingOptions { MaxAttempts = MaxAttempts, ThrottleLimit = ThrottleLimit, WhatIf = whatIf, MaxMessageSize = MaxMessageSize };
             var journal = JournalDirectory != null && !whatIf ? new Journal(JournalDirectory) : null;
-            var processor = new ReplyProcessor(Lists, new ReplyClassifier(), Source, Store, Relay, LastRun, options, journal);
+            var processor = new ReplyProcessor(Lists, new ReplyClassifier(), Source, Store, Relay, LastRun, options, journal, serverCopy: ServerCopy);
             try
             {
                 return LastSummary = processor.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
