@@ -35,8 +35,9 @@
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
        processes' own accounting, Dovecot's CPU from its process group in /proc.
-    3. Prints classification throughput (header-only; the cmdlet and a compiled engine loop) and the module's
-       import time (median of 5 fresh processes).
+    3. Prints classification throughput (header-only; the cmdlet and a compiled engine loop), the module's
+       import time (median of 5 fresh processes) and what a pwsh that only starts and exits costs (the floor of
+       every whole-process row).
     Prints a table of medians with ratios to mbsync. Absolute numbers drift on these machines: compare ratios.
     Everything it starts (Dovecot, Postfix, child processes) is stopped on the way out, also on Ctrl+C or errors.
 .PARAMETER ModulePath
