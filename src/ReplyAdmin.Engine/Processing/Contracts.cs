@@ -229,10 +229,7 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>The result of one message, as soon as it is known.</summary>
         void Result(ProcessingResult result);
     }
-}
 
-namespace ReplyAdmin.Engine.Processing
-{
     /// <summary>
     /// The reply folder in the source's own account (same server, port and user): a reply stored unchanged is copied on
     /// the server (IMAP UID COPY) instead of fetched and appended, so its bytes never cross the client.
