@@ -31,25 +31,28 @@ namespace ReplyAdmin.Engine.Smtp
         private SmtpClient _client;
         private ReplyAdminException _unreachable;
         private readonly SemaphoreSlim _turn = new SemaphoreSlim(1, 1);
+        private readonly RelaySigner _signer;
 
         /// <summary>Creates the forwarder; nothing connects until the first forward.</summary>
         /// <param name="settings">The relay.</param>
         /// <param name="credential">The relay login, or null when the relay needs none.</param>
         /// <param name="timeout">Time limit of every network operation.</param>
-        public SmtpForwarder(SmtpRelaySettings settings, NetworkCredential credential, TimeSpan timeout)
+        /// <param name="signer">Signs every forward as the relay (DKIM and ARC); null sends forwards unsigned.</param>
+        public SmtpForwarder(SmtpRelaySettings settings, NetworkCredential credential, TimeSpan timeout, RelaySigner signer = null)
         {
             _settings = settings;
             _credential = credential;
             _timeout = timeout;
+            _signer = signer;
         }
 
         /// <inheritdoc />
-        public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken, string authenticationResults = null)
         {
             await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await SendAsync(message, recipients, cancellationToken).ConfigureAwait(false);
+                await SendAsync(message, recipients, authenticationResults, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -57,7 +60,7 @@ namespace ReplyAdmin.Engine.Smtp
             }
         }
 
-        private async Task SendAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        private async Task SendAsync(MimeMessage message, IReadOnlyList<string> recipients, string authenticationResults, CancellationToken cancellationToken)
         {
             var where = $"{_settings.Host}:{_settings.Port}";
             var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -65,6 +68,14 @@ namespace ReplyAdmin.Engine.Smtp
             var added = AddResentHeaders(message, sender, recipients, ResentMessageId(message, recipients, sender.Domain, cancellationToken));
             try
             {
+                if (_signer != null)
+                {
+                    // Sign the bytes that will be sent: first settle the transfer encodings the relay needs, so that MailKit
+                    // changes nothing after signing. With 8BITMIME, 8-bit parts stay as they are (the customer's own DKIM
+                    // signature keeps verifying); only a relay without it has them re-encoded.
+                    message.Prepare((client.Capabilities & SmtpCapabilities.EightBitMime) != 0 ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit, 998);
+                    added.AddRange(await _signer.SignAsync(message, authenticationResults, cancellationToken).ConfigureAwait(false));
+                }
                 await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
             }
             catch (SmtpCommandException e)
