@@ -144,7 +144,8 @@ namespace ReplyAdmin.Engine.Smtp
             var before = new HashSet<Header>(message.Headers);
             var options = FormatOptions.Default.Clone();
             options.NewLineFormat = NewLineFormat.Dos;
-            var present = SignedHeaders.Where(h => message.Headers.Contains(h)).ToList();
+            // The top-level Content-* fields of a parsed message are the body's headers.
+            var present = SignedHeaders.Where(h => message.Headers.Contains(h) || (message.Body != null && message.Body.Headers.Contains(h))).ToList();
             var arc = new Sealer(_key, Domain, Selector, _algorithm, authenticationResults)
             {
                 HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,

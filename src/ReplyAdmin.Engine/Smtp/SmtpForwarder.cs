@@ -68,15 +68,28 @@ namespace ReplyAdmin.Engine.Smtp
             var added = AddResentHeaders(message, sender, recipients, ResentMessageId(message, recipients, sender.Domain, cancellationToken));
             try
             {
-                if (_signer != null)
+                if (_signer == null)
                 {
-                    // Sign the bytes that will be sent: first settle the transfer encodings the relay needs, so that MailKit
-                    // changes nothing after signing. With 8BITMIME, 8-bit parts stay as they are (the customer's own DKIM
-                    // signature keeps verifying); only a relay without it has them re-encoded.
-                    message.Prepare((client.Capabilities & SmtpCapabilities.EightBitMime) != 0 ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit, 998);
-                    added.AddRange(await _signer.SignAsync(message, authenticationResults, cancellationToken).ConfigureAwait(false));
+                    await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
                 }
-                await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+                else
+                {
+                    // Settle the transfer encodings the relay needs first (with 8BITMIME, 8-bit parts stay as they are, so the
+                    // customer's own DKIM signature keeps verifying). Then sign a copy parsed from the exact bytes to be sent:
+                    // a parsed message is written back byte for byte, so nothing MimeKit would re-format after signing (the
+                    // top-level Content-* fields live in two places of a loaded message) can break the signature.
+                    message.Prepare((client.Capabilities & SmtpCapabilities.EightBitMime) != 0 ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit, 998);
+                    var format = FormatOptions.Default.Clone();
+                    format.NewLineFormat = NewLineFormat.Dos;
+                    using (var wire = new MemoryStream())
+                    {
+                        await message.WriteToAsync(format, wire, cancellationToken).ConfigureAwait(false);
+                        wire.Position = 0;
+                        var outgoing = await MimeMessage.LoadAsync(ParserOptions.Default, wire, true, cancellationToken).ConfigureAwait(false);
+                        await _signer.SignAsync(outgoing, authenticationResults, cancellationToken).ConfigureAwait(false);
+                        await client.SendAsync(outgoing, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
             catch (SmtpCommandException e)
             {
