@@ -172,6 +172,45 @@ Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips 
     }
 }
 
+Describe 'Test-ReplyImapConnection -Target Relay' -Tag Integration {
+    BeforeAll {
+        $config = New-TestReplyConfiguration -Server $server
+        Set-ReplySmtpRelay -ConfigPath $config -DkimDomain 'example.test' -DkimSelector 'relay1' -DkimKeyReference "file:$keyPath"
+        $dns = "127.0.0.1:$($scanners.DnsPort)"
+    }
+
+    It 'Connects to the relay and finds the published key to be the public half of the signing key' {
+        $report = Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer $dns
+        $report.Connected | Should -BeTrue
+        $report.DkimRecordName | Should -Be 'relay1._domainkey.example.test'
+        $report.DkimKeyChecked | Should -BeTrue
+        $report.DkimKeyMatches | Should -BeTrue
+        $report.Succeeded | Should -BeTrue
+        Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer $dns -Quiet | Should -BeTrue
+    }
+
+    It 'Reports DkimKeyMismatch when the configured key is not the published one' {
+        $other = Join-Path $work 'other.key'
+        [IO.File]::WriteAllText($other, [Security.Cryptography.RSA]::Create(2048).ExportPkcs8PrivateKeyPem())
+        & chmod 0600 $other
+        $mismatch = New-TestReplyConfiguration -Server $server
+        Set-ReplySmtpRelay -ConfigPath $mismatch -DkimDomain 'example.test' -DkimSelector 'relay1' -DkimKeyReference "file:$other"
+        $report = Test-ReplyImapConnection -ConfigPath $mismatch -Target Relay -DnsServer $dns -ErrorVariable failed -ErrorAction SilentlyContinue
+        $report.Connected | Should -BeTrue
+        $report.DkimKeyMatches | Should -BeFalse
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'DkimKeyMismatch,*'
+        "$($failed[0].ErrorDetails.RecommendedAction) $($failed[0].Exception.Message)" | Should -Not -Match 'BEGIN' # the public key is advice; the private key never shows
+    }
+
+    It 'Warns, without failing, when no DNS server answers' {
+        $silent = Get-TestFreeUdpPort
+        $report = Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer "127.0.0.1:$silent" -TimeoutSeconds 1 -WarningVariable warned -WarningAction SilentlyContinue
+        $report.Succeeded | Should -BeTrue
+        $report.DkimKeyChecked | Should -BeFalse
+        "$warned" | Should -Match 'not checked'
+    }
+}
+
 Describe 'The loop guard (ReplyClassifier with the relay''s identity)' -Tag Unit {
     BeforeAll {
         $relay = (Get-ReplyAdminType ReplyAdmin.Engine.Classification.RelayIdentity)::new('bounces@example.test', 'example.test')

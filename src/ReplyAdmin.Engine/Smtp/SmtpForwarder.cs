@@ -149,7 +149,8 @@ namespace ReplyAdmin.Engine.Smtp
             return added;
         }
 
-        private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+        // Also used by RelayTester to check connection, TLS and login without sending.
+        internal async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
         {
             if (_unreachable != null)
                 throw _unreachable; // one failed connection per run is enough: later forwards fail fast with the same reason
