@@ -265,6 +265,17 @@ Describe 'The loop guard (ReplyClassifier with the relay''s identity)' -Tag Unit
         }
     }
 
+    Context 'When Get-ReplyClassification is given the configuration' {
+        It 'Classifies our forward come back as Loop with the configured relay, and as Human without it' {
+            $config = New-TestConfigPath
+            Set-ReplySmtpRelay -ConfigPath $config -Server 'smtp.example.test' -EnvelopeSender 'bounces@example.test'
+            $path = Join-Path $work 'came-back.eml'
+            [IO.File]::WriteAllText($path, "Resent-From: bounces@example.test`r`nResent-Date: Mon, 2 Mar 2026 10:01:00 +0100`r`nFrom: Erika <erika@customer.test>`r`nTo: news@example.test`r`nSubject: Re: offer`r`nMessage-ID: <cb@customer.test>`r`n`r`nThanks.`r`n")
+            (Get-ReplyClassification -LiteralPath $path -ConfigPath $config).Class | Should -Be 'Loop'
+            (Get-ReplyClassification -LiteralPath $path -ConfigPath (New-TestConfigPath)).Class | Should -Be 'Human'
+        }
+    }
+
     Context 'When a customer resends a message themselves' {
         It 'Keeps an ordinary resent reply a Human reply' {
             $v = Get-Verdict 'Resent-From: Erika <erika@customer.test>', 'Resent-To: news@example.test', 'Resent-Date: Mon, 2 Mar 2026 10:01:00 +0100',
