@@ -211,6 +211,48 @@ Describe 'Test-ReplyImapConnection -Target Relay' -Tag Integration {
     }
 }
 
+Describe 'RelaySigner' -Tag Unit {
+    BeforeAll {
+        $signer = (Get-ReplyAdminType ReplyAdmin.Engine.Smtp.RelaySigner)::Create('example.test', 'relay1', [IO.File]::ReadAllBytes($keyPath), "file:$keyPath")
+        function New-Message {
+            $text = "From: Erika <erika@customer.test>`r`nTo: news@example.test`r`nSubject: Re: offer`r`nMessage-ID: <s1@customer.test>`r`nDate: Mon, 2 Mar 2026 10:00:00 +0100`r`n`r`nThanks.`r`n"
+            (Get-ReplyAdminType MimeKit.MimeMessage)::Load([IO.MemoryStream]::new([Text.Encoding]::ASCII.GetBytes($text)))
+        }
+        function Get-Values($Message, [string] $Name) { @($Message.Headers | Where-Object Field -EQ $Name | ForEach-Object Value) }
+        function Invoke-Sign($Message, [string] $Results) { $null = $signer.SignAsync($Message, $Results, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
+    }
+
+    It 'Seals the verification result the caller gives into ARC-Authentication-Results' {
+        $m = New-Message
+        Invoke-Sign $m 'mx.example.test; dkim=pass header.d=customer.test; spf=pass smtp.mailfrom=customer.test'
+        @(Get-Values $m 'ARC-Authentication-Results')[0] | Should -Match '^i=1; mx\.example\.test; dkim=pass header\.d=customer\.test; spf=pass'
+        @(Get-Values $m 'ARC-Seal')[0] | Should -Match 'cv=none'
+        Get-Values $m 'DKIM-Signature' | Should -HaveCount 1
+    }
+
+    It 'Adds a second ARC set with the chain''s result as cv= when the caller verified the chain' {
+        $m = New-Message
+        Invoke-Sign $m $null
+        Invoke-Sign $m 'example.test; arc=pass'
+        $seals = @(Get-Values $m 'ARC-Seal')
+        $seals | Should -HaveCount 2
+        $seals[0] | Should -Match '^i=2;.*cv=pass'
+    }
+
+    It 'Adds no ARC set over an existing chain nobody verified (never cv=pass unchecked), but still signs with DKIM' {
+        $m = New-Message
+        Invoke-Sign $m $null
+        Invoke-Sign $m $null
+        Get-Values $m 'ARC-Seal' | Should -HaveCount 1
+        Get-Values $m 'DKIM-Signature' | Should -HaveCount 2
+    }
+
+    It 'Gives the DNS record value of its key' {
+        $signer.KeyType | Should -Be 'rsa'
+        $signer.PublicKeyRecordValue | Should -Be $publicKey
+    }
+}
+
 Describe 'The loop guard (ReplyClassifier with the relay''s identity)' -Tag Unit {
     BeforeAll {
         $relay = (Get-ReplyAdminType ReplyAdmin.Engine.Classification.RelayIdentity)::new('bounces@example.test', 'example.test')

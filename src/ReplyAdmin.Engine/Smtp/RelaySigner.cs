@@ -136,7 +136,9 @@ namespace ReplyAdmin.Engine.Smtp
         /// </summary>
         /// <param name="message">The message as it leaves.</param>
         /// <param name="authenticationResults">The Authentication-Results value of our verification of the original
-        /// (<c>authserv-id; dkim=pass header.d=...</c>); null writes <c>&lt;authserv-id&gt;; none</c> (nothing was verified).</param>
+        /// (<c>authserv-id; dkim=pass header.d=...</c>); null writes <c>&lt;authserv-id&gt;; none</c> (nothing was verified).
+        /// Where the message already carries ARC sets, it must include the chain's result (<c>arc=pass</c> or <c>arc=fail</c>),
+        /// which becomes the seal's cv=; without it no ARC set is added.</param>
         /// <param name="cancellationToken">Cancels the signing.</param>
         /// <returns>The header fields added, topmost first.</returns>
         public async Task<IReadOnlyList<Header>> SignAsync(MimeMessage message, string authenticationResults, CancellationToken cancellationToken)
@@ -177,10 +179,16 @@ namespace ReplyAdmin.Engine.Smtp
 
             protected override AuthenticationResults GenerateArcAuthenticationResults(FormatOptions options, MimeMessage message, CancellationToken cancellationToken)
             {
-                if (!string.IsNullOrWhiteSpace(_results)
-                    && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(_results), out var parsed))
-                    return parsed;
-                return new AuthenticationResults(Domain); // "<authserv-id>; none"
+                var results = !string.IsNullOrWhiteSpace(_results) && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(_results), out var parsed)
+                    ? parsed
+                    : new AuthenticationResults(Domain); // "<authserv-id>; none"
+                // A message that already carries ARC sets needs our verdict on that chain as cv= (RFC 8617 5.1.1); MimeKit
+                // would write cv=pass without one. Not knowing it, add no ARC set (null) rather than vouch for a chain
+                // nobody checked; the DKIM signature is still added.
+                if (message.Headers.Contains(HeaderId.ArcSeal)
+                    && !results.Results.Any(r => string.Equals(r.Method, "arc", StringComparison.OrdinalIgnoreCase)))
+                    return null;
+                return results;
             }
 
             protected override Task<AuthenticationResults> GenerateArcAuthenticationResultsAsync(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
