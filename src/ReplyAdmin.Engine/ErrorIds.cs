@@ -169,6 +169,14 @@ namespace ReplyAdmin.Engine
         public const string TrustedRelayInvalid = nameof(TrustedRelayInvalid);
 
         public const string UserNameInvalid = nameof(UserNameInvalid);
+
+        public const string DkimDomainInvalid = nameof(DkimDomainInvalid);
+        public const string DkimKeyMismatch = nameof(DkimKeyMismatch);
+        public const string DkimKeyNotPublished = nameof(DkimKeyNotPublished);
+        public const string DkimKeyUnreadable = nameof(DkimKeyUnreadable);
+        public const string DkimKeyUnsupported = nameof(DkimKeyUnsupported);
+        public const string DkimSelectorInvalid = nameof(DkimSelectorInvalid);
+        public const string DkimSettingsIncomplete = nameof(DkimSettingsIncomplete);
 #pragma warning restore CS1591
     }
 }

@@ -261,7 +261,9 @@ function Start-TestMailServer {
         [hashtable] $Quota = @{},
         # OAuth2: Dovecot also accepts XOAUTH2 and OAUTHBEARER, checking each token at this RFC 7662 introspection URL
         # (passdb oauth2), and Postfix offers SMTP AUTH through Dovecot's SASL, so the relay takes tokens too.
-        [string] $OAuthIntrospectionUrl
+        [string] $OAuthIntrospectionUrl,
+        # Lines appended to Postfix's main.cf (later settings win), e.g. header_checks or virtual_alias_maps of one test file.
+        [string] $PostfixExtraConfig
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
@@ -479,6 +481,7 @@ $postfixSasl
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 5s
+$PostfixExtraConfig
 "@
         $postfixMaster = @"
 # Private instance; no chroot so paths in the temp dir work as written.

@@ -295,7 +295,7 @@ namespace ReplyAdminTests
         public List<string> Sent { get; } = new List<string>();
         public RecordingForwarder(Faults faults) => _faults = faults;
 
-        public Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        public Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken, string authenticationResults = null)
         {
             _faults.Hit("Forward.Before", message.MessageId);
             lock (Sent) Sent.Add(message.MessageId + " -> " + string.Join(",", recipients));

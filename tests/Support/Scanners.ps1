@@ -95,14 +95,16 @@ function Stop-TestClamd {
 function Start-TestRspamd {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [object] $Scanners)
+    # $Scanners.DnsTxtRecords: TXT records dnsmasq serves ('name,text[,text]': DKIM keys, _dmarc); everything else is refused.
+    # $Scanners.EnableModules: rspamd modules to leave on that are off by default here (e.g. 'arc' to verify ARC seals).
     $dir = $Scanners.RspamdDir
     foreach ($d in 'etc/local.d', 'etc/override.d', 'db', 'run', 'log') { $null = New-Item -ItemType Directory -Path "$dir/$d" -Force }
     # DNS: a dnsmasq with no upstream answers REFUSED at once, so DNS-based checks fail fast instead of timing out.
     # The port was free when picked; should another process take it meanwhile, pick again.
     for ($try = 1; ; $try++) {
         try {
-            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList @("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
-                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody')
+            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList (@("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
+                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody') + @($Scanners.DnsTxtRecords | ForEach-Object { "--txt-record=$_" }))
             break
         }
         catch {
@@ -136,7 +138,7 @@ hs_cache_dir = "$($Scanners.HyperscanCache)";
 "@ | Set-Content -LiteralPath "$dir/etc/local.d/options.inc"
     # Everything that asks the network (DNS lists, ASN, fuzzy hashes, map downloads, Redis-backed modules) is off.
     foreach ($module in 'rbl', 'hfilter', 'asn', 'fuzzy_check', 'multimap', 'whitelist', 'rspamd_update', 'dkim_signing', 'arc', 'spf', 'dmarc',
-        'emails', 'mx_check', 'neural', 'ratelimit', 'greylist', 'reputation', 'history_redis', 'url_redirector') {
+        'emails', 'mx_check', 'neural', 'ratelimit', 'greylist', 'reputation', 'history_redis', 'url_redirector' | Where-Object { $Scanners.EnableModules -notcontains $_ }) {
         Set-Content -LiteralPath "$dir/etc/local.d/$module.conf" -Value 'enabled = false;'
     }
     Set-Content -LiteralPath "$dir/etc/override.d/phishing.conf" -Value "phishtank_enabled = false;`nopenphish_enabled = false;`nexceptions = {};"
@@ -167,7 +169,7 @@ clamav {
 function Start-TestScanners {
     # Starts clamd and rspamd (-Only to pick); returns the harness object with the addresses to configure.
     [CmdletBinding()]
-    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'))
+    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'), [string[]] $DnsTxtRecords = @(), [string[]] $EnableModules = @())
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
     $root = Join-Path ([IO.Path]::GetTempPath()) "replyadmin-scan-$id"
     $null = New-Item -ItemType Directory -Path $root -Force
@@ -187,6 +189,8 @@ function Start-TestScanners {
         ClamdAddress   = $null
         ClamdUnixAddress = $null
         RspamdUrl      = $null
+        DnsTxtRecords  = $DnsTxtRecords
+        EnableModules  = $EnableModules
     }
     try {
         if ($Only -contains 'clamd') {

@@ -140,5 +140,48 @@ namespace ReplyAdmin.Engine.Classification
     {
         /// <summary>Header added to every forward; a message carrying it is never forwarded again.</summary>
         public const string HeaderName = "X-ReplyAdmin-Forwarded";
+
+        /// <summary>More Resent-* blocks than this: the message has gone round too often, whoever forwarded it (a loop).</summary>
+        public const int MaxResentBlocks = 3;
+    }
+
+    /// <summary>
+    /// Who the relay is, so the classifier can recognise our own forwards coming back even when a relay on the way stripped
+    /// <see cref="LoopGuard.HeaderName"/>: the envelope sender (our Resent-From and the Return-Path of a forward) and the
+    /// relay's DKIM signing domain.
+    /// </summary>
+    public sealed class RelayIdentity
+    {
+        /// <summary>Creates a relay identity; both parts may be null (unknown).</summary>
+        /// <param name="envelopeSender">The relay's envelope sender (MAIL FROM of forwards).</param>
+        /// <param name="dkimDomain">The domain the relay signs forwards with (d=).</param>
+        public RelayIdentity(string envelopeSender, string dkimDomain)
+        {
+            EnvelopeSender = string.IsNullOrWhiteSpace(envelopeSender) ? null : envelopeSender.Trim();
+            DkimDomain = string.IsNullOrWhiteSpace(dkimDomain) ? null : dkimDomain.Trim().TrimEnd('.');
+        }
+
+        /// <summary>No relay known: only the loop-guard header, our Resent-Message-ID form and the Resent block count are recognised.</summary>
+        public static RelayIdentity None { get; } = new RelayIdentity(null, null);
+
+        /// <summary>The identity of the configured relay; <see cref="None"/> when none is configured.</summary>
+        public static RelayIdentity Of(Configuration.SmtpRelaySettings relay) =>
+            relay == null ? None : new RelayIdentity(relay.EnvelopeSender, relay.DkimDomain);
+
+        /// <summary>The envelope sender of forwards, or null.</summary>
+        public string EnvelopeSender { get; }
+
+        /// <summary>The relay's DKIM signing domain, or null.</summary>
+        public string DkimDomain { get; }
+
+        /// <summary>The domain of our Resent-Message-IDs (the envelope sender's), or null.</summary>
+        public string MessageIdDomain
+        {
+            get
+            {
+                var at = EnvelopeSender?.LastIndexOf('@') ?? -1;
+                return at < 0 ? null : EnvelopeSender.Substring(at + 1);
+            }
+        }
     }
 }

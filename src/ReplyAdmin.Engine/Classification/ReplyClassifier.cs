@@ -29,8 +29,19 @@ namespace ReplyAdmin.Engine.Classification
 
         /// <summary>Creates a classifier with the default behaviour: the body is read when the headers carry automatic evidence that does not decide, never when they carry none (<see cref="ReadBodyWithoutHeaderEvidence"/> is false).</summary>
         public ReplyClassifier()
+            : this(null)
         {
         }
+
+        /// <summary>Creates a classifier that also recognises the forwards of <paramref name="relay"/> coming back (a loop).</summary>
+        /// <param name="relay">The relay's identity; null for none.</param>
+        public ReplyClassifier(RelayIdentity relay)
+        {
+            Relay = relay ?? RelayIdentity.None;
+        }
+
+        /// <summary>The relay whose forwards count as our own when they come back (<see cref="ReplyClass.Loop"/>).</summary>
+        public RelayIdentity Relay { get; }
 
         /// <summary>
         /// False (the default): a message whose headers carry no automatic evidence at all is classified from its headers
@@ -64,7 +75,7 @@ namespace ReplyAdmin.Engine.Classification
                 return Malformed("the message has no headers");
             try
             {
-                ClassificationRules.ApplyHeaderRules(headers, found);
+                ClassificationRules.ApplyHeaderRules(headers, found, Relay);
             }
             catch (Exception e)
             {

@@ -236,7 +236,33 @@ namespace ReplyAdmin.Engine.Configuration
                     relay.UserName, "Correct the user name.");
             ValidateThumbprint(relay.CertificateThumbprint, "smtpRelay.certificateThumbprint");
             AuthenticationSettings.Validate(relay.Authentication, relay.UserName, "smtpRelay.authentication");
+            ValidateDkim(relay);
         }
+
+        // Relay signing: all three settings or none; the key itself is checked where it is read (RelaySigner), never here.
+        private static void ValidateDkim(SmtpRelaySettings relay)
+        {
+            var given = new[] { relay.DkimDomain, relay.DkimSelector, relay.DkimKeyReference }.Count(v => !string.IsNullOrEmpty(v));
+            if (given == 0) return;
+            if (given < 3)
+                throw new ConfigurationException(ErrorIds.DkimSettingsIncomplete, "smtpRelay.dkim",
+                    "relay signing needs a domain, a selector and a key reference; some are missing.", relay.DkimDomain ?? relay.DkimSelector,
+                    "Give all three: Set-ReplySmtpRelay -DkimDomain example.com -DkimSelector relay1 -DkimKeyReference file:/etc/replyadmin/dkim.key (or clear all three with empty strings).");
+            if (!IsDnsName(relay.DkimDomain) || relay.DkimDomain.IndexOf('.') < 0)
+                throw new ConfigurationException(ErrorIds.DkimDomainInvalid, "smtpRelay.dkimDomain",
+                    $"'{Printable(relay.DkimDomain)}' is not a domain name.", relay.DkimDomain, "Give the relay's domain, e.g. example.com.");
+            if (!IsDnsName(relay.DkimSelector))
+                throw new ConfigurationException(ErrorIds.DkimSelectorInvalid, "smtpRelay.dkimSelector",
+                    $"'{Printable(relay.DkimSelector)}' is not a DKIM selector: letters, digits and hyphens, in dot-separated labels (RFC 6376 3.1).", relay.DkimSelector,
+                    "Give the selector the key is published under, e.g. relay1 for relay1._domainkey.example.com.");
+            CredentialReference.Parse(relay.DkimKeyReference, "smtpRelay.dkimKeyReference");
+        }
+
+        // RFC 6376 3.1 selector / RFC 1035 name: labels of letters, digits and inner hyphens, at most 63 each.
+        private static bool IsDnsName(string value) =>
+            !string.IsNullOrEmpty(value) && value.Length <= 253
+            && value.Split('.').All(l => l.Length > 0 && l.Length <= 63 && l[0] != '-' && l[l.Length - 1] != '-'
+                && l.All(c => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'));
 
         /// <summary>Brings a thumbprint given with colons, spaces or lower case to the stored form.</summary>
         public static string NormalizeThumbprint(string thumbprint)

@@ -156,6 +156,15 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>How to log in: password (when null) or OAuth2 with a token source.</summary>
         public AuthenticationSettings Authentication { get; set; }
+
+        /// <summary>Domain (d=) of the DKIM signature and ARC seal the relay adds to every forward; null: forwards are not signed.</summary>
+        public string DkimDomain { get; set; }
+
+        /// <summary>DKIM selector (s=): the key is published at <c>&lt;selector&gt;._domainkey.&lt;domain&gt;</c>.</summary>
+        public string DkimSelector { get; set; }
+
+        /// <summary>Where the private signing key (PEM, RSA or Ed25519) is kept: env:, file: (owner-only) or secret:; never the key itself.</summary>
+        public string DkimKeyReference { get; set; }
     }
 
     /// <summary>The whole configuration, as kept in one JSON file.</summary>

@@ -204,8 +204,14 @@ namespace ReplyAdmin.Engine.Processing
     /// <summary>Sends forwards through the SMTP relay. The run's workers call it concurrently.</summary>
     public interface IReplyForwarder : IDisposable
     {
-        /// <summary>Re-sends <paramref name="message"/> unchanged but for Resent-* and loop-guard headers to <paramref name="recipients"/>.</summary>
-        Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken);
+        /// <summary>Re-sends <paramref name="message"/> unchanged but for Resent-* and loop-guard headers to <paramref name="recipients"/>
+        /// (and, where the relay signs, its ARC set and DKIM signature).</summary>
+        /// <param name="message">The message to forward.</param>
+        /// <param name="recipients">The forward addresses.</param>
+        /// <param name="cancellationToken">Cancels the forward.</param>
+        /// <param name="authenticationResults">Our verification of the original as an Authentication-Results value
+        /// (<c>authserv-id; dkim=pass header.d=example.com</c>), sealed into ARC-Authentication-Results; null seals <c>authserv-id; none</c>.</param>
+        Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken, string authenticationResults = null);
     }
 
     /// <summary>

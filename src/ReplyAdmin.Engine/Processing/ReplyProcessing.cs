@@ -68,6 +68,8 @@ namespace ReplyAdmin.Engine.Processing
             NetworkCredential relayCredential = null;
             if (forwards && configuration.SmtpRelay != null && !string.IsNullOrEmpty(configuration.SmtpRelay.UserName))
                 relayCredential = request.Credentials.Resolve(configuration.SmtpRelay.UserName, configuration.SmtpRelay.CredentialReference, "smtpRelay.credentialReference", configuration.SmtpRelay.Authentication);
+            // The signing key is read once, before anything is claimed: a bad key stops the run instead of each forward.
+            var relaySigner = forwards ? RelaySigner.FromSettings(configuration.SmtpRelay, request.Credentials) : null;
 
             var options = request.Options;
             options.MaxMessageSize = mailbox.MaxMessageSize;
@@ -82,12 +84,12 @@ namespace ReplyAdmin.Engine.Processing
                     return elsewhere.Summary;
                 using (lease)
                 using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
-                using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
+                using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout, relaySigner) : null)
                 using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
                 {
                     var scanner = configuration.Scanner;
                     var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
-                    var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
+                    var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(RelayIdentity.Of(configuration.SmtpRelay)), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
                         forwarder, observer, options, journal, scanners, scanner?.TrustedRelays,
                         // The reply folder in the inbound mailbox's own account: unchanged replies are copied on the server,
                         // fenced by the lease like the APPEND it replaces.

@@ -72,6 +72,12 @@ namespace ReplyAdmin.Engine.Processing
             new RoutingDecision(ReplyDisposition.Reject, lists, new[] { Processing.Keywords.Unreadable }.Concat(lists.Select(l => Processing.Keywords.ForList(l.Name))).ToList(),
                 new string[0], reason) { Unreadable = true };
 
+        // The journal says which evidence showed the message to be our own forward, so staff can see why it was not forwarded.
+        private static string LoopReason(ReplyClassification classification) =>
+            classification.Class != ReplyClass.Loop ? null
+                : "our own forward came back (" + string.Join("; ", classification.Evidence.Where(e => e.Indicates == EvidenceIndication.Loop).Select(e => $"{e.Rule}: {e.Detail}"))
+                  + "): stored, not forwarded again";
+
         /// <summary>Decides for a message of acceptable size.</summary>
         /// <param name="lists">The lists it was addressed to (may be empty).</param>
         /// <param name="classification">Its class.</param>
@@ -95,7 +101,7 @@ namespace ReplyAdmin.Engine.Processing
                 : handling.Where(l => l.Action == ReplyAction.ForwardAndStoreInImap)
                     .SelectMany(l => l.ForwardTo).Distinct(System.StringComparer.OrdinalIgnoreCase).ToList();
             var keywords = handling.Select(l => Processing.Keywords.ForList(l.Name)).Concat(new[] { classKeyword }).ToList();
-            return new RoutingDecision(forwardTo.Count > 0 ? ReplyDisposition.ForwardAndStore : ReplyDisposition.Store, handling, keywords, forwardTo, null);
+            return new RoutingDecision(forwardTo.Count > 0 ? ReplyDisposition.ForwardAndStore : ReplyDisposition.Store, handling, keywords, forwardTo, LoopReason(classification));
         }
     }
 }

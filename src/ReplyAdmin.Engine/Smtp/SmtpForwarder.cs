@@ -31,25 +31,28 @@ namespace ReplyAdmin.Engine.Smtp
         private SmtpClient _client;
         private ReplyAdminException _unreachable;
         private readonly SemaphoreSlim _turn = new SemaphoreSlim(1, 1);
+        private readonly RelaySigner _signer;
 
         /// <summary>Creates the forwarder; nothing connects until the first forward.</summary>
         /// <param name="settings">The relay.</param>
         /// <param name="credential">The relay login, or null when the relay needs none.</param>
         /// <param name="timeout">Time limit of every network operation.</param>
-        public SmtpForwarder(SmtpRelaySettings settings, NetworkCredential credential, TimeSpan timeout)
+        /// <param name="signer">Signs every forward as the relay (DKIM and ARC); null sends forwards unsigned.</param>
+        public SmtpForwarder(SmtpRelaySettings settings, NetworkCredential credential, TimeSpan timeout, RelaySigner signer = null)
         {
             _settings = settings;
             _credential = credential;
             _timeout = timeout;
+            _signer = signer;
         }
 
         /// <inheritdoc />
-        public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        public async Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken, string authenticationResults = null)
         {
             await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                await SendAsync(message, recipients, cancellationToken).ConfigureAwait(false);
+                await SendAsync(message, recipients, authenticationResults, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -57,7 +60,7 @@ namespace ReplyAdmin.Engine.Smtp
             }
         }
 
-        private async Task SendAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
+        private async Task SendAsync(MimeMessage message, IReadOnlyList<string> recipients, string authenticationResults, CancellationToken cancellationToken)
         {
             var where = $"{_settings.Host}:{_settings.Port}";
             var client = await ConnectAsync(cancellationToken).ConfigureAwait(false);
@@ -65,7 +68,28 @@ namespace ReplyAdmin.Engine.Smtp
             var added = AddResentHeaders(message, sender, recipients, ResentMessageId(message, recipients, sender.Domain, cancellationToken));
             try
             {
-                await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+                if (_signer == null)
+                {
+                    await client.SendAsync(message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Settle the transfer encodings the relay needs first (with 8BITMIME, 8-bit parts stay as they are, so the
+                    // customer's own DKIM signature keeps verifying). Then sign a copy parsed from the exact bytes to be sent:
+                    // a parsed message is written back byte for byte, so nothing MimeKit would re-format after signing (the
+                    // top-level Content-* fields live in two places of a loaded message) can break the signature.
+                    message.Prepare((client.Capabilities & SmtpCapabilities.EightBitMime) != 0 ? EncodingConstraint.EightBit : EncodingConstraint.SevenBit, 998);
+                    var format = FormatOptions.Default.Clone();
+                    format.NewLineFormat = NewLineFormat.Dos;
+                    using (var wire = new MemoryStream())
+                    {
+                        await message.WriteToAsync(format, wire, cancellationToken).ConfigureAwait(false);
+                        wire.Position = 0;
+                        var outgoing = await MimeMessage.LoadAsync(ParserOptions.Default, wire, true, cancellationToken).ConfigureAwait(false);
+                        await _signer.SignAsync(outgoing, authenticationResults, cancellationToken).ConfigureAwait(false);
+                        await client.SendAsync(outgoing, sender, recipients.Select(MailboxAddress.Parse), cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
             catch (SmtpCommandException e)
             {
@@ -125,7 +149,8 @@ namespace ReplyAdmin.Engine.Smtp
             return added;
         }
 
-        private async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
+        // Also used by RelayTester to check connection, TLS and login without sending.
+        internal async Task<SmtpClient> ConnectAsync(CancellationToken cancellationToken)
         {
             if (_unreachable != null)
                 throw _unreachable; // one failed connection per run is enough: later forwards fail fast with the same reason

@@ -65,7 +65,7 @@ namespace ReplyAdmin.Commands
         private const string LiteralPathSet = "LiteralPath";
         private const string MessageSet = "Message";
 
-        private readonly ReplyClassifier _classifier = new ReplyClassifier();
+        private ReplyClassifier _classifier = new ReplyClassifier();
 
         /// <summary>Message files; wildcards allowed.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -86,6 +86,22 @@ namespace ReplyAdmin.Commands
         [ValidateNotNull]
         [PSTypeName("MimeKit.MimeMessage")]
         public object[] Message { get; set; }
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            // Classify as a run would: with the configured relay, so our own forwards come back as Loop here too.
+            // Without a (readable) configuration the classifier knows only what needs no relay.
+            try
+            {
+                if (System.IO.File.Exists(ResolvedConfigPath))
+                    _classifier = new ReplyClassifier(RelayIdentity.Of(Store.Load().SmtpRelay));
+            }
+            catch (ReplyAdminException e)
+            {
+                WriteVerbose($"Classifying without the relay's identity: the configuration could not be read ({e.ErrorId}).");
+            }
+        }
 
         /// <inheritdoc />
         protected override void ProcessRecord()

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Smtp;
 
 namespace ReplyAdmin.Commands
 {
@@ -296,6 +297,39 @@ namespace ReplyAdmin.Commands
         [Parameter]
         [AllowEmptyString]
         public string CertificateThumbprint { get; set; }
+
+        /// <summary>Domain the relay signs forwards with (DKIM d=, ARC sealer); empty stops signing.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string DkimDomain { get; set; }
+
+        /// <summary>Selector the public key is published under (&lt;selector&gt;._domainkey.&lt;domain&gt;).</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string DkimSelector { get; set; }
+
+        /// <summary>Where the private signing key (PEM, RSA or Ed25519) is kept: env:, file: (owner-only) or secret:.</summary>
+        [Parameter]
+        [AllowEmptyString]
+        public string DkimKeyReference { get; set; }
+
+        /// <inheritdoc />
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            // Empty strings clear signing; a new key is read now, so a wrong file is found while the administrator is here,
+            // not in the night's run. Only the reference is stored; the key is dropped at once.
+            foreach (var name in new[] { nameof(DkimDomain), nameof(DkimSelector), nameof(DkimKeyReference) })
+                if (MyInvocation.BoundParameters.ContainsKey(name) && string.IsNullOrEmpty((string)GetType().GetProperty(name).GetValue(this)))
+                    GetType().GetProperty(name).SetValue(this, null);
+            if (!string.IsNullOrEmpty(DkimKeyReference))
+                Invoke(() =>
+                {
+                    var material = CredentialResolver.ResolveMaterial(DkimKeyReference, "smtpRelay.dkimKeyReference", "DKIM signing key");
+                    try { return RelaySigner.Create(DkimDomain ?? "example.invalid", DkimSelector ?? "selector", material, DkimKeyReference); }
+                    finally { Array.Clear(material, 0, material.Length); }
+                });
+        }
 
         /// <inheritdoc />
         protected override string SectionName => "SMTP relay";

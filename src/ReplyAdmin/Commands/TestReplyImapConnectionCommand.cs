@@ -14,6 +14,8 @@ namespace ReplyAdmin.Commands
         ReplyMailbox,
         /// <summary>The inbound IMAP mailbox replies arrive in.</summary>
         Source,
+        /// <summary>The SMTP relay forwards leave through (connection, TLS, login) and, when it signs, its DKIM key in DNS.</summary>
+        Relay,
     }
 
     /// <summary>
@@ -22,6 +24,7 @@ namespace ReplyAdmin.Commands
     [Cmdlet(VerbsDiagnostic.Test, "ReplyImapConnection", DefaultParameterSetName = ConfiguredSet)]
     [OutputType(typeof(ImapConnectionReport), ParameterSetName = new[] { ConfiguredSet, ExplicitSet })]
     [OutputType(typeof(SourceTestReport))]
+    [OutputType(typeof(ReplyAdmin.Engine.Smtp.RelayTestReport))]
     [OutputType(typeof(bool))]
     [Alias("Test-ImapConnection")] // the name the product was specified with
     public sealed class TestReplyImapConnectionCommand : ReplyAdminCmdlet
@@ -64,6 +67,11 @@ namespace ReplyAdmin.Commands
         [ValidateRange(1, 3600)]
         public int TimeoutSeconds { get; set; } = 30;
 
+        /// <summary>With -Target Relay: the DNS server (IP address, optionally :port) to ask for the signing key instead of the system's.</summary>
+        [Parameter(ParameterSetName = ConfiguredSet)]
+        [ValidateNotNullOrEmpty]
+        public string DnsServer { get; set; }
+
         /// <summary>Return only $true or $false.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -82,6 +90,11 @@ namespace ReplyAdmin.Commands
             else if (Target == ImapTestTarget.Source)
             {
                 TestSource(LoadConfiguration());
+                return;
+            }
+            else if (Target == ImapTestTarget.Relay)
+            {
+                TestRelay(LoadConfiguration());
                 return;
             }
             else
@@ -124,6 +137,34 @@ namespace ReplyAdmin.Commands
                 return;
             }
             WriteVerbose(report.Succeeded ? $"The source is readable and writable; {report.WaitingMessages} message(s) wait." : $"Failed: {report.Error.Message}");
+            Write(report, report.Succeeded, report.Error);
+        }
+
+        // The relay: connect, TLS and login as a forward would; then whether DNS publishes the key it signs with.
+        private void TestRelay(ReplyAdminConfiguration configuration)
+        {
+            var relay = configuration.SmtpRelay;
+            if (relay == null)
+            {
+                ThrowTerminatingError(Error(ErrorIds.SmtpRelayNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
+                    $"No SMTP relay is configured in {ResolvedConfigPath}.", ResolvedConfigPath, "Configure it with Set-ReplySmtpRelay."));
+                return;
+            }
+            System.Net.IPEndPoint dns = null;
+            if (DnsServer != null && !System.Net.IPEndPoint.TryParse(DnsServer, out dns))
+            {
+                ThrowTerminatingError(Error(ErrorIds.HostInvalid, ReplyAdminErrorKind.InvalidArgument,
+                    $"'{DnsServer}' is not an IP address (with an optional :port).", DnsServer, "Give the DNS server as 192.0.2.53 or 192.0.2.53:5353."));
+                return;
+            }
+            if (dns != null && dns.Port == 0) dns.Port = 53;
+            var credential = string.IsNullOrEmpty(relay.UserName) && Credential == null ? null
+                : ResolveCredential(Credential, relay.UserName, relay.CredentialReference, "smtpRelay.credentialReference", relay.Authentication);
+            var signer = Invoke(() => ReplyAdmin.Engine.Smtp.RelaySigner.FromSettings(relay, CredentialResolver));
+            WriteVerbose($"Testing the SMTP relay {relay.Host}:{relay.Port} ({relay.TlsMode}){(signer != null ? $" and the DKIM key at {signer.Selector}._domainkey.{signer.Domain}" : "")}.");
+            var report = Invoke(token => ReplyAdmin.Engine.Smtp.RelayTester.TestAsync(relay, credential, signer, dns, TimeSpan.FromSeconds(TimeoutSeconds), token));
+            if (report.Warning != null)
+                WriteWarning(report.Warning);
             Write(report, report.Succeeded, report.Error);
         }
 

@@ -17,7 +17,7 @@ namespace ReplyAdmin.Engine.Classification.Rules
     internal static class ClassificationRules
     {
         /// <summary>Applies every header rule (the subject included).</summary>
-        public static void ApplyHeaderRules(HeaderList headers, Findings found) => HeaderRules.Apply(headers, found);
+        public static void ApplyHeaderRules(HeaderList headers, Findings found, RelayIdentity relay = null) => HeaderRules.Apply(headers, found, relay);
 
         /// <summary>Applies the structure and text rules to a parsed message.</summary>
         public static void ApplyBodyRules(MimeMessage message, Findings found) => BodyRules.Apply(message, found);

@@ -13,13 +13,14 @@ namespace ReplyAdmin.Engine.Classification.Rules
     internal static class HeaderRules
     {
         /// <summary>Applies every header rule.</summary>
-        public static void Apply(HeaderList list, Findings found)
+        public static void Apply(HeaderList list, Findings found, RelayIdentity relay = null)
         {
             var headers = new HeaderIndex(list);
             // Our own loop guard (ReplyAdmin): the forwarder adds it, so the message has been through us already.
             var loop = First(headers, LoopGuard.HeaderName);
             if (loop != null)
                 found.Add("LoopGuardHeader", "ReplyAdmin", $"{LoopGuard.HeaderName}: {loop}", 0.99, EvidenceIndication.Loop);
+            OwnForward(list, found, relay ?? RelayIdentity.None);
 
             AutoSubmitted(headers, found);
             ReportContentType(headers, found);
@@ -31,6 +32,92 @@ namespace ReplyAdmin.Engine.Classification.Rules
             Senders(headers, found);
             SubjectRules.Apply(headers, found);
             WantReportAction(headers, found);
+        }
+
+        // Our forward come back without the loop-guard header (a relay on the way stripped X- headers): what the forwarder
+        // writes that others keep. Each piece of evidence alone decides; all that is seen goes into the journal.
+        private static void OwnForward(HeaderList list, Findings found, RelayIdentity relay)
+        {
+            var resentBlocks = 0;
+            var resentDates = 0;
+            var resentFroms = 0;
+            var resentIds = 0;
+            foreach (var header in list)
+            {
+                switch (header.Id)
+                {
+                    case HeaderId.ResentDate: resentDates++; break;
+                    case HeaderId.ResentMessageId: resentIds++; break;
+                    case HeaderId.ResentFrom: resentFroms++; break;
+                }
+            }
+            // RFC 5322 3.6.6: one block per resend; Resent-Date is required in each, the others count where it was left out.
+            resentBlocks = Math.Max(resentDates, Math.Max(resentFroms, resentIds));
+            if (resentBlocks == 0 && relay.EnvelopeSender == null)
+                return;
+
+            var sender = relay.EnvelopeSender;
+            var idDomain = relay.MessageIdDomain;
+            foreach (var header in list)
+            {
+                string value;
+                try { value = header.Value ?? string.Empty; } catch (Exception) { continue; }
+                switch (header.Id)
+                {
+                    // (a) The envelope sender of our forwards: our Resent-From, and the Return-Path the delivering server wrote.
+                    case HeaderId.ResentFrom when sender != null && SameAddress(value, sender):
+                        found.Add("LoopResentFrom", "ReplyAdmin", $"Resent-From: {value.Trim()} is the relay's envelope sender", 0.99, EvidenceIndication.Loop);
+                        break;
+                    case HeaderId.ReturnPath when sender != null && SameAddress(value, sender):
+                        found.Add("LoopReturnPath", "ReplyAdmin", $"Return-Path: {value.Trim()} is the relay's envelope sender", 0.99, EvidenceIndication.Loop);
+                        break;
+                    // (b) A Resent-Message-ID of the form only our forwarder writes: fwd.<128-bit content hash>@<envelope sender's domain>.
+                    case HeaderId.ResentMessageId when IsOurResentMessageId(value, idDomain):
+                        found.Add("LoopResentMessageId", "ReplyAdmin", $"Resent-Message-ID: {value.Trim()} is of the form our forwarder writes", 0.99, EvidenceIndication.Loop);
+                        break;
+                    // (d) Our DKIM signature: the relay's domain, over a Resent-Message-ID. A campaign's signature of the same
+                    // domain (a customer resending the campaign) never covers a Resent-* field, so it does not count.
+                    case HeaderId.DkimSignature when resentBlocks > 0 && relay.DkimDomain != null && IsOurSignature(value, relay.DkimDomain):
+                        found.Add("LoopRelaySignature", "ReplyAdmin", $"DKIM-Signature of the relay's domain {relay.DkimDomain} over the Resent-* block", 0.99, EvidenceIndication.Loop);
+                        break;
+                }
+            }
+            // (c) Whoever forwarded it: more resends than any real handling needs means a loop.
+            if (resentBlocks > LoopGuard.MaxResentBlocks)
+                found.Add("LoopResentBlocks", "RFC 5322 3.6.6", $"{resentBlocks} Resent-* blocks (more than {LoopGuard.MaxResentBlocks})", 0.95, EvidenceIndication.Loop);
+        }
+
+        private static bool SameAddress(string value, string address)
+        {
+            var v = value.Trim();
+            if (InternetAddressList.TryParse(v, out var list) && list.Mailboxes.Any())
+                return list.Mailboxes.Any(m => string.Equals(m.Address, address, StringComparison.OrdinalIgnoreCase));
+            return string.Equals(v.Trim('<', '>', ' '), address, StringComparison.OrdinalIgnoreCase);
+        }
+
+        private static readonly Regex OurResentId = new Regex(@"^\s*<?fwd\.[0-9a-f]{32}@([^>\s]+)>?\s*$", RegexOptions.CultureInvariant);
+
+        internal static bool IsOurResentMessageId(string value, string domain)
+        {
+            var match = OurResentId.Match(value);
+            // Without a configured envelope sender the forwarder uses the forward address's domain: the form alone decides.
+            return match.Success && (domain == null || string.Equals(match.Groups[1].Value, domain, StringComparison.OrdinalIgnoreCase));
+        }
+
+        private static bool IsOurSignature(string value, string domain)
+        {
+            string d = null, h = null;
+            foreach (var part in value.Split(';'))
+            {
+                var eq = part.IndexOf('=');
+                if (eq < 0) continue;
+                var tag = part.Substring(0, eq).Trim();
+                var tagValue = Regex.Replace(part.Substring(eq + 1), @"\s+", string.Empty);
+                if (tag == "d") d = tagValue;
+                else if (tag == "h") h = tagValue;
+            }
+            return d != null && h != null && string.Equals(d.TrimEnd('.'), domain, StringComparison.OrdinalIgnoreCase)
+                && h.Split(':').Any(f => string.Equals(f, "Resent-Message-ID", StringComparison.OrdinalIgnoreCase));
         }
 
         // RFC 3834 §5: Auto-Submitted is the standard marker. Any value other than "no" means automatic; "no" means
