@@ -169,6 +169,11 @@ namespace ReplyAdmin.Engine
         public const string TrustedRelayInvalid = nameof(TrustedRelayInvalid);
 
         public const string UserNameInvalid = nameof(UserNameInvalid);
+        // Sender authentication (#15)
+        public const string DnsServerInvalid = nameof(DnsServerInvalid);
+        public const string DnsTimeoutOutOfRange = nameof(DnsTimeoutOutOfRange);
+        public const string ForwardModeInvalid = nameof(ForwardModeInvalid);
+        public const string PublicSuffixListNotFound = nameof(PublicSuffixListNotFound);
 #pragma warning restore CS1591
     }
 }

@@ -88,7 +88,8 @@ namespace ReplyAdmin.Engine.Processing
                     var scanner = configuration.Scanner;
                     var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
                     var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
-                        forwarder, observer, options, journal, scanners, scanner?.TrustedRelays);
+                        forwarder, observer, options, journal, scanners, scanner?.TrustedRelays,
+                        configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender);
                     var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
                     summary.Lease = lease?.Status;
                     return summary;
