@@ -174,6 +174,7 @@ namespace ReplyAdmin.Engine
         public const string DnsTimeoutOutOfRange = nameof(DnsTimeoutOutOfRange);
         public const string ForwardModeInvalid = nameof(ForwardModeInvalid);
         public const string PublicSuffixListNotFound = nameof(PublicSuffixListNotFound);
+        public const string MessageFileUnreadable = nameof(MessageFileUnreadable);
 #pragma warning restore CS1591
     }
 }
