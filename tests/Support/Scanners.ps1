@@ -101,8 +101,8 @@ function Start-TestRspamd {
     # The port was free when picked; should another process take it meanwhile, pick again.
     for ($try = 1; ; $try++) {
         try {
-            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList @("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
-                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody')
+            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList (@("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
+                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody') + @($Scanners.DnsArguments))
             break
         }
         catch {
@@ -135,8 +135,10 @@ dns { nameserver = ["127.0.0.1:$($Scanners.DnsPort)"]; timeout = 1s; retransmits
 hs_cache_dir = "$($Scanners.HyperscanCache)";
 "@ | Set-Content -LiteralPath "$dir/etc/local.d/options.inc"
     # Everything that asks the network (DNS lists, ASN, fuzzy hashes, map downloads, Redis-backed modules) is off.
+    # With -VerifySenders (SenderAuth.ps1), rspamd plays a receiving provider: DKIM, SPF, ARC and DMARC against the dnsmasq records.
     foreach ($module in 'rbl', 'hfilter', 'asn', 'fuzzy_check', 'multimap', 'whitelist', 'rspamd_update', 'dkim_signing', 'arc', 'spf', 'dmarc',
         'emails', 'mx_check', 'neural', 'ratelimit', 'greylist', 'reputation', 'history_redis', 'url_redirector') {
+        if ($Scanners.VerifySenders -and $module -in 'arc', 'dmarc', 'spf') { continue }
         Set-Content -LiteralPath "$dir/etc/local.d/$module.conf" -Value 'enabled = false;'
     }
     Set-Content -LiteralPath "$dir/etc/override.d/phishing.conf" -Value "phishtank_enabled = false;`nopenphish_enabled = false;`nexceptions = {};"
@@ -167,7 +169,8 @@ clamav {
 function Start-TestScanners {
     # Starts clamd and rspamd (-Only to pick); returns the harness object with the addresses to configure.
     [CmdletBinding()]
-    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'))
+    # -DnsArguments: more dnsmasq options (--txt-record=..., --local=/test/), -VerifySenders: rspamd checks ARC and DMARC too.
+    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'), [string[]] $DnsArguments = @(), [switch] $VerifySenders)
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
     $root = Join-Path ([IO.Path]::GetTempPath()) "replyadmin-scan-$id"
     $null = New-Item -ItemType Directory -Path $root -Force
@@ -187,6 +190,8 @@ function Start-TestScanners {
         ClamdAddress   = $null
         ClamdUnixAddress = $null
         RspamdUrl      = $null
+        DnsArguments   = $DnsArguments
+        VerifySenders  = [bool] $VerifySenders
     }
     try {
         if ($Only -contains 'clamd') {

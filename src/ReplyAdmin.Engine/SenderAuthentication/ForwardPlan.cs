@@ -74,7 +74,7 @@ namespace ReplyAdmin.Engine.SenderAuthentication
                 default:
                     if (v == null) { plan.Mode = ForwardMode.Unchanged; plan.Reason = "not verified"; }
                     else if (v.Aligned) { plan.Mode = ForwardMode.Unchanged; plan.Reason = $"aligned DKIM signature of {v.DkimDomain}"; }
-                    else if (v.Dmarc == "temperror") { plan.Mode = ForwardMode.Rewrite; plan.Reason = $"the DMARC lookup of {v.FromDomain} failed (temperror)"; }
+                    else if (v.Dmarc == "temperror" || v.PolicyLookupFailed) { plan.Mode = ForwardMode.Rewrite; plan.Reason = $"the DMARC lookup of {v.FromDomain} failed (temperror)"; }
                     else if (v.Policy == "reject" || v.Policy == "quarantine") { plan.Mode = ForwardMode.Rewrite; plan.Reason = $"{v.PolicyDomain} publishes p={v.Policy}"; }
                     else if (v.FromDomain == null) { plan.Mode = ForwardMode.Unchanged; plan.Reason = v.Reason; }
                     else { plan.Mode = ForwardMode.Unchanged; plan.Reason = v.Policy != null ? $"{v.PolicyDomain} publishes p={v.Policy}" : $"{v.FromDomain} publishes no DMARC policy"; }

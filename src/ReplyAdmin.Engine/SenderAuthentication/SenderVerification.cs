@@ -21,7 +21,9 @@ namespace ReplyAdmin.Engine.SenderAuthentication
 
         /// <summary>
         /// DMARC as ReplyAdmin judges it: pass (an aligned DKIM pass, or our MTA's aligned result), fail (a policy is published
-        /// and nothing aligned passed), none (no policy), temperror (a lookup failed, so it cannot tell).
+        /// and nothing aligned passed: a signature in the From domain's name failed, or our MTA's verdict shows no aligned pass),
+        /// unknown (a policy, but no signature of the From domain and no verdict of our MTA: SPF cannot be judged here),
+        /// none (no policy), temperror (a lookup failed, so it cannot tell).
         /// </summary>
         public string Dmarc { get; set; } = "none";
 
@@ -30,6 +32,9 @@ namespace ReplyAdmin.Engine.SenderAuthentication
 
         /// <summary>Where the policy was found (the From domain or its organizational domain).</summary>
         public string PolicyDomain { get; set; }
+
+        /// <summary>True when the DMARC policy lookup failed (timeout, server failure): the policy is unknown, even where our MTA's verdict passed.</summary>
+        public bool PolicyLookupFailed { get; set; }
 
         /// <summary>True when a DKIM signature verified by ReplyAdmin aligns with From: it survives an unchanged forward.</summary>
         public bool Aligned { get; set; }

@@ -62,6 +62,7 @@ namespace ReplyAdmin.Engine.SenderAuthentication
 
             // The policy first: its adkim= decides how DKIM aligns.
             var (record, policyDomain, dmarcFailure) = await LookupPolicyAsync(fromDomain, cancellationToken).ConfigureAwait(false);
+            result.PolicyLookupFailed = dmarcFailure != null;
             if (record != null)
             {
                 result.PolicyDomain = policyDomain;
@@ -81,8 +82,9 @@ namespace ReplyAdmin.Engine.SenderAuthentication
                     verdicts.Add((domain, ok ? "pass" : "fail", ok ? null : "the signature does not match the message"));
                 }
                 catch (DkimKeyLookupException e) { verdicts.Add((domain, "temperror", e.Message)); }
-                catch (Exception e) when (e is FormatException || e is NotSupportedException || e is ArgumentException || e is InvalidOperationException || e is Org.BouncyCastle.Security.SecurityUtilityException)
+                catch (Exception e) when (!(e is OperationCanceledException))
                 {
+                    // A bad signature or key (malformed tag, unreadable key, unsupported algorithm): the signature counts for nothing.
                     verdicts.Add((domain, "permerror", e.Message));
                 }
             }
@@ -105,7 +107,7 @@ namespace ReplyAdmin.Engine.SenderAuthentication
                     result.Arc = arc.Chain == ArcSignatureValidationResult.Pass ? "pass" : arc.Chain == ArcSignatureValidationResult.None ? "none" : "fail";
                 }
                 catch (DkimKeyLookupException) { result.Arc = "temperror"; }
-                catch (Exception e) when (e is FormatException || e is NotSupportedException || e is ArgumentException || e is InvalidOperationException) { result.Arc = "fail"; }
+                catch (Exception e) when (!(e is OperationCanceledException)) { result.Arc = "fail"; }
             }
 
             // Our MTA's verdict, from the first Authentication-Results under our authserv-id (RFC 8601 §5: the MTA removes
@@ -134,11 +136,21 @@ namespace ReplyAdmin.Engine.SenderAuthentication
                 result.Dmarc = "none";
                 result.Reason = $"{fromDomain} publishes no DMARC policy" + Signatures(verdicts, fromDomain);
             }
+            else if (result.MtaResults != null || verdicts.Any(v => (v.Verdict == "fail" || v.Verdict == "permerror") && Aligns(v.Domain)))
+            {
+                // Evidence of failure: a signature in the From domain's name that does not verify, or our MTA judged the
+                // reply and nothing aligned passed. Only then is the From called spoofed.
+                result.Dmarc = "fail";
+                result.Reason = $"{policyDomain} publishes p={result.Policy}" + Signatures(verdicts, fromDomain) + (result.MtaResults != null ? $"; {result.MtaResults}" : "");
+                result.Spoofed = result.Policy == "reject" || result.Policy == "quarantine";
+            }
             else
             {
-                result.Dmarc = "fail";
-                result.Reason = $"{policyDomain} publishes p={result.Policy}" + Signatures(verdicts, fromDomain);
-                result.Spoofed = result.Policy == "reject" || result.Policy == "quarantine";
+                // No signature of the From domain and no verdict of our MTA: SPF at our MTA may have passed, so the reply is
+                // not called spoofed; but nothing it carries survives a forward.
+                result.Dmarc = "unknown";
+                result.Reason = $"{policyDomain} publishes p={result.Policy}" + Signatures(verdicts, fromDomain) +
+                    (_authservId == null ? "; no authserv-id is set, so our MTA's SPF result is not read" : $"; no Authentication-Results of {_authservId}");
             }
             return result;
         }
