@@ -10,7 +10,7 @@ namespace ReplyAdmin.Engine.SenderAuthentication
     /// <summary>
     /// Turns (original message, forward plan) into the message handed to the relay. Deterministic: the same original gives
     /// the same bytes (no new random Message-ID, boundary or date), so a forward repeated after a crash or a takeover is
-    /// recognisable by its content. The original is never changed; the composer works on a copy.
+    /// recognisable by its content. A rewritten or wrapped forward is built on a copy; the original is never changed.
     /// </summary>
     public static class ForwardComposer
     {
@@ -21,13 +21,12 @@ namespace ReplyAdmin.Engine.SenderAuthentication
         public static MimeMessage Compose(MimeMessage original, ForwardPlan plan)
         {
             if (original == null) throw new ArgumentNullException(nameof(original));
-            var mode = plan?.Mode ?? ForwardMode.Unchanged;
-            var copy = Copy(original);
-            switch (mode)
+            // Unchanged: the original itself, as forwards always went (the relay adds only Resent-* on top).
+            switch (plan?.Mode ?? ForwardMode.Unchanged)
             {
-                case ForwardMode.Rewrite: return Rewrite(copy, plan);
-                case ForwardMode.Wrap: return Wrap(copy, plan);
-                default: return copy;
+                case ForwardMode.Rewrite: return Rewrite(Copy(original), plan);
+                case ForwardMode.Wrap: return Wrap(Copy(original), plan);
+                default: return original;
             }
         }
 
