@@ -12,7 +12,7 @@
     CompatiblePSEditions = @('Core')
     # Registers the load context before ReplyAdmin.dll loads: see that file.
     NestedModules        = @('ReplyAdmin.LoadContext.psm1')
-    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml', 'Scanning.format.ps1xml')
+    FormatsToProcess     = @('ReplyAdmin.format.ps1xml', 'Classification.format.ps1xml', 'ClientSetup.format.ps1xml', 'Scanning.format.ps1xml', 'SenderAuthentication.format.ps1xml')
     CmdletsToExport      = @(
         'Add-ReplyList', 'Get-ReplyList', 'Set-ReplyList', 'Remove-ReplyList',
         'Get-ReplyListHandling', 'Set-ReplyListHandling',
@@ -25,7 +25,8 @@
         'Get-ReplyClassification',
         'Get-ReplyJournal',
         'Get-ReplyMailClientSetting', 'Export-ReplyMailClientProfile',
-        'Register-ReplyProcessingSchedule'
+        'Register-ReplyProcessingSchedule',
+        'Get-ReplySenderAuthentication', 'Set-ReplySenderAuthentication', 'Test-ReplySenderAuthentication'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -177,6 +177,12 @@ namespace ReplyAdmin.Engine
         public const string DkimKeyUnsupported = nameof(DkimKeyUnsupported);
         public const string DkimSelectorInvalid = nameof(DkimSelectorInvalid);
         public const string DkimSettingsIncomplete = nameof(DkimSettingsIncomplete);
+        // Sender authentication (#15)
+        public const string DnsServerInvalid = nameof(DnsServerInvalid);
+        public const string DnsTimeoutOutOfRange = nameof(DnsTimeoutOutOfRange);
+        public const string ForwardModeInvalid = nameof(ForwardModeInvalid);
+        public const string PublicSuffixListNotFound = nameof(PublicSuffixListNotFound);
+        public const string MessageFileUnreadable = nameof(MessageFileUnreadable);
 #pragma warning restore CS1591
     }
 }

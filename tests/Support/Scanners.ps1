@@ -104,7 +104,7 @@ function Start-TestRspamd {
     for ($try = 1; ; $try++) {
         try {
             $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList (@("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
-                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody') + @($Scanners.DnsTxtRecords | ForEach-Object { "--txt-record=$_" }))
+                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody') + @($Scanners.DnsTxtRecords | ForEach-Object { "--txt-record=$_" }) + @($Scanners.DnsArguments))
             break
         }
         catch {
@@ -137,8 +137,10 @@ dns { nameserver = ["127.0.0.1:$($Scanners.DnsPort)"]; timeout = 1s; retransmits
 hs_cache_dir = "$($Scanners.HyperscanCache)";
 "@ | Set-Content -LiteralPath "$dir/etc/local.d/options.inc"
     # Everything that asks the network (DNS lists, ASN, fuzzy hashes, map downloads, Redis-backed modules) is off.
+    # With -VerifySenders (SenderAuth.ps1), rspamd plays a receiving provider: DKIM, SPF, ARC and DMARC against the dnsmasq records.
     foreach ($module in 'rbl', 'hfilter', 'asn', 'fuzzy_check', 'multimap', 'whitelist', 'rspamd_update', 'dkim_signing', 'arc', 'spf', 'dmarc',
         'emails', 'mx_check', 'neural', 'ratelimit', 'greylist', 'reputation', 'history_redis', 'url_redirector' | Where-Object { $Scanners.EnableModules -notcontains $_ }) {
+        if ($Scanners.VerifySenders -and $module -in 'arc', 'dmarc', 'spf') { continue }
         Set-Content -LiteralPath "$dir/etc/local.d/$module.conf" -Value 'enabled = false;'
     }
     Set-Content -LiteralPath "$dir/etc/override.d/phishing.conf" -Value "phishtank_enabled = false;`nopenphish_enabled = false;`nexceptions = {};"
@@ -169,7 +171,10 @@ clamav {
 function Start-TestScanners {
     # Starts clamd and rspamd (-Only to pick); returns the harness object with the addresses to configure.
     [CmdletBinding()]
-    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'), [string[]] $DnsTxtRecords = @(), [string[]] $EnableModules = @())
+    # -DnsTxtRecords: TXT records dnsmasq serves; -DnsArguments: more dnsmasq options (--local=/test/); -EnableModules: rspamd
+    # modules to keep on; -VerifySenders: rspamd checks ARC, DMARC and SPF too.
+    param([ValidateSet('clamd', 'rspamd')] [string[]] $Only = @('clamd', 'rspamd'), [string[]] $DnsTxtRecords = @(), [string[]] $EnableModules = @(),
+        [string[]] $DnsArguments = @(), [switch] $VerifySenders)
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
     $root = Join-Path ([IO.Path]::GetTempPath()) "replyadmin-scan-$id"
     $null = New-Item -ItemType Directory -Path $root -Force
@@ -191,6 +196,8 @@ function Start-TestScanners {
         RspamdUrl      = $null
         DnsTxtRecords  = $DnsTxtRecords
         EnableModules  = $EnableModules
+        DnsArguments   = $DnsArguments
+        VerifySenders  = [bool] $VerifySenders
     }
     try {
         if ($Only -contains 'clamd') {

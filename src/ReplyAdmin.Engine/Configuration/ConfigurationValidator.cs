@@ -80,6 +80,7 @@ namespace ReplyAdmin.Engine.Configuration
                 ValidateRelay(configuration.SmtpRelay);
 
             Scanning.ScannerSettingsValidator.Validate(configuration.Scanner, "scanner");
+            SenderAuthentication.SenderAuthenticationSettings.Validate(configuration.SenderAuthentication, "senderAuthentication");
         }
 
         /// <summary>Validates one list on its own (name, address, forward addresses, handling).</summary>
@@ -112,6 +113,9 @@ namespace ReplyAdmin.Engine.Configuration
                 throw new ConfigurationException(ErrorIds.AutoReplyHandlingInvalid, field + ".autoReplies", $"'{list.AutoReplies}' is not an auto-reply handling.",
                     list.AutoReplies, "Use Include or Exclude.");
             Scanning.ScannerSettingsValidator.ValidatePolicy(list.ScanPolicy, field + ".scanPolicy");
+            if (!Enum.IsDefined(typeof(SenderAuthentication.ForwardMode), list.ForwardMode))
+                throw new ConfigurationException(ErrorIds.ForwardModeInvalid, field + ".forwardMode", $"'{list.ForwardMode}' is not a forward mode.", list.ForwardMode,
+                    "Use Auto, Rewrite, Wrap or Unchanged (Set-ReplyList -ForwardMode).");
         }
 
         /// <summary>

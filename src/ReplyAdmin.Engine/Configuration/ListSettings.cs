@@ -30,13 +30,16 @@ namespace ReplyAdmin.Engine.Configuration
             return added.Clone();
         }
 
-        /// <summary>Changes a list's address and, when <paramref name="setDescription"/>, its description.</summary>
+        /// <summary>Changes a list's address, when <paramref name="setDescription"/> its description, and its forward mode; null leaves a part as it is.</summary>
         /// <returns>A copy of the changed list.</returns>
         /// <exception cref="ReplyAdminException"><c>ListNotFound</c>, or the change is invalid (nothing is written).</exception>
-        public ReplyList Set(string name, string address, bool setDescription, string description) => Change(name, list =>
+        public ReplyList Set(string name, string address, bool setDescription, string description,
+            SenderAuthentication.ForwardMode? forwardMode = null, bool? forwardUnauthenticated = null) => Change(name, list =>
         {
             if (address != null) list.Address = address;
             if (setDescription) list.Description = description;
+            if (forwardMode.HasValue) list.ForwardMode = forwardMode.Value;
+            if (forwardUnauthenticated.HasValue) list.ForwardUnauthenticated = forwardUnauthenticated.Value;
         });
 
         /// <summary>Changes a list's reply handling and scan policy; a null argument leaves that part as it is.</summary>

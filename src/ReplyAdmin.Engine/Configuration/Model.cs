@@ -66,6 +66,12 @@ namespace ReplyAdmin.Engine.Configuration
         /// <summary>What scan verdicts do to this list's replies; null means the careful defaults (<see cref="Scanning.ScanPolicy.Default"/>).</summary>
         public Scanning.ScanPolicy ScanPolicy { get; set; }
 
+        /// <summary>How forwards leave so that receivers accept them (DMARC); <see cref="SenderAuthentication.ForwardMode.Auto"/> by default.</summary>
+        public SenderAuthentication.ForwardMode ForwardMode { get; set; } = SenderAuthentication.ForwardMode.Auto;
+
+        /// <summary>Forward a reply whose From domain asks reject/quarantine although nothing aligned passed (it is still marked $Phishing).</summary>
+        public bool ForwardUnauthenticated { get; set; }
+
         /// <summary>A deep copy, so callers can change it without touching the loaded configuration.</summary>
         public ReplyList Clone()
         {
@@ -193,6 +199,9 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>How several hosts share one inbound mailbox (host identity, lease time to live); null for the defaults.</summary>
         public CoordinationSettings Coordination { get; set; }
+
+        /// <summary>How inbound replies' senders are verified (authserv-id, DNS servers); null for the defaults.</summary>
+        public SenderAuthentication.SenderAuthenticationSettings SenderAuthentication { get; set; }
     }
 
     /// <summary>How this host takes part when several hosts process one inbound mailbox.</summary>

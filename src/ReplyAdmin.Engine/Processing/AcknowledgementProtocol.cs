@@ -247,8 +247,14 @@ namespace ReplyAdmin.Engine.Processing
                         throw new ReplyAdminException(ErrorIds.SmtpRelayNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
                             $"List(s) {string.Join(", ", item.Result.Lists)} forward replies, but no SMTP relay is configured.", string.Join(", ", item.Result.Lists),
                             "Configure the relay with Set-ReplySmtpRelay; the message stays at the source until then.");
-                    await _forwarder.ForwardAsync(await item.Body.LoadAsync().ConfigureAwait(false), item.Decision.ForwardTo, cancellationToken).ConfigureAwait(false);
-                    item.Result.Actions.Add("Forwarded to " + string.Join(", ", item.Decision.ForwardTo));
+                    // The message as the forward mode makes it (SenderAuthentication/ForwardComposer); a too-large reply's notice in its place.
+                    var forward = item.Decision.StoresNotice
+                        ? SenderAuthentication.ForwardComposer.ComposeNotice(await item.Content.Load().ConfigureAwait(false), item.Forward?.RelayAddress, item.Decision.Lists.FirstOrDefault()?.Name)
+                        : SenderAuthentication.ForwardComposer.Compose(await item.Body.LoadAsync().ConfigureAwait(false), item.Forward);
+                    await _forwarder.ForwardAsync(forward, item.Decision.ForwardTo, cancellationToken,
+                        item.Forward?.Verification?.ToMethodResults()).ConfigureAwait(false);
+                    item.Result.Actions.Add(item.Decision.StoresNotice ? "Notice forwarded to " + string.Join(", ", item.Decision.ForwardTo)
+                        : SenderAuthentication.ForwardPlan.Describe(item.Forward, item.Decision.ForwardTo));
                     await _source.SetStateAsync(new[] { item.Message }, SourceState.Forwarded, cancellationToken).ConfigureAwait(false);
                 }
                 item.ForwardSettled = true;

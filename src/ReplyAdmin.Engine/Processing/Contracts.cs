@@ -209,8 +209,9 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="message">The message to forward.</param>
         /// <param name="recipients">The forward addresses.</param>
         /// <param name="cancellationToken">Cancels the forward.</param>
-        /// <param name="authenticationResults">Our verification of the original as an Authentication-Results value
-        /// (<c>authserv-id; dkim=pass header.d=example.com</c>), sealed into ARC-Authentication-Results; null seals <c>authserv-id; none</c>.</param>
+        /// <param name="authenticationResults">Our verification of the original as method results (<c>dkim=pass header.d=example.com;
+        /// dmarc=pass header.from=example.com</c>, see SenderVerification.ToMethodResults), or a whole Authentication-Results value;
+        /// sealed into ARC-Authentication-Results under the relay's authserv-id; null seals <c>authserv-id; none</c>.</param>
         Task ForwardAsync(MimeMessage message, IReadOnlyList<string> recipients, CancellationToken cancellationToken, string authenticationResults = null);
     }
 

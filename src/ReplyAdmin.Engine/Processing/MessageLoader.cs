@@ -114,6 +114,9 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>What the content scan decided; null when nothing was scanned.</summary>
         public Scanning.ScanDecision Scan { get; set; }
 
+        /// <summary>How the reply is forwarded (the sender check's decision); null: unchanged.</summary>
+        public SenderAuthentication.ForwardPlan Forward { get; set; }
+
         /// <summary>What is stored in the reply folder for it: the reply itself, or for a rejected one the notice.</summary>
         public StoredContent Content { get; set; }
 

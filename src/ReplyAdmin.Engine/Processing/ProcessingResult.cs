@@ -86,6 +86,10 @@ namespace ReplyAdmin.Engine.Processing
         public string[] Scan { get; set; } = new string[0];
         /// <summary>Error id of a failure.</summary>
         public string ErrorId { get; set; }
+        /// <summary>What the verification of the sender found (DKIM, ARC, DMARC); null when the reply was not verified.</summary>
+        public SenderAuthentication.SenderVerification SenderAuthentication { get; set; }
+        /// <summary>How the reply was (or would be) forwarded: Unchanged, Rewrite or Wrap; null when not forwarded.</summary>
+        public string ForwardMode { get; set; }
 
         internal ProcessingResult Copy()
         {

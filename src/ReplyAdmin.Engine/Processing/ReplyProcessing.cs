@@ -91,6 +91,7 @@ namespace ReplyAdmin.Engine.Processing
                     var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
                     var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(RelayIdentity.Of(configuration.SmtpRelay)), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
                         forwarder, observer, options, journal, scanners, scanner?.TrustedRelays,
+                        configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
                         // The reply folder in the inbound mailbox's own account: unchanged replies are copied on the server,
                         // fenced by the lease like the APPEND it replaces.
                         serverCopy: FencedServerCopy.Of((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox), lease));

@@ -30,6 +30,7 @@ namespace ReplyAdmin.Engine.Processing
         private readonly FailurePolicy _failures;
         private readonly AcknowledgementProtocol _protocol;
         private readonly ContentScan _scan;
+        private readonly SenderAuthentication.SenderCheck _senderCheck;
 
         /// <summary>Creates a processor for one run.</summary>
         /// <param name="lists">The configured lists.</param>
@@ -42,11 +43,15 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="journal">Where results are recorded; null for none.</param>
         /// <param name="scanners">Content scanners every stored or forwarded reply goes through first; null or empty for none.</param>
         /// <param name="trustedRelays">Our own relays, whose Received lines the scanners' envelope skips.</param>
+        /// <param name="senderAuthentication">Verifies senders and decides forward modes; null: no verification, forwards unchanged.</param>
+        /// <param name="relayAddress">The relay's envelope sender: the From of a rewritten or wrapped forward, and of a forwarded notice.</param>
         /// <param name="serverCopy">The server-side copy into the reply folder when it is in the source's own account; null for none.</param>
         public ReplyProcessor(IReadOnlyList<ReplyList> lists, IReplyClassifier classifier, IReplySource source, IReplyStore store,
             IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null,
-            IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null, IServerSideCopy serverCopy = null)
+            IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null,
+            SenderAuthentication.SenderAuthenticationSettings senderAuthentication = null, string relayAddress = null, IServerSideCopy serverCopy = null)
         {
+            _senderCheck = senderAuthentication != null ? new SenderAuthentication.SenderCheck(senderAuthentication, relayAddress) : null;
             _scan = scanners != null && scanners.Count > 0 ? new ContentScan(scanners, trustedRelays) : null;
             _resolver = new ListResolver(lists);
             _classifier = classifier;
@@ -121,6 +126,8 @@ namespace ReplyAdmin.Engine.Processing
                 }
                 foreach (var item in work.Where(w => w.Live))
                     await ScanAsync(item, cancellationToken).ConfigureAwait(false);
+                foreach (var item in work.Where(w => w.Live))
+                    await CheckSenderAsync(item, cancellationToken).ConfigureAwait(false);
                 if (!_options.WhatIf)
                     await _protocol.ActAsync(work, cancellationToken).ConfigureAwait(false);
             }
@@ -247,6 +254,22 @@ namespace ReplyAdmin.Engine.Processing
                 item.Content = ContentFor(item);
                 if (_observer.VerboseEnabled && item.Scan != null)
                     _observer.Verbose($"Message {item.Message.Id} scanned: {item.Scan.Outcome}; {string.Join("; ", item.Result.Scan)}.");
+            }
+            catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
+            {
+                _failures.Fail(item.Result, FailurePolicy.AsError(item.Message, e));
+            }
+        }
+
+        // The sender check may mark the reply $Phishing and drop its forward, and decides the forward mode; it fails only its message.
+        private async Task CheckSenderAsync(WorkItem item, CancellationToken cancellationToken)
+        {
+            if (_senderCheck == null) return;
+            try
+            {
+                await _senderCheck.ApplyAsync(item, cancellationToken).ConfigureAwait(false);
+                if (_observer.VerboseEnabled && item.Result.SenderAuthentication != null)
+                    _observer.Verbose($"Message {item.Message.Id} sender: {item.Result.SenderAuthentication}" + (item.Forward != null ? $"; forward {item.Forward}." : "."));
             }
             catch (Exception e) when (!FailurePolicy.EndsRun(e, cancellationToken))
             {

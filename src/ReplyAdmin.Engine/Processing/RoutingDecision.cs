@@ -46,10 +46,13 @@ namespace ReplyAdmin.Engine.Processing
         /// <summary>True for a message that cannot be read as e-mail (rejected, but its original is stored where the server takes it).</summary>
         public bool Unreadable { get; private set; }
 
-        /// <summary>A message too large to store: rejected, with a notice for staff.</summary>
+        /// <summary>
+        /// A message too large to store: rejected, with a notice for staff; the notice also goes to the forward addresses of
+        /// the lists that forward, so a team that reads only its forward address learns of the reply.
+        /// </summary>
         public static RoutingDecision Reject(IReadOnlyList<ReplyList> lists, string reason) =>
             new RoutingDecision(ReplyDisposition.Reject, lists, new[] { Processing.Keywords.TooLargeNotice }.Concat(lists.Select(l => Processing.Keywords.ForList(l.Name))).ToList(),
-                new string[0], reason);
+                lists.Where(l => l.Action == ReplyAction.ForwardAndStoreInImap).SelectMany(l => l.ForwardTo).Distinct(System.StringComparer.OrdinalIgnoreCase).ToList(), reason);
 
         /// <summary>A reply a scanner found a virus in: quarantined at the source, with a notice for staff.</summary>
         public static RoutingDecision Quarantine(IReadOnlyList<ReplyList> lists, string reason) =>

@@ -135,8 +135,8 @@ namespace ReplyAdmin.Engine.Smtp
         /// Call it on the message exactly as it will be sent (after the Resent-* block, after <see cref="MimeMessage.Prepare(EncodingConstraint, int)"/>).
         /// </summary>
         /// <param name="message">The message as it leaves.</param>
-        /// <param name="authenticationResults">The Authentication-Results value of our verification of the original
-        /// (<c>authserv-id; dkim=pass header.d=...</c>); null writes <c>&lt;authserv-id&gt;; none</c> (nothing was verified).
+        /// <param name="authenticationResults">Our verification of the original: method results (<c>dkim=pass header.d=...</c>),
+        /// written under the relay's authserv-id, or a whole Authentication-Results value; null writes <c>&lt;authserv-id&gt;; none</c> (nothing was verified).
         /// Where the message already carries ARC sets, it must include the chain's result (<c>arc=pass</c> or <c>arc=fail</c>),
         /// which becomes the seal's cv=; without it no ARC set is added.</param>
         /// <param name="cancellationToken">Cancels the signing.</param>
@@ -179,8 +179,11 @@ namespace ReplyAdmin.Engine.Smtp
 
             protected override AuthenticationResults GenerateArcAuthenticationResults(FormatOptions options, MimeMessage message, CancellationToken cancellationToken)
             {
+                // The caller's method results (SenderVerification.ToMethodResults) go under our own authserv-id.
                 var results = !string.IsNullOrWhiteSpace(_results) && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(_results), out var parsed)
                     ? parsed
+                    : !string.IsNullOrWhiteSpace(_results) && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(Domain + "; " + _results), out var ours)
+                    ? ours
                     : new AuthenticationResults(Domain); // "<authserv-id>; none"
                 // A message that already carries ARC sets needs our verdict on that chain as cv= (RFC 8617 5.1.1); MimeKit
                 // would write cv=pass without one. Not knowing it, add no ARC set (null) rather than vouch for a chain

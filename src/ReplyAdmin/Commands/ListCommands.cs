@@ -185,7 +185,7 @@ namespace ReplyAdmin.Commands
     }
 
     /// <summary>
-    /// Changes a list's address or description.
+    /// Changes a list's address, description or forward mode.
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "ReplyList", SupportsShouldProcess = true)]
     [OutputType(typeof(ReplyList))]
@@ -200,11 +200,22 @@ namespace ReplyAdmin.Commands
         [Parameter]
         public string Description { get; set; }
 
+        /// <summary>How forwards leave: Auto (default), Rewrite, Wrap or Unchanged.</summary>
+        [Parameter]
+        public Engine.SenderAuthentication.ForwardMode ForwardMode { get; set; }
+
+        /// <summary>Forward replies whose sender's domain asks reject/quarantine although nothing aligned passed (-ForwardUnauthenticated:$false to stop).</summary>
+        [Parameter]
+        public SwitchParameter ForwardUnauthenticated { get; set; }
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            var list = ChangeList("Set list address/description",
-                lists => lists.Set(Name, Address, MyInvocation.BoundParameters.ContainsKey(nameof(Description)), Description));
+            var bound = MyInvocation.BoundParameters;
+            var list = ChangeList("Set list address/description/forwarding",
+                lists => lists.Set(Name, Address, bound.ContainsKey(nameof(Description)), Description,
+                    bound.ContainsKey(nameof(ForwardMode)) ? ForwardMode : (Engine.SenderAuthentication.ForwardMode?)null,
+                    bound.ContainsKey(nameof(ForwardUnauthenticated)) ? ForwardUnauthenticated.IsPresent : (bool?)null));
             if (list != null && PassThru) WriteObject(list);
         }
     }
