@@ -139,7 +139,9 @@ Describe 'Forwarding with sender authentication' -Tag Integration {
         $script:work = Join-Path ([IO.Path]::GetTempPath()) ("replyadmin-senderauth-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
         $null = New-Item -ItemType Directory -Path $work
         $script:customerKey = New-TestDkimKey -Domain 'customer.test' -Selector 's1' -Directory "$work/keys"
-        $dns = New-TestDnsRecordArguments -Keys $customerKey -Dmarc @{ 'customer.test' = 'v=DMARC1; p=reject'; 'lenient.test' = 'v=DMARC1; p=none' }
+        # The relay signs as example.test (Set-ReplySmtpRelay -Dkim*), which also publishes p=reject: a rewritten forward passes on that.
+        $script:relayKey = New-TestDkimKey -Domain 'example.test' -Selector 'relay1' -Directory "$work/keys"
+        $dns = New-TestDnsRecordArguments -Keys $customerKey, $relayKey -Dmarc @{ 'customer.test' = 'v=DMARC1; p=reject'; 'lenient.test' = 'v=DMARC1; p=none'; 'example.test' = 'v=DMARC1; p=reject' }
         $script:scanners = Start-TestScanners -Only rspamd -DnsArguments $dns -VerifySenders
 
         function New-SenderScenario([string] $DnsServer, [long] $MaxMessageSize = 0) {
@@ -152,6 +154,7 @@ Describe 'Forwarding with sender authentication' -Tag Integration {
             Add-ReplyList -ConfigPath $config -Name news -Address 'news@example.test'
             Set-ReplyListHandling -ConfigPath $config -Name news -Action ForwardAndStoreInImap -ForwardTo 'forward@example.test'
             Set-ReplySenderAuthentication -ConfigPath $config -DnsServer $DnsServer -DnsTimeoutSeconds 1
+            Set-ReplySmtpRelay -ConfigPath $config -DkimDomain 'example.test' -DkimSelector 'relay1' -DkimKeyReference "file:$($relayKey.KeyPath)"
             [pscustomobject]@{ Token = $token; Folder = $folder; Config = $config; Dir = (Split-Path $config) }
         }
 
@@ -235,6 +238,13 @@ Describe 'Forwarding with sender authentication' -Tag Integration {
             $symbols = Test-Receiver (Get-Forward 'Unsigned')[0].Bytes
             $symbols | Should -Not -Contain 'DMARC_POLICY_REJECT'
             $symbols | Should -Not -Contain 'DMARC_POLICY_QUARANTINE'
+        }
+
+        It 'Is signed and sealed by the relay, so the receiver''s DKIM, DMARC (example.test, p=reject) and ARC pass' {
+            $symbols = Test-Receiver (Get-Forward 'Unsigned')[0].Bytes
+            $symbols | Should -Contain 'R_DKIM_ALLOW'
+            $symbols | Should -Contain 'DMARC_POLICY_ALLOW'
+            $symbols | Should -Contain 'ARC_ALLOW'
         }
     }
 

@@ -90,5 +90,6 @@ function New-TestReplyConfiguration {
         -CredentialReference 'env:REPLYADMIN_TEST_REPLIES_PW' -CertificateThumbprint $Server.CertificateThumbprint
     Set-ReplySmtpRelay -ConfigPath $config -Server '127.0.0.1' -Port $Server.SmtpPort -TlsMode StartTls -EnvelopeSender 'bounces@example.test' `
         -CertificateThumbprint $Server.CertificateThumbprint
+    Set-ReplySenderAuthentication -ConfigPath $config -DnsServer "127.0.0.1:$($Server.DnsPort)"
     $config
 }

@@ -167,6 +167,36 @@ function Get-TestMailServerLog {
     $parts -join "`n"
 }
 
+function Get-TestFreeUdpPort {
+    # dnsmasq listens on UDP and TCP with the same number: the port must be free for both.
+    for ($try = 0; ; $try++) {
+        $socket = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+        try { $port = $socket.Client.LocalEndPoint.Port } finally { $socket.Dispose() }
+        $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+        try { $tcp.Start(); $tcp.Stop(); return $port } catch { if ($try -ge 20) { throw } }
+    }
+}
+
+function Start-TestDnsmasq {
+    # A dnsmasq on loopback with no upstream: it answers what -ArgumentList gives it (--txt-record=..., --local=/#/ for
+    # NXDOMAIN everywhere) and nothing leaves the machine. Returns the port (picked again should another process take it
+    # meanwhile) and the pid.
+    param([int] $Port, [Parameter(Mandatory)] [string] $PidFile, [string[]] $ArgumentList = @())
+    if ($Port -le 0) { $Port = Get-TestFreeUdpPort }
+    for ($try = 1; ; $try++) {
+        try {
+            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList (@("--port=$Port", '--listen-address=127.0.0.1', '--bind-interfaces',
+                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$PidFile", '--user=nobody') + $ArgumentList)
+            break
+        }
+        catch {
+            if ($try -ge 3 -or "$_" -notmatch 'Address already in use') { throw }
+            $Port = Get-TestFreeUdpPort
+        }
+    }
+    $Port, (Get-TestMailPidFile -Path $PidFile)
+}
+
 function Start-TestDovecot {
     [CmdletBinding()]
     param([Parameter(Mandatory)] [object] $Server)
@@ -313,6 +343,8 @@ function Start-TestMailServer {
         # dies without a word, so the log goes to /var/log.
         PostfixLogPath            = "/var/log/replyadmin-test-$id.log"
         PostfixPid                = 0
+        DnsPort                   = 0
+        DnsmasqPid                = 0
     }
 
     try {
@@ -518,6 +550,9 @@ postlog   unix-dgram n - n - 1 postlogd
         Write-Verbose "[$id] Dovecot up after $($clock.ElapsedMilliseconds) ms"
         Start-TestPostfix -Server $server
         Write-Verbose "[$id] Postfix up after $($clock.ElapsedMilliseconds) ms"
+        # ReplyAdmin checks senders' DKIM/DMARC in DNS: New-TestReplyConfiguration points it here (NXDOMAIN for every
+        # name, as for a domain with no records), so no test asks a resolver beyond loopback.
+        $server.DnsPort, $server.DnsmasqPid = Start-TestDnsmasq -PidFile (Join-Path $Root 'dnsmasq.pid') -ArgumentList '--local=/#/'
     } catch {
         $err = $_
         try { Stop-TestMailServer -Server $server } catch { Write-Warning "Cleanup after failed start: $_" }
@@ -531,6 +566,7 @@ function Stop-TestMailServer {
     param([Parameter(Mandatory)] [object] $Server)
     # Teardown: the files are deleted next, so a graceful shutdown buys nothing; -Kill is instant.
     try { Stop-TestPostfix -Server $Server -Kill } finally { Stop-TestDovecot -Server $Server -Kill }
+    if ($Server.DnsmasqPid -gt 0) { Stop-TestMailProcessGroup -MasterPid $Server.DnsmasqPid -Name 'dnsmasq' -Kill; $Server.DnsmasqPid = 0 }
     if ($Server.Root -and (Test-Path -LiteralPath $Server.Root)) { Remove-Item -LiteralPath $Server.Root -Recurse -Force }
     if (Test-Path -LiteralPath $Server.PostfixLogPath) { Remove-Item -LiteralPath $Server.PostfixLogPath -Force }
 }

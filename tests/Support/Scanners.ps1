@@ -12,16 +12,6 @@ function Get-TestEicarBytes { [Text.Encoding]::ASCII.GetBytes('X5O!P%@AP[4\PZX54
 # A marker of our own that the local .ndb flags, to show the database is ours and not a downloaded one.
 $script:TestVirusMarker = 'REPLYADMIN-TEST-' + 'MALWARE-MARKER-7f3a'
 
-function Get-TestFreeUdpPort {
-    # dnsmasq listens on UDP and TCP with the same number: the port must be free for both.
-    for ($try = 0; ; $try++) {
-        $socket = [System.Net.Sockets.UdpClient]::new([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
-        try { $port = $socket.Client.LocalEndPoint.Port } finally { $socket.Dispose() }
-        $tcp = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
-        try { $tcp.Start(); $tcp.Stop(); return $port } catch { if ($try -ge 20) { throw } }
-    }
-}
-
 function Wait-TestScannerReady {
     param([scriptblock] $Probe, [string] $What, [string] $LogPath, [int] $TimeoutSeconds = 120)
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
@@ -100,19 +90,8 @@ function Start-TestRspamd {
     $dir = $Scanners.RspamdDir
     foreach ($d in 'etc/local.d', 'etc/override.d', 'db', 'run', 'log') { $null = New-Item -ItemType Directory -Path "$dir/$d" -Force }
     # DNS: a dnsmasq with no upstream answers REFUSED at once, so DNS-based checks fail fast instead of timing out.
-    # The port was free when picked; should another process take it meanwhile, pick again.
-    for ($try = 1; ; $try++) {
-        try {
-            $null = Invoke-TestMailNative -FilePath 'dnsmasq' -ArgumentList (@("--port=$($Scanners.DnsPort)", '--listen-address=127.0.0.1', '--bind-interfaces',
-                '--no-resolv', '--no-hosts', '--conf-file=/dev/null', "--pid-file=$dir/run/dnsmasq.pid", '--user=nobody') + @($Scanners.DnsTxtRecords | ForEach-Object { "--txt-record=$_" }) + @($Scanners.DnsArguments))
-            break
-        }
-        catch {
-            if ($try -ge 3 -or "$_" -notmatch 'Address already in use') { throw }
-            $Scanners.DnsPort = Get-TestFreeUdpPort
-        }
-    }
-    $Scanners.DnsmasqPid = Get-TestMailPidFile -Path "$dir/run/dnsmasq.pid"
+    $Scanners.DnsPort, $Scanners.DnsmasqPid = Start-TestDnsmasq -Port $Scanners.DnsPort -PidFile "$dir/run/dnsmasq.pid" `
+        -ArgumentList (@($Scanners.DnsTxtRecords | ForEach-Object { "--txt-record=$_" }) + @($Scanners.DnsArguments))
     @"
 .include "`$CONFDIR/common.conf"
 options {

@@ -179,11 +179,10 @@ namespace ReplyAdmin.Engine.Smtp
 
             protected override AuthenticationResults GenerateArcAuthenticationResults(FormatOptions options, MimeMessage message, CancellationToken cancellationToken)
             {
-                // The caller's method results (SenderVerification.ToMethodResults) go under our own authserv-id.
-                var results = !string.IsNullOrWhiteSpace(_results) && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(_results), out var parsed)
+                // The caller's method results (SenderVerification.ToMethodResults: "dkim=...; dmarc=...") go under our own authserv-id.
+                var value = string.IsNullOrWhiteSpace(_results) ? null : _results.Split(';')[0].Contains('=') ? Domain + "; " + _results : _results;
+                var results = value != null && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(value), out var parsed)
                     ? parsed
-                    : !string.IsNullOrWhiteSpace(_results) && AuthenticationResults.TryParse(System.Text.Encoding.UTF8.GetBytes(Domain + "; " + _results), out var ours)
-                    ? ours
                     : new AuthenticationResults(Domain); // "<authserv-id>; none"
                 // A message that already carries ARC sets needs our verdict on that chain as cv= (RFC 8617 5.1.1); MimeKit
                 // would write cv=pass without one. Not knowing it, add no ARC set (null) rather than vouch for a chain
