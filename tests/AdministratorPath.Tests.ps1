@@ -35,6 +35,8 @@ Describe 'A new administrator''s first ten minutes' -Tag Integration {
             -CredentialReference env:REPLYADMIN_INBOUND_PASSWORD -CertificateThumbprint $server.CertificateThumbprint
         Set-ReplySmtpRelay -Server $server.SmtpHost -Port $server.SmtpPort -TlsMode StartTls -EnvelopeSender 'bounces@example.test' `
             -CertificateThumbprint $server.CertificateThumbprint
+        # Sender checks ask the test's loopback DNS, never a resolver beyond it.
+        Set-ReplySenderAuthentication -DnsServer "127.0.0.1:$($server.DnsPort)"
         (Test-ReplyImapConnection -Target Source).Succeeded | Should -BeTrue
         Get-Content $env:REPLYADMIN_CONFIG -Raw | Should -Not -Match ([regex]::Escape($env:REPLYADMIN_IMAP_PASSWORD))
     }
