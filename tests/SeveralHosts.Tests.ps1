@@ -151,7 +151,11 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         $inProcessed = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed" | ForEach-Object { Get-ResilienceSeq $_.Bytes })
         $stillWaiting = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder $scenario.InboundFolder | ForEach-Object { Get-ResilienceSeq $_.Bytes })
         $outcome = Measure-Hosts $hosts
-        Write-Host "Staff moves: $movedByStaff of 300 moved away during the run; Gone results $(@($journal | Where-Object outcome -eq 'Gone').Count), notices $($outcome.Notices), exit code $exit."
+        # The next run settles whatever the race left waiting (stored already, or not yet): nothing may stay, be lost or doubled.
+        $null = Invoke-ReplyProcessing -ConfigPath $scenario.Config
+        $inProcessedAfter = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed" | ForEach-Object { Get-ResilienceSeq $_.Bytes })
+        $outcomeAfter = Measure-Hosts $hosts
+        Write-Host "Staff moves: $movedByStaff of 300 moved away during the run; Gone results $(@($journal | Where-Object outcome -eq 'Gone').Count), notices $($outcome.Notices), exit code $exit; left waiting after the run $($stillWaiting.Count), after the next run $($outcomeAfter.Waiting)."
     }
 
     It 'Ends the run without a terminating error and stores no notice' {
@@ -169,6 +173,13 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         # exclusive, so both MOVEs can take the same message; the run then reports it Done, rightly.)
         @($hosts.Inputs | Where-Object { $_.Seq -notin $inStaff -and $_.Seq -notin $inProcessed -and $_.Seq -notin $stillWaiting }) | Should -BeNullOrEmpty
         $outcome.Duplicates | Should -Be 0
+    }
+
+    It 'Leaves nothing for later: the next run settles what the race left waiting, losing and doubling none' {
+        $outcomeAfter.Waiting | Should -Be 0
+        @($hosts.Inputs | Where-Object { $_.Seq -notin $inStaff -and $_.Seq -notin $inProcessedAfter }) | Should -BeNullOrEmpty
+        $outcomeAfter.Duplicates | Should -Be 0
+        $outcomeAfter.Notices | Should -Be 0
     }
 
     It 'Reports the messages moved away under the run''s feet as Gone' {

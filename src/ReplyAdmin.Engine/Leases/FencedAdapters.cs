@@ -105,11 +105,8 @@ namespace ReplyAdmin.Engine.Leases
             var options = LeaseOptions.From(configuration.Coordination, configPath);
             var endpoint = Imap.ImapEndpoint.From(settings);
             endpoint.Timeout = context.Timeout;
-            var credential = context.Resolve(settings, "source.credentialReference");
-            var statuses = new List<LeaseStatus>();
-            foreach (var unit in ShardRule.Units(settings.Folder, options.Shards))
-                statuses.Add(await ImapLease.ReadAsync(endpoint, credential, unit, options.TimeToLive, cancellationToken).ConfigureAwait(false));
-            return statuses;
+            return await ImapLease.ReadAllAsync(endpoint, context.Resolve(settings, "source.credentialReference"), ShardRule.Units(settings.Folder, options.Shards),
+                options.TimeToLive, cancellationToken).ConfigureAwait(false);
         }
     }
 }
