@@ -75,6 +75,28 @@ Describe 'Get-ReplyLease' -Tag Integration {
         $second.Epoch | Should -Be 2
     }
 
+    It 'Lists the source folder and every shard, each with its own holder and epoch, after a run over shards' {
+        $sharded = New-HostsScenario -Count 2 -Messages 30 -Ttl 30 -Shards 3 -Later
+        $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
+        # Shard 2 gets nothing: its folder does not exist yet (the delivery side creates it with its first reply).
+        $delivered = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 })
+        Send-HostsInput $sharded $delivered
+        # -WhatIf reads every unit and takes no lease.
+        (Invoke-ReplyProcessing -ConfigPath $sharded.Configs[1] -Summary -WhatIf).Total | Should -Be $delivered.Count
+        @(Get-ReplyLease -ConfigPath $sharded.Configs[0] | Where-Object State -ne 'Free') | Should -BeNullOrEmpty
+        $summary = Invoke-ReplyProcessing -ConfigPath $sharded.Configs[1] -Summary
+        $summary.Stored | Should -Be $delivered.Count
+        @($summary.Units) | Should -HaveCount 4
+        $leases = @(Get-ReplyLease -ConfigPath $sharded.Configs[0])
+        $leases.Unit | Should -Be $sharded.Units
+        foreach ($lease in $leases) {
+            $lease.Holder | Should -Be 'host-2'
+            $lease.State | Should -Be 'Released'
+            $lease.Epoch | Should -Be 1
+        }
+        (Measure-Hosts ([pscustomobject]@{ Scenario = $sharded.Scenario; Inputs = $delivered; Units = $sharded.Units })).Losses | Should -Be 0
+    }
+
     It 'Returns nothing for a directory source' {
         $scenario = New-ResilienceScenario
         Get-ReplyLease -ConfigPath $scenario.Config | Should -BeNullOrEmpty

@@ -72,7 +72,7 @@ namespace ReplyAdmin.Engine.Processing
             var options = request.Options;
             options.MaxMessageSize = mailbox.MaxMessageSize;
             var shards = Leases.LeaseOptions.From(configuration.Coordination, request.ConfigPath).Shards;
-            if (shards > 0 && !whatIf && request.Files == null && configuration.Source.Kind == SourceKind.Imap)
+            if (shards > 0 && request.Files == null && configuration.Source.Kind == SourceKind.Imap)
                 return await RunShardsAsync(request, mailbox, mailboxCredential, forwards, relayCredential, shards, observer, cancellationToken).ConfigureAwait(false);
             using (var source = request.Files != null ? new Files.PipedFileSource(request.Files)
                 : SourceProviders.For(configuration.Source.Kind).Create(configuration.Source, SourceContextOf(request)))
@@ -113,13 +113,15 @@ namespace ReplyAdmin.Engine.Processing
             var leaseOptions = Leases.LeaseOptions.From(configuration.Coordination, request.ConfigPath);
             var units = Leases.ShardRule.Rotation(Leases.ShardRule.Units(configuration.Source.Folder, shards), leaseOptions.HostId);
             var baseDescription = provider.Describe(configuration.Source);
-            var total = new ProcessingSummary { RunId = options.RunId, Source = baseDescription, ReplyFolder = mailbox.Folder, Started = DateTimeOffset.UtcNow, Units = new List<Leases.LeaseStatus>() };
+            var whatIf = options.WhatIf;
+            var total = new ProcessingSummary { RunId = options.RunId, Source = baseDescription, ReplyFolder = mailbox.Folder, Started = DateTimeOffset.UtcNow, Units = new List<Leases.LeaseStatus>(), WhatIf = whatIf };
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var held = 0;
-            using (RunLock.Acquire(request.ConfigPath, baseDescription))
+            // -WhatIf reads every unit and changes nothing: no lock file, no journal, no lease.
+            using (whatIf ? null : RunLock.Acquire(request.ConfigPath, baseDescription))
             using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
             using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
-            using (var journal = new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
+            using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
             {
                 var scanner = configuration.Scanner;
                 foreach (var unit in units)
@@ -127,7 +129,7 @@ namespace ReplyAdmin.Engine.Processing
                     cancellationToken.ThrowIfCancellationRequested();
                     using (var source = provider.Create(configuration.Source.WithFolder(unit), SourceContextOf(request)))
                     {
-                        var lease = await Leases.LeaseGate.TakeAsync(configuration, request.ConfigPath, SourceContextOf(request), source.Description, observer, cancellationToken, unit, quiet: true).ConfigureAwait(false);
+                        var lease = whatIf ? null : await Leases.LeaseGate.TakeAsync(configuration, request.ConfigPath, SourceContextOf(request), source.Description, observer, cancellationToken, unit, quiet: true).ConfigureAwait(false);
                         if (lease is Leases.LeaseGate.Elsewhere elsewhere)
                         {
                             total.Units.Add(elsewhere.Status);
@@ -148,10 +150,10 @@ namespace ReplyAdmin.Engine.Processing
                             {
                                 // The delivery side has not filed anything into this shard yet.
                                 observer.Verbose($"The shard {unit} does not exist yet; nothing to do there.");
-                                total.Units.Add(lease.Status);
+                                if (lease != null) total.Units.Add(lease.Status);
                                 continue;
                             }
-                            total.Units.Add(lease.Status);
+                            if (lease != null) total.Units.Add(lease.Status);
                             total.Add(part);
                         }
                     }
@@ -159,7 +161,9 @@ namespace ReplyAdmin.Engine.Processing
             }
             total.Duration = watch.Elapsed;
             total.Lease = total.Units.FirstOrDefault();
-            total.LeaseHeldElsewhere = held == units.Count;
+            total.LeaseHeldElsewhere = !whatIf && held == units.Count;
+            if (total.LeaseHeldElsewhere)
+                observer.Warning($"Other hosts hold every unit of {baseDescription} ({string.Join(", ", total.Units.Select(u => $"{u.Unit}: {u.Holder}"))}); this run did nothing.");
             return total;
         }
 
