@@ -213,6 +213,36 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
     }
 }
 
+Describe 'ImapReplySource.MoveAsync when a person took a message just before' -Tag Integration {
+    It 'Marks that message Gone and moves the rest, failing none' {
+        $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
+        $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
+        $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
+        $none = [Threading.CancellationToken]::None
+        $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
+        try {
+            $source.OpenAsync($none).GetAwaiter().GetResult()
+            $listed = $source.ListAsync($none).GetAwaiter().GetResult() # as the engine list: MoveAsync takes it as it is
+            # Another session (a person) moves the third message away while this one still has the folder selected.
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try {
+                $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
+                $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
+                [void] $inbox.Open('ReadWrite')
+                $null = $inbox.MoveTo($listed[2].Handle, $staff)
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $processed = (Get-ReplyAdminType 'ReplyAdmin.Engine.Processing.SourceDestination')::Processed
+            $source.MoveAsync($listed, $processed, 'test', $none).GetAwaiter().GetResult()
+        }
+        finally { $source.Dispose() }
+        $listed[2].Gone | Should -BeTrue
+        $listed[2].AcknowledgedTo | Should -BeNullOrEmpty
+        @($listed | Where-Object { $_.AcknowledgedTo }) | Should -HaveCount 5
+        (Get-WaitingCount $single) | Should -Be 0
+    }
+}
+
 Describe 'Forwards repeated on another host' -Tag Integration {
     It 'Carry the same Resent-Message-ID, derived from the content, so the repeat is recognisable' {
         $scenario = New-ResilienceScenario -Lists @(@{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' })
