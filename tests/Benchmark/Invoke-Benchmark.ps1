@@ -397,8 +397,8 @@ function Measure-HostsScaling {
         }
         $cpuBefore = Get-DovecotCpuSeconds
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        foreach ($c in $children) { $c.Process = [System.Diagnostics.Process]::Start($c.Psi); $null = $c.Process.StandardOutput.ReadToEndAsync(); $null = $c.Process.StandardError.ReadToEndAsync() }
-        foreach ($c in $children) { $c.Process.WaitForExit(); if ($c.Process.ExitCode -ne 0) { throw "Host $($c.Host) of $count failed (exit code $($c.Process.ExitCode))." } }
+        foreach ($c in $children) { $c.Process = [System.Diagnostics.Process]::Start($c.Psi); $c | Add-Member Out $c.Process.StandardOutput.ReadToEndAsync(); $c | Add-Member Err $c.Process.StandardError.ReadToEndAsync() }
+        foreach ($c in $children) { $c.Process.WaitForExit(); if ($c.Process.ExitCode -ne 0) { throw "Host $($c.Host) of $count failed (exit code $($c.Process.ExitCode)): $($c.Err.Result) $($c.Out.Result)" } }
         $wall = $watch.Elapsed.TotalSeconds
         $dovecotCpu = (Get-DovecotCpuSeconds) - $cpuBefore
         $results = @($children | ForEach-Object { Get-Content -LiteralPath $_.ResultPath -Raw | ConvertFrom-Json })

@@ -117,6 +117,8 @@ namespace ReplyAdmin.Engine.Processing
             var total = new ProcessingSummary { RunId = options.RunId, Source = baseDescription, ReplyFolder = mailbox.Folder, Started = DateTimeOffset.UtcNow, Units = new List<Leases.LeaseStatus>(), WhatIf = whatIf };
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var held = 0;
+            var missingCount = 0;
+            ReplyAdminException missing = null;
             // -WhatIf reads every unit and changes nothing: no lock file, no journal, no lease.
             using (whatIf ? null : RunLock.Acquire(request.ConfigPath, baseDescription))
             using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
@@ -146,10 +148,14 @@ namespace ReplyAdmin.Engine.Processing
                             {
                                 part = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
                             }
-                            catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.ImapFolderNotFound && unit != configuration.Source.Folder)
+                            catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.ImapFolderNotFound)
                             {
-                                // The delivery side has not filed anything into this shard yet.
-                                observer.Verbose($"The shard {unit} does not exist yet; nothing to do there.");
+                                // The delivery side has not filed anything into this unit yet (a Sieve script that places every
+                                // reply in a shard may never create the source folder itself). Only when no unit exists at all
+                                // is the configuration wrong.
+                                observer.Verbose($"The folder {unit} does not exist yet; nothing to do there.");
+                                missing = missing ?? e;
+                                missingCount++;
                                 if (lease != null) total.Units.Add(lease.Status);
                                 continue;
                             }
@@ -159,6 +165,8 @@ namespace ReplyAdmin.Engine.Processing
                     }
                 }
             }
+            if (missingCount == units.Count)
+                throw missing;
             total.Duration = watch.Elapsed;
             total.Lease = total.Units.FirstOrDefault();
             total.LeaseHeldElsewhere = !whatIf && held == units.Count;
