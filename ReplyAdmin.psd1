@@ -20,6 +20,7 @@
         'Get-ReplySource', 'Set-ReplySource',
         'Get-ReplySmtpRelay', 'Set-ReplySmtpRelay',
         'Test-ReplyImapConnection', 'Connect-ReplyAccount', 'Get-ReplyLease',
+        'Get-ReplyCoordination', 'Set-ReplyCoordination', 'Get-ReplyShardSieveScript',
         'Get-ReplyScanner', 'Set-ReplyScanner', 'Test-ReplyScanner',
         'Invoke-ReplyProcessing',
         'Get-ReplyClassification',

@@ -118,11 +118,11 @@ function Invoke-Package {
 # Dovecot and Postfix come from Debian packages; install them once when absent (needs root or sudo).
 function Install-MailServer {
     $required = '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/sbin/postfix', '/usr/bin/openssl', '/usr/bin/mbsync',
-        '/usr/sbin/clamd', '/usr/bin/rspamd', '/usr/sbin/dnsmasq', '/usr/share/publicsuffix/public_suffix_list.dat'
+        '/usr/sbin/clamd', '/usr/bin/rspamd', '/usr/sbin/dnsmasq', '/usr/bin/sieve-test', '/usr/share/publicsuffix/public_suffix_list.dat'
     if (-not ($required | Where-Object { -not (Test-Path $_) })) { return }
     Write-Host 'Installing Dovecot, Postfix, OpenSSL, isync and the content scanners (clamd, rspamd, dnsmasq) with apt-get...'
     $script = 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && apt-get update -qq && ' +
-        'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd postfix openssl isync clamav-daemon rspamd dnsmasq-base publicsuffix'
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd dovecot-sieve postfix openssl isync clamav-daemon rspamd dnsmasq-base publicsuffix'
     if ((& id -u) -eq '0') { Invoke-Native sh @('-c', $script) } else { Invoke-Native sudo @('sh', '-c', $script) }
 }
 

@@ -1,7 +1,8 @@
 #Requires -Version 7.0
 # Failover between hosts sharing one inbound mailbox (issue 12), against the real Dovecot: a host stalled (SIGSTOP)
-# past its lease, and three hosts killed (SIGKILL) and stalled at random, then a final run. Short times to live
-# (8 and 6 s) keep the file near three minutes. Size: REPLYADMIN_HOSTS_MESSAGES (default 2000), REPLYADMIN_HOSTS_SEED.
+# past its lease, and three hosts sharing a sharded source, killed (SIGKILL) and stalled (SIGSTOP) at random, then a
+# final run. Short times to live (8 and 6 s) keep the file short. Size of the second: REPLYADMIN_HOSTS_MESSAGES (400),
+# REPLYADMIN_HOSTS_KILLS (6), REPLYADMIN_HOSTS_STOPS (2), REPLYADMIN_HOSTS_SHARDS (4); REPLYADMIN_HOSTS_SEED.
 Set-StrictMode -Version Latest
 
 BeforeAll {
@@ -70,93 +71,144 @@ Describe 'A host that stalls past its lease' -Tag Integration {
     }
 }
 
-Describe 'Three hosts killed and stalled at random' -Tag Integration, Soak {
+Describe 'Three hosts sharing a sharded source, killed and stalled at random' -Tag Integration, Soak {
     BeforeAll {
-        $messages = if ($env:REPLYADMIN_HOSTS_MESSAGES) { [int] $env:REPLYADMIN_HOSTS_MESSAGES } else { 2000 }
+        # CI size by default; the issue's size: REPLYADMIN_HOSTS_MESSAGES=2000 REPLYADMIN_HOSTS_KILLS=20 REPLYADMIN_HOSTS_STOPS=5.
+        $messages = if ($env:REPLYADMIN_HOSTS_MESSAGES) { [int] $env:REPLYADMIN_HOSTS_MESSAGES } else { 400 }
+        $killTarget = if ($env:REPLYADMIN_HOSTS_KILLS) { [int] $env:REPLYADMIN_HOSTS_KILLS } else { 6 }
+        $stopTarget = if ($env:REPLYADMIN_HOSTS_STOPS) { [int] $env:REPLYADMIN_HOSTS_STOPS } else { 2 }
+        $shards = if ($env:REPLYADMIN_HOSTS_SHARDS) { [int] $env:REPLYADMIN_HOSTS_SHARDS } else { 4 }
         $ttl = 6
-        $killTarget = 10
-        $stopTarget = 3
-        $hosts = New-HostsScenario -Count 3 -Messages $messages -Ttl $ttl
+        $hosts = New-HostsScenario -Count 3 -Messages $messages -Ttl $ttl -Shards $shards -ForwardEvery 5 -Later
+        # Replies arrive in waves while hosts work, so every kill and stall can hit work in hand.
+        $waves = [Collections.Generic.Queue[object]]::new()
+        $waveSize = [Math]::Max(1, [Math]::Ceiling($messages / [Math]::Max(8, 2 * ($killTarget + $stopTarget))))
+        for ($i = 0; $i -lt $messages; $i += $waveSize) { $waves.Enqueue(@($hosts.Inputs[$i..([Math]::Min($i + $waveSize, $messages) - 1)])) }
+        Send-HostsInput $hosts $waves.Dequeue()
         $random = [Random]::new($seed)
         $running = @{}
-        $epochs = [Collections.Generic.List[long]]::new()
+        $stoppedUntil = @{}
+        $epochs = @{}
+        $holdersSeen = [Collections.Generic.HashSet[string]]::new()
         $stats = [ordered]@{ Kills = 0; Stops = 0; HolderKills = 0; HolderStops = 0; Starts = 0 }
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $deadline = [DateTime]::UtcNow.AddSeconds(120)
-        $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(1500, 3000))
+        $deadline = [DateTime]::UtcNow.AddSeconds([Math]::Max(60, 6 * ($killTarget + $stopTarget) + $messages / 20))
+        $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(1500, 2500))
         while ([DateTime]::UtcNow -lt $deadline) {
+            foreach ($i in @($stoppedUntil.Keys)) {
+                if ([DateTime]::UtcNow -ge $stoppedUntil[$i]) { & kill -CONT $running[$i].Id; $stoppedUntil.Remove($i) }
+            }
             # Every host keeps a run going (as a schedule every few seconds would); a host whose run ended starts the next.
             for ($i = 0; $i -lt 3; $i++) {
+                if ($stoppedUntil.ContainsKey($i)) { continue }
                 if (-not $running.ContainsKey($i) -or $running[$i].HasExited) {
                     if ($running.ContainsKey($i)) { $running[$i].Dispose() }
                     $running[$i] = Start-ResilienceChild -ConfigPath $hosts.Configs[$i] -TimeoutSeconds 30
                     $stats.Starts++
                 }
             }
-            $lease = Get-ReplyLease -ConfigPath $hosts.Configs[0] -ErrorAction SilentlyContinue
-            if ($lease) { $epochs.Add($lease.Epoch) }
+            $leases = @(Get-ReplyLease -ConfigPath $hosts.Configs[0] -ErrorAction SilentlyContinue)
+            foreach ($l in $leases) {
+                if (-not $epochs.ContainsKey($l.Unit)) { $epochs[$l.Unit] = [Collections.Generic.List[long]]::new() }
+                $epochs[$l.Unit].Add($l.Epoch)
+                if ($l.State -eq 'Held') { $null = $holdersSeen.Add($l.Holder) }
+            }
             $done = $stats.Kills -ge $killTarget -and $stats.Stops -ge $stopTarget
-            if ((Get-WaitingCount $hosts) -eq 0) { break }
-            # Only while a host holds the lease and works: mostly that host, where a kill or a stall costs something.
-            if (-not $done -and [DateTime]::UtcNow -ge $nextEvent -and $lease -and $lease.State -eq 'Held' -and $lease.Holder -match '^host-(\d)$') {
-                $holder = [int] $Matches[1] - 1
-                $victim = if ($random.Next(0, 5) -eq 0) { $random.Next(0, 3) } else { $holder }
-                $process = $running[$victim]
-                if (-not $process.HasExited) {
-                    if ($stats.Stops -lt $stopTarget -and ($random.Next(0, 3) -eq 0 -or $stats.Kills -ge $killTarget)) {
-                        # A stall longer than the time to live: another host takes over; this one must then do nothing more.
+            if ($done -and $waves.Count -eq 0 -and $stoppedUntil.Count -eq 0 -and (Get-WaitingCount $hosts) -eq 0) { break }
+            if ([DateTime]::UtcNow -ge $nextEvent) {
+                if ($waves.Count -gt 0) { Send-HostsInput $hosts $waves.Dequeue() }
+                $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(700, 1700))
+                # Only while a host holds a unit and works, where a kill or a stall costs something: mostly that host.
+                $holding = @($leases | Where-Object { $_.State -eq 'Held' -and $_.Holder -match '^host-(\d)$' } | ForEach-Object { [int] ($_.Holder -replace '^host-', '') - 1 } | Sort-Object -Unique)
+                $stall = $stats.Stops -lt $stopTarget -and ($random.Next(0, $killTarget + $stopTarget) -lt $stopTarget -or $stats.Kills -ge $killTarget)
+                # A stall always of a holder (the point is a takeover); one kill in six of any host.
+                $victim = if ($stall -or $random.Next(0, 6) -ne 0) { if ($holding.Count -gt 0) { $holding[$random.Next(0, $holding.Count)] } else { -1 } } else { $random.Next(0, 3) }
+                if (-not $done -and $victim -ge 0 -and -not $stoppedUntil.ContainsKey($victim) -and -not $running[$victim].HasExited) {
+                    $process = $running[$victim]
+                    if ($stall) {
+                        # A stall longer than the time to live: another host takes its units over; this one must then do nothing more.
                         & kill -STOP $process.Id
-                        Start-Sleep -Seconds ($ttl + 3)
-                        & kill -CONT $process.Id
+                        $stoppedUntil[$victim] = [DateTime]::UtcNow.AddSeconds($ttl + 3)
                         $stats.Stops++
-                        if ($victim -eq $holder) { $stats.HolderStops++ }
+                        if ($victim -in $holding) { $stats.HolderStops++ }
                     }
                     else {
                         $process.Kill()
                         $process.WaitForExit()
                         $stats.Kills++
-                        if ($victim -eq $holder) { $stats.HolderKills++ }
+                        if ($victim -in $holding) { $stats.HolderKills++ }
                     }
                 }
-                $nextEvent = [DateTime]::UtcNow.AddMilliseconds($random.Next(800, 2000))
+                else { $nextEvent = [DateTime]::UtcNow } # no one to hit yet: try again at the next look
             }
-            Start-Sleep -Milliseconds 300
+            Start-Sleep -Milliseconds 250
         }
-        foreach ($p in $running.Values) { if (-not $p.HasExited) { $p.Kill() }; $p.WaitForExit(); $p.Dispose() }
-        # The final run: host 1 until the source is empty (a dead holder's lease expires after the time to live).
+        foreach ($i in @($stoppedUntil.Keys)) { & kill -CONT $running[$i].Id }
+        while ($waves.Count -gt 0) { Send-HostsInput $hosts $waves.Dequeue() }
+        foreach ($p in $running.Values) { if (-not $p.WaitForExit(60000)) { $p.Kill(); $p.WaitForExit() }; $p.Dispose() }
+        $chaosSeconds = $watch.Elapsed.TotalSeconds
+        # The final run: host 1 until every unit is empty (a dead holder's lease expires after the time to live).
         $finalCodes = @()
         for ($attempt = 0; $attempt -lt 4 -and (Get-WaitingCount $hosts) -gt 0; $attempt++) {
             if ($attempt -gt 0) { Start-Sleep -Seconds ($ttl + 1) }
             $final = Start-ResilienceChild -ConfigPath $hosts.Configs[0] -TimeoutSeconds 30
-            $null = Wait-ResilienceChild -Process $final -TimeoutSeconds 120
+            $null = Wait-ResilienceChild -Process $final -TimeoutSeconds 180
             $finalCodes += $final.ExitCode
             $final.Dispose()
         }
-        $lastLease = Get-ReplyLease -ConfigPath $hosts.Configs[0]
-        $epochs.Add($lastLease.Epoch)
+        $lastLeases = @(Get-ReplyLease -ConfigPath $hosts.Configs[0])
+        foreach ($l in $lastLeases) { if ($epochs.ContainsKey($l.Unit)) { $epochs[$l.Unit].Add($l.Epoch) } }
         $outcome = Measure-Hosts $hosts
         $journal = @(Get-HostJournal $hosts.Configs)
-        Write-Host (("Three hosts: $messages messages, time to live $ttl s, $($stats.Kills) SIGKILLs ($($stats.HolderKills) of the holder), $($stats.Stops) SIGSTOPs of $($ttl + 3) s ($($stats.HolderStops) of the holder), " +
-            "$($stats.Starts) runs started, {0:0} s; final epoch $($lastLease.Epoch); stored $($outcome.Stored), duplicates $($outcome.Duplicates), losses $($outcome.Losses), " +
-            "notices $($outcome.Notices), waiting $($outcome.Waiting); LeaseLost runs $(@($journal | Where-Object { $_.PSObject.Properties['errorId'] -and $_.errorId -eq 'LeaseLost' }).Count) results.") -f $watch.Elapsed.TotalSeconds)
+        # Message-ID and content of every stored copy against its input.
+        $bodyOf = { param([byte[]] $b) $t = [Text.Encoding]::UTF8.GetString($b); $t.Substring($t.IndexOf("`r`n`r`n") + 4) }
+        $bySeq = @{}; foreach ($in in $hosts.Inputs) { $bySeq[$in.Seq] = $in }
+        $mismatches = @(foreach ($m in Get-ResilienceStored $hosts.Scenario) {
+                $s = Get-ResilienceSeq $m.Bytes
+                if (-not $s -or -not $bySeq.ContainsKey($s)) { continue }
+                $in = $bySeq[$s]
+                $id = if ([Text.Encoding]::UTF8.GetString($m.Bytes) -match '(?mi)^Message-ID:\s*<([^>]+)>') { $Matches[1] }
+                if (($in.MessageId -and $id -ne $in.MessageId) -or (& $bodyOf $m.Bytes) -ne (& $bodyOf $in.Bytes)) { $s } })
+        $forwardInputs = @($hosts.Inputs | Where-Object To -eq 'fwd@example.test')
+        $forwarded = @(Get-ResilienceForwarded $hosts.Scenario -Expected $forwardInputs.Count -TimeoutSeconds 60 | ForEach-Object { Get-ResilienceSeq $_.Bytes })
+        $notForwarded = @($forwardInputs | Where-Object { $_.Seq -notin $forwarded })
+        Write-Host (("Three hosts, $shards shards: $messages messages, time to live $ttl s, $($stats.Kills) SIGKILLs ($($stats.HolderKills) of a holder), $($stats.Stops) SIGSTOPs of $($ttl + 3) s ($($stats.HolderStops) of a holder), " +
+            "$($stats.Starts) runs started, {0:0} s of chaos, {1:0} s in all; holders seen $(@($holdersSeen) -join ','); final epochs $(@($lastLeases | ForEach-Object Epoch) -join ','); stored $($outcome.Stored), duplicates $($outcome.Duplicates), " +
+            "losses $($outcome.Losses), notices $($outcome.Notices), waiting $($outcome.Waiting), content mismatches $($mismatches.Count); forwards $($forwarded.Count) for $($forwardInputs.Count) messages; final run exit codes $($finalCodes -join ','); " +
+            "LeaseLost results $(@($journal | Where-Object { $_.PSObject.Properties['errorId'] -and $_.errorId -eq 'LeaseLost' }).Count).") -f $chaosSeconds, $watch.Elapsed.TotalSeconds)
     }
 
-    It 'Injected kills and stalls of the working holder' {
-        ($stats.HolderKills + $stats.HolderStops) | Should -BeGreaterOrEqual 3
+    It 'Injected the kills and stalls, mostly of hosts holding a unit' {
+        $stats.Kills | Should -Be $killTarget
+        $stats.Stops | Should -Be $stopTarget
+        # "Of a holder" as the last look at the leases saw it (a second old at most).
+        ($stats.HolderKills + $stats.HolderStops) | Should -BeGreaterOrEqual ([Math]::Min(3, $killTarget + $stopTarget))
         $stats.HolderStops | Should -BeGreaterOrEqual 1
     }
 
-    It 'Stores every message exactly once and loses none' {
+    It 'Shared the work: every host held units' {
+        @($holdersSeen) | Should -HaveCount 3
+    }
+
+    It 'Stores every message exactly once, with its Message-ID and content, and loses none' {
         $outcome.Waiting | Should -Be 0
         $outcome.Losses | Should -Be 0
         $outcome.Duplicates | Should -Be 0
         $outcome.Notices | Should -Be 0
         $outcome.Stored | Should -Be $hosts.Inputs.Count
+        $mismatches | Should -BeNullOrEmpty
     }
 
-    It 'Never lets an epoch go back' {
-        for ($i = 1; $i -lt $epochs.Count; $i++) { $epochs[$i] | Should -BeGreaterOrEqual $epochs[$i - 1] }
-        # Every stall of the holder forces a takeover by another host, under a new epoch.
-        $lastLease.Epoch | Should -BeGreaterThan $stats.HolderStops
+    It 'Forwards every message of the forward list at least once' {
+        $forwardInputs.Count | Should -BeGreaterThan 0
+        $notForwarded | Should -BeNullOrEmpty
+    }
+
+    It 'Never lets an epoch of a unit go back' {
+        $epochs.Count | Should -Be ($shards + 1)
+        foreach ($unit in $epochs.Keys) {
+            $seen = $epochs[$unit]
+            for ($i = 1; $i -lt $seen.Count; $i++) { $seen[$i] | Should -BeGreaterOrEqual $seen[$i - 1] -Because "the epochs of $unit" }
+        }
     }
 }

@@ -75,6 +75,28 @@ Describe 'Get-ReplyLease' -Tag Integration {
         $second.Epoch | Should -Be 2
     }
 
+    It 'Lists the source folder and every shard, each with its own holder and epoch, after a run over shards' {
+        $sharded = New-HostsScenario -Count 2 -Messages 30 -Ttl 30 -Shards 3 -Later
+        $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
+        # Shard 2 gets nothing: its folder does not exist yet (the delivery side creates it with its first reply).
+        $delivered = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 })
+        Send-HostsInput $sharded $delivered
+        # -WhatIf reads every unit and takes no lease.
+        (Invoke-ReplyProcessing -ConfigPath $sharded.Configs[1] -Summary -WhatIf).Total | Should -Be $delivered.Count
+        @(Get-ReplyLease -ConfigPath $sharded.Configs[0] | Where-Object State -ne 'Free') | Should -BeNullOrEmpty
+        $summary = Invoke-ReplyProcessing -ConfigPath $sharded.Configs[1] -Summary
+        $summary.Stored | Should -Be $delivered.Count
+        @($summary.Units) | Should -HaveCount 4
+        $leases = @(Get-ReplyLease -ConfigPath $sharded.Configs[0])
+        $leases.Unit | Should -Be $sharded.Units
+        foreach ($lease in $leases) {
+            $lease.Holder | Should -Be 'host-2'
+            $lease.State | Should -Be 'Released'
+            $lease.Epoch | Should -Be 1
+        }
+        (Measure-Hosts ([pscustomobject]@{ Scenario = $sharded.Scenario; Inputs = $delivered; Units = $sharded.Units })).Losses | Should -Be 0
+    }
+
     It 'Returns nothing for a directory source' {
         $scenario = New-ResilienceScenario
         Get-ReplyLease -ConfigPath $scenario.Config | Should -BeNullOrEmpty
@@ -151,7 +173,11 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         $inProcessed = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed" | ForEach-Object { Get-ResilienceSeq $_.Bytes })
         $stillWaiting = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder $scenario.InboundFolder | ForEach-Object { Get-ResilienceSeq $_.Bytes })
         $outcome = Measure-Hosts $hosts
-        Write-Host "Staff moves: $movedByStaff of 300 moved away during the run; Gone results $(@($journal | Where-Object outcome -eq 'Gone').Count), notices $($outcome.Notices), exit code $exit."
+        # The next run settles whatever the race left waiting (stored already, or not yet): nothing may stay, be lost or doubled.
+        $null = Invoke-ReplyProcessing -ConfigPath $scenario.Config
+        $inProcessedAfter = @(Get-ResilienceStored $scenario -User 'inbound@example.test' -Folder "$($scenario.InboundFolder)/Processed" | ForEach-Object { Get-ResilienceSeq $_.Bytes })
+        $outcomeAfter = Measure-Hosts $hosts
+        Write-Host "Staff moves: $movedByStaff of 300 moved away during the run; Gone results $(@($journal | Where-Object outcome -eq 'Gone').Count), notices $($outcome.Notices), exit code $exit; left waiting after the run $($stillWaiting.Count), after the next run $($outcomeAfter.Waiting)."
     }
 
     It 'Ends the run without a terminating error and stores no notice' {
@@ -171,12 +197,49 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
         $outcome.Duplicates | Should -Be 0
     }
 
+    It 'Leaves nothing for later: the next run settles what the race left waiting, losing and doubling none' {
+        $outcomeAfter.Waiting | Should -Be 0
+        @($hosts.Inputs | Where-Object { $_.Seq -notin $inStaff -and $_.Seq -notin $inProcessedAfter }) | Should -BeNullOrEmpty
+        $outcomeAfter.Duplicates | Should -Be 0
+        $outcomeAfter.Notices | Should -Be 0
+    }
+
     It 'Reports the messages moved away under the run''s feet as Gone' {
         @($journal | Where-Object outcome -eq 'Gone').Count | Should -BeGreaterThan 0
     }
 
     It 'Counts no failed attempt for a message that is gone' {
         @($journal | Where-Object { $_.actions -match 'Attempt \d+ of' }) | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'ImapReplySource.MoveAsync when a person took a message just before' -Tag Integration {
+    It 'Marks that message Gone and moves the rest, failing none' {
+        $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
+        $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
+        $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
+        $none = [Threading.CancellationToken]::None
+        $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
+        try {
+            $source.OpenAsync($none).GetAwaiter().GetResult()
+            $listed = $source.ListAsync($none).GetAwaiter().GetResult() # as the engine list: MoveAsync takes it as it is
+            # Another session (a person) moves the third message away while this one still has the folder selected.
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try {
+                $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
+                $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
+                [void] $inbox.Open('ReadWrite')
+                $null = $inbox.MoveTo($listed[2].Handle, $staff)
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $processed = (Get-ReplyAdminType 'ReplyAdmin.Engine.Processing.SourceDestination')::Processed
+            $source.MoveAsync($listed, $processed, 'test', $none).GetAwaiter().GetResult()
+        }
+        finally { $source.Dispose() }
+        $listed[2].Gone | Should -BeTrue
+        $listed[2].AcknowledgedTo | Should -BeNullOrEmpty
+        @($listed | Where-Object { $_.AcknowledgedTo }) | Should -HaveCount 5
+        (Get-WaitingCount $single) | Should -Be 0
     }
 }
 

@@ -68,6 +68,7 @@ namespace ReplyAdmin.Engine
         public const string LeaseHeld = nameof(LeaseHeld);
         public const string LeaseLost = nameof(LeaseLost);
         public const string LeaseUnavailable = nameof(LeaseUnavailable);
+        public const string ShardsNotConfigured = nameof(ShardsNotConfigured);
 
         public const string ListAddressDuplicate = nameof(ListAddressDuplicate);
         public const string ListAddressInvalid = nameof(ListAddressInvalid);

@@ -77,7 +77,10 @@ param(
     [string] $WorkDirectory,
     [switch] $KeepWorkDirectory,
     # Also return the measurements as an object (Summary, Runs, FsyncProbe, Classification, ImportMs, IdleRssMB).
-    [switch] $PassThru
+    [switch] $PassThru,
+    # Several hosts sharing one sharded IMAP source (issue 12): these host counts on the small set, same run (empty: skip).
+    [ValidateRange(1, 8)] [int[]] $HostCounts = @(1, 2, 3),
+    [ValidateRange(1, 64)] [int] $HostShards = 6
 )
 
 Set-StrictMode -Version Latest
@@ -466,6 +469,74 @@ SyncState *
     [pscustomobject] $row
 }
 
+# --- several hosts (issue 12) -------------------------------------------------------------------------------
+
+# The small set in a sharded IMAP source (each message in the shard its Message-ID picks), then 1, 2, 3 hosts
+# (Invoke-ReplyProcessing in processes of their own, each with its own configuration and host id, started together)
+# until it is empty. Returns one row per host count: wall seconds (first start to last end, module import of the
+# children excluded), msgs/s, each host's CPU seconds and messages, Dovecot CPU.
+function Measure-HostsScaling {
+    param([object] $Set, [int[]] $Counts, [int] $Shards)
+    # The engine assembly was loaded beside the helper (Add-Type above), so the rule is the module's own.
+    $rule = 'ReplyAdmin.Engine.Leases.ShardRule' -as [type]
+    $files = [ReplyAdminBench.Baseline]::Files($Set.Path)
+    $idPattern = [regex]::new('(?mi)^Message-ID:[ \t]*<([^>\r\n]*)>')
+    $byUnit = @{}
+    foreach ($file in $files) {
+        $buffer = [byte[]]::new(8192)
+        $stream = [IO.File]::OpenRead($file)
+        try { $read = $stream.Read($buffer, 0, $buffer.Length) } finally { $stream.Dispose() }
+        $match = $idPattern.Match([Text.Encoding]::ASCII.GetString($buffer, 0, $read))
+        $shard = if ($match.Success) { $rule::ShardOf($match.Groups[1].Value, $Shards) } else { $null }
+        $key = if ($null -eq $shard) { -1 } else { $shard }
+        if (-not $byUnit.ContainsKey($key)) { $byUnit[$key] = [Collections.Generic.List[string]]::new() }
+        $byUnit[$key].Add($file)
+    }
+    foreach ($count in $Counts) {
+        $inbound = "Hosts$count"
+        $client = [ReplyAdminBench.Baseline]::Connect($server.ImapHost, $server.ImapPort, 'inbound@example.test', $env:BENCH_INBOUND_PW, $server.CertificateThumbprint)
+        try {
+            foreach ($key in $byUnit.Keys) {
+                $folder = if ($key -lt 0) { $inbound } else { $rule::ShardFolder($inbound, $key) }
+                $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $folder.Replace('/', '.'))
+                $null = [ReplyAdminBench.Baseline]::Append($client, $folder.Replace('/', '.'), $byUnit[$key].ToArray(), 50)
+            }
+            $client.Disconnect($true)
+        } finally { $client.Dispose() }
+        $replyFolder = "hosts-$count"
+        $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $replyFolder)
+        $children = foreach ($h in 1..$count) {
+            $config = New-BenchConfiguration -Name "hosts$count-h$h" -ReplyFolder $replyFolder -AutoReplies Include -InboundFolder $inbound
+            Set-ReplyCoordination -ConfigPath $config -HostId "bench-host-$h" -Shards $Shards -LeaseTimeToLiveSeconds 30
+            $resultPath = Join-Path $logDir "hosts$count-h$h.json"
+            $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+            foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $childScript, '-ModulePath', $ModulePath, '-ResultPath', $resultPath, '-Mode', 'Process', '-ConfigPath', $config)) { $psi.ArgumentList.Add($a) }
+            $psi.UseShellExecute = $false
+            $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+            [pscustomobject]@{ Host = $h; ResultPath = $resultPath; Process = $null; Psi = $psi }
+        }
+        $cpuBefore = Get-DovecotCpuSeconds
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        foreach ($c in $children) { $c.Process = [System.Diagnostics.Process]::Start($c.Psi); $c | Add-Member Out $c.Process.StandardOutput.ReadToEndAsync(); $c | Add-Member Err $c.Process.StandardError.ReadToEndAsync() }
+        foreach ($c in $children) { $c.Process.WaitForExit(); if ($c.Process.ExitCode -ne 0) { throw "Host $($c.Host) of $count failed (exit code $($c.Process.ExitCode)): $($c.Err.Result) $($c.Out.Result)" } }
+        $wall = $watch.Elapsed.TotalSeconds
+        $dovecotCpu = (Get-DovecotCpuSeconds) - $cpuBefore
+        $results = @($children | ForEach-Object { Get-Content -LiteralPath $_.ResultPath -Raw | ConvertFrom-Json })
+        # The workload only: from the earliest start of a child's run to the latest end (module import excluded).
+        $startup = @($results | ForEach-Object { $wall - $_.Seconds } | Measure-Object -Minimum).Minimum
+        $seconds = $wall - $startup
+        $stored = Get-FolderCount 'replies@example.test' $replyFolder
+        $row = [pscustomobject]@{
+            Hosts = $count; Shards = $Shards; Messages = $Set.Count; Seconds = $seconds; Wall = $wall; MsgsPerSec = $Set.Count / $seconds
+            HostCpu = @($results | ForEach-Object { [math]::Round($_.CpuSeconds, 2) }); HostMessages = @($results | ForEach-Object { $_.Summary.Total })
+            DovecotCpu = $dovecotCpu; Stored = $stored
+        }
+        Write-Step ("hosts {0}: {1:N2} s (wall with pwsh start {2:N2} s), {3:N0} msgs/s; per-host CPU {4} s; per-host messages {5}; Dovecot CPU {6:N2} s; stored {7}/{8}" -f
+            $count, $seconds, $wall, $row.MsgsPerSec, ($row.HostCpu -join ' / '), ($row.HostMessages -join ' / '), $dovecotCpu, $stored, $Set.Count)
+        $row
+    }
+}
+
 # --- main ----------------------------------------------------------------------------------------------------
 
 $server = $null
@@ -597,6 +668,7 @@ try {
         $lastRep = $clock.Elapsed - $repStart
     }
     $repsDone = @($rows | Select-Object -ExpandProperty Rep -Unique).Count
+    $hostRows = @(if ($HostCounts -and $smallSet) { Measure-HostsScaling -Set $smallSet -Counts $HostCounts -Shards $HostShards })
 
     # Optional: the same with fsync switched off in Dovecot, to see what waiting for the disk costs.
     $probeRows = [System.Collections.Generic.List[object]]::new()
@@ -701,8 +773,19 @@ try {
             Write-Host ("mail_fsync = never: {0} {1:N0} msgs/s (with fsync: {2:N0}; {3:N2}x)" -f $labels[$row.Key], ($row.Messages / $row.Seconds), $normal.MsgsPerSec, (($row.Messages / $row.Seconds) / $normal.MsgsPerSec))
         }
     }
+    if ($hostRows) {
+        Write-Host ''
+        Write-Host ("Several hosts on one sharded IMAP source (small set, {0} shards + the source folder, each host a pwsh of its own, started together; {1} cores):" -f $HostShards, [Environment]::ProcessorCount)
+        $hfmt = '{0,6} {1,9} {2,9} {3,10} {4,-28} {5,-22} {6,9} {7,9}'
+        Write-Host ($hfmt -f 'hosts', 'msgs/s', 'x 1 host', 'wall s', 'CPU s per host', 'messages per host', 'dov CPU', 'stored')
+        $one = $hostRows | Where-Object Hosts -EQ 1 | Select-Object -First 1
+        foreach ($h in $hostRows) {
+            Write-Host ($hfmt -f $h.Hosts, ('{0:N0}' -f $h.MsgsPerSec), $(if ($one) { '{0:N2}x' -f ($h.MsgsPerSec / $one.MsgsPerSec) } else { '' }), ('{0:N2}' -f $h.Seconds),
+                ($h.HostCpu -join ' / '), ($h.HostMessages -join ' / '), ('{0:N2} s' -f $h.DovecotCpu), ('{0}/{1}' -f $h.Stored, $h.Messages))
+        }
+    }
     if ($PassThru) {
-        [pscustomobject]@{ Summary = @($summary); Runs = @($rows); FsyncProbe = @($probeRows); Classification = $classification; ImportMs = $importMs; IdleRssMB = $idleRssMB; BarePwshSeconds = $bareWall }
+        [pscustomobject]@{ Hosts = $hostRows; Summary = @($summary); Runs = @($rows); FsyncProbe = @($probeRows); Classification = $classification; ImportMs = $importMs; IdleRssMB = $idleRssMB; BarePwshSeconds = $bareWall }
     }
 }
 finally {

@@ -4,32 +4,52 @@
 Set-StrictMode -Version Latest
 
 # Sets coordination.hostId and the lease's time to live in a configuration file.
-function Set-HostIdentity([string] $Config, [string] $HostId, [int] $Ttl = 60) {
+function Set-HostIdentity([string] $Config, [string] $HostId, [int] $Ttl = 60, [int] $Shards = 0) {
     $json = Get-Content -Raw $Config | ConvertFrom-Json -AsHashtable
     $json['coordination'] = @{ hostId = $HostId; leaseTimeToLiveSeconds = $Ttl }
+    if ($Shards -gt 0) { $json['coordination']['shards'] = $Shards }
     $json | ConvertTo-Json -Depth 10 | Set-Content -LiteralPath $Config -Encoding utf8
 }
 
 # A further host for a scenario: the same configuration in a directory of its own, with its own host id.
-function New-HostConfig($Scenario, [string] $HostId, [int] $Ttl) {
+function New-HostConfig($Scenario, [string] $HostId, [int] $Ttl, [int] $Shards = 0) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("replyadmin-host-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
     $null = New-Item -ItemType Directory -Path $dir
     $script:ResilienceScenarioDirs.Add($dir)
     $config = Join-Path $dir 'config.json'
     Copy-Item -LiteralPath $Scenario.Config -Destination $config
-    Set-HostIdentity $config $HostId $Ttl
+    Set-HostIdentity $config $HostId $Ttl $Shards
     $config
 }
 
-function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl) {
-    $scenario = New-ResilienceScenario -Lists @(@{ Name = 'news'; Address = 'news@example.test' })
+# -Later: the inputs are made but not delivered (Send-HostsInput delivers them, e.g. in waves).
+function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl, [int] $Shards = 0, [int] $ForwardEvery = 0, [switch] $Later) {
+    $lists = @(@{ Name = 'news'; Address = 'news@example.test' })
+    if ($ForwardEvery -gt 0) { $lists += @{ Name = 'fwd'; Address = 'fwd@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' } }
+    $scenario = New-ResilienceScenario -Lists $lists
     Set-ResilienceImapSource $scenario
     $inputs = @(foreach ($seq in 1..$Messages) {
-            [pscustomobject]@{ Seq = "$($scenario.Token)-$seq"; Bytes = (New-ResilienceReply -Token $scenario.Token -Seq $seq -BodyBytes (400 + ($seq * 53) % 2500)) } })
-    Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
-    Set-HostIdentity $scenario.Config 'host-1' $Ttl
-    $configs = @($scenario.Config) + @(foreach ($i in 2..$Count) { New-HostConfig $scenario "host-$i" $Ttl })
-    [pscustomobject]@{ Scenario = $scenario; Inputs = $inputs; Configs = $configs }
+            $to = if ($ForwardEvery -gt 0 -and $seq % $ForwardEvery -eq 0) { 'fwd@example.test' } else { 'news@example.test' }
+            # With shards: Message-IDs that end in every digit (the shard rule reads the character before the '@'), and
+            # now and then none at all (such a reply stays in the source folder, a unit of its own).
+            $reply = if ($Shards -gt 0 -and $seq % 37 -eq 0) { @{ NoMessageId = $true } } elseif ($Shards -gt 0) { @{ MessageId = "$($scenario.Token).r$seq@customer.test" } } else { @{} }
+            [pscustomobject]@{ Seq = "$($scenario.Token)-$seq"; To = $to; MessageId = $reply['MessageId']
+                Bytes = (New-ResilienceReply -Token $scenario.Token -Seq $seq -To $to -BodyBytes (400 + ($seq * 53) % 2500) @reply) } })
+    $units = @((Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule')::Units($scenario.InboundFolder, $Shards))
+    Set-HostIdentity $scenario.Config 'host-1' $Ttl $Shards
+    $configs = @($scenario.Config) + @(if ($Count -gt 1) { foreach ($i in 2..$Count) { New-HostConfig $scenario "host-$i" $Ttl $Shards } })
+    $hosts = [pscustomobject]@{ Scenario = $scenario; Inputs = $inputs; Configs = $configs; Units = $units; Shards = $Shards }
+    if (-not $Later) { Send-HostsInput $hosts $inputs }
+    $hosts
+}
+
+# The delivery side's part (the Sieve script of Get-ReplyShardSieveScript does the same): each reply into its shard.
+function Send-HostsInput($Hosts, $Inputs) {
+    $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
+    $folder = $Hosts.Scenario.InboundFolder
+    foreach ($group in $Inputs | Group-Object { $s = $rule::ShardOf($_.MessageId, $Hosts.Shards); if ($null -eq $s) { $folder } else { $rule::ShardFolder($folder, $s) } }) {
+        Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $group.Name -Messages @($group.Group | ForEach-Object { , $_.Bytes })
+    }
 }
 
 # The reply folder against the inputs: copies per input (by X-Test-Seq), notices, losses.
@@ -52,13 +72,19 @@ function Measure-Hosts($Hosts) {
     }
 }
 
-# Messages waiting in the inbound folder (a count only: hosts move messages meanwhile).
+# Messages waiting in the inbound folder and its shards (a count only: hosts move messages meanwhile).
 function Get-WaitingCount($Hosts) {
     $client = Connect-TestImap -Server $server -User 'inbound@example.test'
     try {
-        $inbox = Get-TestImapFolder -Client $client -Folder $Hosts.Scenario.InboundFolder
-        [void] $inbox.Open('ReadOnly')
-        $inbox.Count
+        $n = 0
+        foreach ($unit in $Hosts.Units) {
+            $inbox = Get-TestImapFolder -Client $client -Folder $unit
+            if ($null -eq $inbox) { continue }
+            [void] $inbox.Open('ReadOnly')
+            $n += $inbox.Count
+            [void] $inbox.Close($false)
+        }
+        $n
     }
     finally { $client.Disconnect($true); $client.Dispose() }
 }

@@ -81,6 +81,15 @@ namespace ReplyAdmin.Engine.Configuration
 
             Scanning.ScannerSettingsValidator.Validate(configuration.Scanner, "scanner");
             SenderAuthentication.SenderAuthenticationSettings.Validate(configuration.SenderAuthentication, "senderAuthentication");
+
+            if (configuration.Coordination != null)
+            {
+                var coordination = Leases.LeaseOptions.From(configuration.Coordination, null);
+                if (coordination.Shards > 0 && configuration.Source != null && configuration.Source.Kind != SourceKind.Imap)
+                    throw new ConfigurationException(ErrorIds.LeaseConfigurationInvalid, "coordination.shards",
+                        $"shards need an IMAP source; the source is {configuration.Source.Kind}.", configuration.Coordination.Shards,
+                        "Remove the shards (Set-ReplyCoordination -Shards 0), or read the replies from an IMAP mailbox.");
+            }
         }
 
         /// <summary>Validates one list on its own (name, address, forward addresses, handling).</summary>

@@ -134,6 +134,14 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>Optional: where excluded auto-generated messages are kept (else they go to <see cref="ProcessedFolder"/>).</summary>
         public string ArchiveFolder { get; set; }
+
+        /// <summary>The same source read from another folder (a shard); everything else is shared.</summary>
+        internal InboundSourceSettings WithFolder(string folder)
+        {
+            var copy = (InboundSourceSettings)MemberwiseClone();
+            copy.Folder = folder;
+            return copy;
+        }
     }
 
     /// <summary>The SMTP relay forwards leave through.</summary>
@@ -212,5 +220,12 @@ namespace ReplyAdmin.Engine.Configuration
 
         /// <summary>A lease without heartbeat for this long is taken over by another host; null for 60 seconds.</summary>
         public int? LeaseTimeToLiveSeconds { get; set; }
+
+        /// <summary>
+        /// Shards of an IMAP source: the sub-folders <c>&lt;folder&gt;/Shard-0</c> .. <c>Shard-(n-1)</c>, each with a lease of its own,
+        /// so several hosts process at once (the delivery side fills them, e.g. by the Sieve script of Get-ReplyShardSieveScript).
+        /// The source folder itself stays a unit too. Null or 0: one lease on the whole source.
+        /// </summary>
+        public int? Shards { get; set; }
     }
 }

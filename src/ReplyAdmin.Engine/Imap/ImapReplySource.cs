@@ -239,26 +239,42 @@ namespace ReplyAdmin.Engine.Imap
                 : destination == SourceDestination.Rejected ? _settings.RejectedFolder
                 : destination == SourceDestination.Archive && _settings.ArchiveFolder != null ? _settings.ArchiveFolder
                 : _settings.ProcessedFolder;
-            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
-            var moved = await _sessions.UseAsync(async session =>
+            Task<HashSet<uint>> MoveOnceAsync(IReadOnlyList<SourceMessage> set) => _sessions.UseAsync(async session =>
             {
+                var uids = set.Select(m => (UniqueId)m.Handle).ToList();
                 var target = await session.OpenAsync(path, FolderAccess.None, cancellationToken, create: true).ConfigureAwait(false);
                 var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
                 // Keywords to keep (an excluded auto-reply's class) go on first: MOVE takes them along.
-                foreach (var group in messages.Where(m => m.Labels != null && m.Labels.Count > 0).GroupBy(m => string.Join(" ", m.Labels)))
+                foreach (var group in set.Where(m => m.Labels != null && m.Labels.Count > 0).GroupBy(m => string.Join(" ", m.Labels)))
                 {
                     var labelled = group.Select(m => (UniqueId)m.Handle).ToList();
                     var request = new StoreFlagsRequest(StoreAction.Add, group.First().Labels) { Silent = true };
                     await session.Run(() => inbox.StoreAsync(labelled, request, cancellationToken), "mark the messages' class", group.First().Id).ConfigureAwait(false);
                 }
                 // One UID MOVE for the set: atomic on the server, so either all are acknowledged or none.
-                var map = await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", messages[0].Id).ConfigureAwait(false);
+                var map = await session.Run(() => inbox.MoveToAsync(uids, target, cancellationToken), $"move {uids.Count} message(s) to '{path}'", set[0].Id).ConfigureAwait(false);
                 // UIDPLUS names the UIDs the server moved (COPYUID); one it left out was no longer there. Without UIDPLUS
                 // the server cannot tell, and every message counts as moved.
                 var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
                 return (client.Capabilities & MailKit.Net.Imap.ImapCapabilities.UidPlus) != 0 ? new HashSet<uint>(map.Source.Select(u => u.Id)) : null;
-            }).ConfigureAwait(false);
-            foreach (var message in messages)
+            });
+            HashSet<uint> moved;
+            var live = messages;
+            try
+            {
+                moved = await MoveOnceAsync(live).ConfigureAwait(false);
+            }
+            catch (ReplyAdminException e) when (e.ErrorId != ErrorIds.SourceMessageGone && e.InnerException is MailKit.Net.Imap.ImapCommandException)
+            {
+                // Dovecot refuses the whole UID MOVE ("NO [EXPUNGEISSUED] Some of the requested messages no longer exist") when
+                // another session (a person, another host) took one of them meanwhile: those are gone, the rest move again.
+                var present = await PresentAsync(messages, cancellationToken).ConfigureAwait(false);
+                if (present.Count == messages.Count) throw;
+                foreach (var message in messages.Where(m => !present.Contains(((UniqueId)m.Handle).Id))) message.Gone = true;
+                live = messages.Where(m => present.Contains(((UniqueId)m.Handle).Id)).ToList();
+                moved = live.Count == 0 ? new HashSet<uint>() : await MoveOnceAsync(live).ConfigureAwait(false);
+            }
+            foreach (var message in live)
             {
                 if (moved == null || moved.Contains(((UniqueId)message.Handle).Id)) message.AcknowledgedTo = path;
                 else message.Gone = true;

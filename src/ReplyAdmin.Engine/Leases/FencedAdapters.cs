@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using MimeKit;
@@ -72,28 +73,40 @@ namespace ReplyAdmin.Engine.Leases
     /// <summary>The leases of configured sources: an IMAP source's folder is the unit of work; file sources have none.</summary>
     public static class WorkLeases
     {
-        /// <summary>The lease of the configured source for this run; null when the source kind needs none (file sources are local).</summary>
+        /// <summary>The lease of one unit (<paramref name="folder"/>: the source folder or a shard of it) for this run; null when the source kind needs none (file sources are local).</summary>
         internal static async Task<IWorkLease> AcquireAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context,
-            IProcessingObserver observer, CancellationToken cancellationToken)
+            string folder, IProcessingObserver observer, CancellationToken cancellationToken)
         {
             var settings = configuration.Source;
             if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
             var options = LeaseOptions.From(configuration.Coordination, configPath);
             var endpoint = Imap.ImapEndpoint.From(settings);
             endpoint.Timeout = context.Timeout;
-            return await ImapLease.AcquireAsync(endpoint, context.Resolve(settings, "source.credentialReference"), settings.Folder, options, observer, cancellationToken).ConfigureAwait(false);
+            return await ImapLease.AcquireAsync(endpoint, context.Resolve(settings, "source.credentialReference"), folder ?? settings.Folder, options, observer, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Reads who holds the configured source's lease, changing nothing; null for a source kind without leases.</summary>
         /// <exception cref="ReplyAdminException">The server cannot be reached (<see cref="ErrorIds.LeaseUnavailable"/>), or the coordination settings are invalid.</exception>
         public static async Task<LeaseStatus> ReadAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context, CancellationToken cancellationToken)
         {
+            var all = await ReadAllAsync(configuration, configPath, context, cancellationToken).ConfigureAwait(false);
+            return all?.FirstOrDefault();
+        }
+
+        /// <summary>
+        /// Reads who holds each unit of the configured source (the source folder, then its shards), changing nothing;
+        /// null for a source kind without leases.
+        /// </summary>
+        /// <exception cref="ReplyAdminException">The server cannot be reached (<see cref="ErrorIds.LeaseUnavailable"/>), or the coordination settings are invalid.</exception>
+        public static async Task<IReadOnlyList<LeaseStatus>> ReadAllAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context, CancellationToken cancellationToken)
+        {
             var settings = configuration.Source;
             if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
             var options = LeaseOptions.From(configuration.Coordination, configPath);
             var endpoint = Imap.ImapEndpoint.From(settings);
             endpoint.Timeout = context.Timeout;
-            return await ImapLease.ReadAsync(endpoint, context.Resolve(settings, "source.credentialReference"), settings.Folder, options.TimeToLive, cancellationToken).ConfigureAwait(false);
+            return await ImapLease.ReadAllAsync(endpoint, context.Resolve(settings, "source.credentialReference"), ShardRule.Units(settings.Folder, options.Shards),
+                options.TimeToLive, cancellationToken).ConfigureAwait(false);
         }
     }
 }
@@ -113,18 +126,22 @@ namespace ReplyAdmin.Engine.Leases
             public void Dispose() { }
         }
 
-        /// <summary>This run's lease; an <see cref="Elsewhere"/> (after a warning) when another host holds it; null when the source needs none.</summary>
+        /// <summary>
+        /// This run's lease of <paramref name="folder"/> (null: the source folder); an <see cref="Elsewhere"/> (after a warning,
+        /// or a verbose line for a shard) when another host holds it; null when the source needs none.
+        /// </summary>
         public static async Task<IWorkLease> TakeAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context,
-            string sourceDescription, IProcessingObserver observer, CancellationToken cancellationToken)
+            string sourceDescription, IProcessingObserver observer, CancellationToken cancellationToken, string folder = null, bool quiet = false)
         {
             try
             {
-                return await WorkLeases.AcquireAsync(configuration, configPath, context, observer, cancellationToken).ConfigureAwait(false);
+                return await WorkLeases.AcquireAsync(configuration, configPath, context, folder, observer, cancellationToken).ConfigureAwait(false);
             }
             catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.LeaseHeld)
             {
-                // Not an error: a standby host finds the work in hand.
-                observer.Warning(e.Message);
+                // Not an error: a standby host finds the work in hand (with shards, that is the normal case: say it quietly).
+                if (quiet) observer.Verbose(e.Message);
+                else observer.Warning(e.Message);
                 var now = DateTimeOffset.UtcNow;
                 return new Elsewhere(new ProcessingSummary { Source = sourceDescription, Started = now, Lease = e.Target as LeaseStatus, LeaseHeldElsewhere = true });
             }

@@ -91,21 +91,34 @@ namespace ReplyAdmin.Engine.Leases
         public static async Task<LeaseStatus> ReadAsync(ImapEndpoint endpoint, NetworkCredential credential, string folder, TimeSpan timeToLive, CancellationToken cancellationToken)
         {
             using (var session = new ImapSession(endpoint, credential))
+                return await ReadAsync(session, folder, timeToLive, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>Reads who holds the lease of each of <paramref name="folders"/> (a source and its shards) over one connection, changing nothing.</summary>
+        public static async Task<IReadOnlyList<LeaseStatus>> ReadAllAsync(ImapEndpoint endpoint, NetworkCredential credential, IReadOnlyList<string> folders, TimeSpan timeToLive, CancellationToken cancellationToken)
+        {
+            var statuses = new List<LeaseStatus>(folders.Count);
+            using (var session = new ImapSession(endpoint, credential))
+                foreach (var folder in folders)
+                    statuses.Add(await ReadAsync(session, folder, timeToLive, cancellationToken).ConfigureAwait(false));
+            return statuses;
+        }
+
+        private static async Task<LeaseStatus> ReadAsync(ImapSession session, string folder, TimeSpan timeToLive, CancellationToken cancellationToken)
+        {
+            var reader = new ImapLease(session, new LeaseOptions { TimeToLive = timeToLive }, null, folder, UnitName(folder));
+            var unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false);
+            var status = new LeaseStatus { Unit = folder, TimeToLive = timeToLive, LeaseMailbox = $"{Root}/{reader._unitName}" };
+            if (unit == null) return status;
+            for (var attempt = 0; ; attempt++)
             {
-                var reader = new ImapLease(session, new LeaseOptions { TimeToLive = timeToLive }, null, folder, UnitName(folder));
-                var unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false);
-                var status = new LeaseStatus { Unit = folder, TimeToLive = timeToLive, LeaseMailbox = $"{Root}/{reader._unitName}" };
+                var epochs = await reader.EpochsAsync(unit, cancellationToken).ConfigureAwait(false);
+                if (epochs.Count == 0) return status;
+                var top = epochs.Keys.Max();
+                var record = await reader.ReadEpochAsync(epochs[top], top, cancellationToken).ConfigureAwait(false);
+                if (!record.Unreadable || attempt >= 2) return record.ToStatus();
+                unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false); // taken over meanwhile: read the new top
                 if (unit == null) return status;
-                for (var attempt = 0; ; attempt++)
-                {
-                    var epochs = await reader.EpochsAsync(unit, cancellationToken).ConfigureAwait(false);
-                    if (epochs.Count == 0) return status;
-                    var top = epochs.Keys.Max();
-                    var record = await reader.ReadEpochAsync(epochs[top], top, cancellationToken).ConfigureAwait(false);
-                    if (!record.Unreadable || attempt >= 2) return record.ToStatus();
-                    unit = await reader.UnitFolderAsync(create: false, cancellationToken).ConfigureAwait(false); // taken over meanwhile: read the new top
-                    if (unit == null) return status;
-                }
             }
         }
 

@@ -72,8 +72,14 @@ namespace ReplyAdmin.Engine.Leases
         /// <summary>A lease without heartbeat for this long may be taken over; heartbeats come every third of it.</summary>
         public TimeSpan TimeToLive { get; set; } = DefaultTimeToLive;
 
+        /// <summary>Most shards a source may have.</summary>
+        public const int MaxShards = 64;
+
+        /// <summary>Shards of the source (sub-folders with leases of their own); 0 for one lease on the whole source.</summary>
+        public int Shards { get; set; }
+
         /// <summary>Reads and checks the configuration's coordination settings.</summary>
-        /// <exception cref="ConfigurationException">The host id or the time to live is invalid.</exception>
+        /// <exception cref="ConfigurationException">The host id, the time to live or the shard count is invalid.</exception>
         public static LeaseOptions From(Configuration.CoordinationSettings settings, string configPath)
         {
             var options = new LeaseOptions { Instance = Hash(System.IO.Path.GetFullPath(configPath ?? ".")) };
@@ -91,6 +97,13 @@ namespace ReplyAdmin.Engine.Leases
                         "Use 60 (the default) unless hosts stall for longer; a takeover waits this long.");
                 options.TimeToLive = TimeSpan.FromSeconds(settings.LeaseTimeToLiveSeconds.Value);
             }
+            if (settings?.Shards != null)
+            {
+                if (settings.Shards < 0 || settings.Shards > MaxShards)
+                    throw new ConfigurationException(ErrorIds.LeaseConfigurationInvalid, "coordination.shards", $"{settings.Shards} is outside 0..{MaxShards} shards.", settings.Shards,
+                        "Use about one or two shards per host (0 keeps one lease on the whole source).");
+                options.Shards = settings.Shards.Value;
+            }
             return options;
         }
 
@@ -98,6 +111,42 @@ namespace ReplyAdmin.Engine.Leases
         {
             using (var sha = System.Security.Cryptography.SHA256.Create())
                 return BitConverter.ToString(sha.ComputeHash(System.Text.Encoding.UTF8.GetBytes(text)), 0, 6).Replace("-", "").ToLowerInvariant();
+        }
+    }
+
+    /// <summary>This host's part in several hosts sharing one source, as the configuration gives it (defaults filled in).</summary>
+    public sealed class CoordinationInfo
+    {
+        /// <summary>The host id in leases.</summary>
+        public string HostId { get; set; }
+
+        /// <summary>True when the host id is the default (the host name), not configured.</summary>
+        public bool HostIdIsDefault { get; set; }
+
+        /// <summary>A lease without heartbeat for this long is taken over.</summary>
+        public TimeSpan LeaseTimeToLive { get; set; }
+
+        /// <summary>Shards of the source (0: one lease on the whole source).</summary>
+        public int Shards { get; set; }
+
+        /// <summary>The units of work (the source folder, then its shards), in this host's rotation order; empty without an IMAP source.</summary>
+        public string[] Units { get; set; }
+
+        /// <summary>Reads the configuration's coordination settings.</summary>
+        /// <exception cref="ConfigurationException">They are invalid.</exception>
+        public static CoordinationInfo From(Configuration.ReplyAdminConfiguration configuration, string configPath)
+        {
+            var options = LeaseOptions.From(configuration.Coordination, configPath);
+            var source = configuration.Source;
+            return new CoordinationInfo
+            {
+                HostId = options.HostId,
+                HostIdIsDefault = string.IsNullOrEmpty(configuration.Coordination?.HostId),
+                LeaseTimeToLive = options.TimeToLive,
+                Shards = options.Shards,
+                Units = source == null || source.Kind != Configuration.SourceKind.Imap ? new string[0]
+                    : ShardRule.Rotation(ShardRule.Units(source.Folder, options.Shards), options.HostId).ToArray(),
+            };
         }
     }
 }

@@ -148,8 +148,19 @@ namespace ReplyAdmin.Engine.Processing
         public string JournalPath { get; set; }
         /// <summary>The lease of the source: held by this host for the run, or (see <see cref="LeaseHeldElsewhere"/>) by the host that has it; null when the source needs none.</summary>
         public Leases.LeaseStatus Lease { get; set; }
-        /// <summary>True when another host holds the source's lease, so this run did nothing.</summary>
+        /// <summary>True when another host holds the source's lease (with shards: every unit's), so this run did nothing.</summary>
         public bool LeaseHeldElsewhere { get; set; }
+        /// <summary>With shards (coordination.shards): the lease of every unit as this run found it, taken by this host or held by another; null without shards.</summary>
+        public List<Leases.LeaseStatus> Units { get; set; }
+
+        /// <summary>Adds the totals of one unit's run (a shard) to these.</summary>
+        internal void Add(ProcessingSummary part)
+        {
+            Total += part.Total; Stored += part.Stored; Forwarded += part.Forwarded; Unrouted += part.Unrouted; Excluded += part.Excluded;
+            Rejected += part.Rejected; Quarantined += part.Quarantined; Deferred += part.Deferred; Failed += part.Failed; Gone += part.Gone;
+            SetAside = Math.Max(SetAside, part.SetAside); // one DeadLetter place for all units, counted by each
+            JournalPath = JournalPath ?? part.JournalPath;
+        }
 
         /// <summary>Adds one message's result to the totals.</summary>
         internal void Count(ProcessingResult result)

@@ -73,6 +73,9 @@ namespace ReplyAdmin.Engine.Processing
 
             var options = request.Options;
             options.MaxMessageSize = mailbox.MaxMessageSize;
+            var shards = Leases.LeaseOptions.From(configuration.Coordination, request.ConfigPath).Shards;
+            if (shards > 0 && request.Files == null && configuration.Source.Kind == SourceKind.Imap)
+                return await RunShardsAsync(request, mailbox, mailboxCredential, forwards, relayCredential, shards, observer, cancellationToken).ConfigureAwait(false);
             using (var source = request.Files != null ? new Files.PipedFileSource(request.Files)
                 : SourceProviders.For(configuration.Source.Kind).Create(configuration.Source, SourceContextOf(request)))
             // -WhatIf changes nothing anywhere: no lock file, no journal, no folders.
@@ -100,6 +103,82 @@ namespace ReplyAdmin.Engine.Processing
                     return summary;
                 }
             }
+        }
+
+        /// <summary>
+        /// A run over a sharded source: every unit (the source folder and its shards) in this host's rotation; a unit whose
+        /// lease another host holds is skipped, every other is taken, processed and released. The reply folder, relay and
+        /// journal are shared by the units; each unit's source and adapters are fenced by that unit's lease.
+        /// </summary>
+        private static async Task<ProcessingSummary> RunShardsAsync(ProcessingRequest request, ReplyMailboxSettings mailbox, NetworkCredential mailboxCredential,
+            bool forwards, NetworkCredential relayCredential, int shards, IProcessingObserver observer, CancellationToken cancellationToken)
+        {
+            var configuration = request.Configuration;
+            var options = request.Options;
+            var provider = SourceProviders.For(configuration.Source.Kind);
+            var leaseOptions = Leases.LeaseOptions.From(configuration.Coordination, request.ConfigPath);
+            var units = Leases.ShardRule.Rotation(Leases.ShardRule.Units(configuration.Source.Folder, shards), leaseOptions.HostId);
+            var baseDescription = provider.Describe(configuration.Source);
+            var whatIf = options.WhatIf;
+            var total = new ProcessingSummary { RunId = options.RunId, Source = baseDescription, ReplyFolder = mailbox.Folder, Started = DateTimeOffset.UtcNow, Units = new List<Leases.LeaseStatus>(), WhatIf = whatIf };
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var held = 0;
+            var missingCount = 0;
+            ReplyAdminException missing = null;
+            // -WhatIf reads every unit and changes nothing: no lock file, no journal, no lease.
+            using (whatIf ? null : RunLock.Acquire(request.ConfigPath, baseDescription))
+            using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
+            using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
+            using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
+            {
+                var scanner = configuration.Scanner;
+                foreach (var unit in units)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using (var source = provider.Create(configuration.Source.WithFolder(unit), SourceContextOf(request)))
+                    {
+                        var lease = whatIf ? null : await Leases.LeaseGate.TakeAsync(configuration, request.ConfigPath, SourceContextOf(request), source.Description, observer, cancellationToken, unit, quiet: true).ConfigureAwait(false);
+                        if (lease is Leases.LeaseGate.Elsewhere elsewhere)
+                        {
+                            total.Units.Add(elsewhere.Status);
+                            held++;
+                            continue;
+                        }
+                        using (lease)
+                        {
+                            var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
+                            var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
+                                forwarder, observer, options, journal, scanners, scanner?.TrustedRelays);
+                            ProcessingSummary part;
+                            try
+                            {
+                                part = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
+                            }
+                            catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.ImapFolderNotFound)
+                            {
+                                // The delivery side has not filed anything into this unit yet (a Sieve script that places every
+                                // reply in a shard may never create the source folder itself). Only when no unit exists at all
+                                // is the configuration wrong.
+                                observer.Verbose($"The folder {unit} does not exist yet; nothing to do there.");
+                                missing = missing ?? e;
+                                missingCount++;
+                                if (lease != null) total.Units.Add(lease.Status);
+                                continue;
+                            }
+                            if (lease != null) total.Units.Add(lease.Status);
+                            total.Add(part);
+                        }
+                    }
+                }
+            }
+            if (missingCount == units.Count)
+                throw missing;
+            total.Duration = watch.Elapsed;
+            total.Lease = total.Units.FirstOrDefault();
+            total.LeaseHeldElsewhere = !whatIf && held == units.Count;
+            if (total.LeaseHeldElsewhere)
+                observer.Warning($"Other hosts hold every unit of {baseDescription} ({string.Join(", ", total.Units.Select(u => $"{u.Unit}: {u.Holder}"))}); this run did nothing.");
+            return total;
         }
 
         /// <summary>
@@ -132,6 +211,15 @@ namespace ReplyAdmin.Engine.Processing
                         continue;
                     }
                     var settings = request.Configuration.Source ?? throw NoSource(request.ConfigPath);
+                    if (summary.Units != null && summary.Lease != null)
+                    {
+                        // Shards: replies arrive in folders IDLE on the source folder does not see, and units held by other
+                        // hosts must be looked at again before their time to live ends.
+                        var wait = TimeSpan.FromTicks(Math.Min(interval.Ticks, summary.Lease.TimeToLive.Ticks / 3));
+                        observer.Verbose($"Looking at the shards of {SourceProviders.For(settings.Kind).Describe(settings)} again in {wait.TotalSeconds:0} s.");
+                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                        continue;
+                    }
                     observer.Verbose($"Waiting for new replies at {SourceProviders.For(settings.Kind).Describe(settings)} (at most {interval}).");
                     await SourceProviders.For(settings.Kind).WaitForArrivalAsync(settings, SourceContextOf(request), interval, cancellationToken).ConfigureAwait(false);
                 }

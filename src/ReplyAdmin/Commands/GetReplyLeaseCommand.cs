@@ -7,7 +7,7 @@ using ReplyAdmin.Engine.Sources;
 namespace ReplyAdmin.Commands
 {
     /// <summary>
-    /// Shows which host holds the lease of the configured inbound source, since when, and its epoch.
+    /// Shows which host holds the lease of the configured inbound source (and of each of its shards), since when, and its epoch.
     /// Reads the lease mailboxes on the source's IMAP server and changes nothing.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ReplyLease")]
@@ -36,13 +36,15 @@ namespace ReplyAdmin.Commands
             }
             var context = new SourceContext { Credentials = CredentialResolver, Credential = SourceCredential?.GetNetworkCredential(), Timeout = TimeSpan.FromSeconds(TimeoutSeconds) };
             var path = ResolvedConfigPath;
-            var status = Invoke(token => WorkLeases.ReadAsync(configuration, path, context, token));
-            if (status == null)
+            var statuses = Invoke(token => WorkLeases.ReadAllAsync(configuration, path, context, token));
+            if (statuses == null)
             {
                 WriteVerbose($"The {configuration.Source.Kind} source has no lease: only one host can read a local directory.");
                 return;
             }
-            WriteObject(status);
+            // One per unit: the source folder, then its shards (coordination.shards).
+            foreach (var status in statuses)
+                WriteObject(status);
         }
     }
 }
