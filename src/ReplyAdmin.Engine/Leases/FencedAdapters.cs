@@ -71,6 +71,26 @@ namespace ReplyAdmin.Engine.Leases
     }
 
     /// <summary>The leases of configured sources: an IMAP source's folder is the unit of work; file sources have none.</summary>
+    /// <summary>The server-side copy seen through the run's lease: every copy first checks that this host still holds it.</summary>
+    internal sealed class FencedServerCopy : IServerSideCopy
+    {
+        private readonly IServerSideCopy _inner;
+        private readonly IWorkLease _lease;
+
+        public FencedServerCopy(IServerSideCopy inner, IWorkLease lease)
+        {
+            _inner = inner;
+            _lease = lease;
+        }
+
+        public async Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken)
+        {
+            if (messages.Count == 0) return new uint?[0];
+            await _lease.CheckAsync(cancellationToken).ConfigureAwait(false);
+            return await _inner.CopyAsync(messages, keywords, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public static class WorkLeases
     {
         /// <summary>The lease of one unit (<paramref name="folder"/>: the source folder or a shard of it) for this run; null when the source kind needs none (file sources are local).</summary>
@@ -150,5 +170,8 @@ namespace ReplyAdmin.Engine.Leases
         public static IReplySource Fence(IReplySource source, IWorkLease lease) => lease == null ? source : new FencedReplySource(source, lease);
 
         public static IReplyStore Fence(IReplyStore store, IWorkLease lease) => lease == null ? store : new FencedReplyStore(store, lease);
+
+        /// <summary>The server-side copy (null for none) seen through <paramref name="lease"/>, like the APPEND it replaces.</summary>
+        public static IServerSideCopy Fence(IServerSideCopy copy, IWorkLease lease) => copy == null || lease == null ? copy : new FencedServerCopy(copy, lease);
     }
 }

@@ -97,7 +97,7 @@ namespace ReplyAdmin.Engine.Processing
                         configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
                         // The reply folder in the inbound mailbox's own account: unchanged replies are copied on the server,
                         // fenced by the lease like the APPEND it replaces.
-                        serverCopy: FencedServerCopy.Of((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox), lease));
+                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox), lease));
                     var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
                     summary.Lease = lease?.Status;
                     return summary;
@@ -253,28 +253,6 @@ namespace ReplyAdmin.Engine.Processing
         private static ReplyAdminException NoSource(string configPath) =>
             new ReplyAdminException(ErrorIds.ReplySourceNotConfigured, ReplyAdminErrorKind.ObjectNotFound,
                 "No inbound source is configured.", configPath, "Configure it with Set-ReplySource, or pipe message files in.");
-    }
-
-    /// <summary>The server-side copy seen through the run's lease: every copy first checks that this host still holds it.</summary>
-    internal sealed class FencedServerCopy : IServerSideCopy
-    {
-        private readonly IServerSideCopy _inner;
-        private readonly Leases.IWorkLease _lease;
-
-        private FencedServerCopy(IServerSideCopy inner, Leases.IWorkLease lease)
-        {
-            _inner = inner;
-            _lease = lease;
-        }
-
-        public static IServerSideCopy Of(IServerSideCopy inner, Leases.IWorkLease lease) => inner == null || lease == null ? inner : new FencedServerCopy(inner, lease);
-
-        public async Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken)
-        {
-            if (messages.Count == 0) return new uint?[0];
-            await _lease.CheckAsync(cancellationToken).ConfigureAwait(false);
-            return await _inner.CopyAsync(messages, keywords, cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>
