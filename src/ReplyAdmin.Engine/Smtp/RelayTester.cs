@@ -3,7 +3,6 @@ using System.Linq;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using DnsClient;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto.Parameters;
@@ -85,29 +84,18 @@ namespace ReplyAdmin.Engine.Smtp
         private static async Task<ReplyAdminException> CheckPublishedKeyAsync(RelaySigner signer, RelayTestReport report, IPEndPoint dnsServer, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var name = report.DkimRecordName;
-            var options = dnsServer == null ? new LookupClientOptions() : new LookupClientOptions(new NameServer(dnsServer));
-            options.UseCache = false;
-            options.Timeout = timeout < TimeSpan.FromSeconds(5) ? timeout : TimeSpan.FromSeconds(5);
-            options.Retries = 1;
-            options.ThrowDnsErrors = false;
-            IDnsQueryResponse response;
-            try
+            // The same lookups as the sender checks; refused or failed means the server cannot say (a resolver without
+            // outside access): nothing to compare.
+            var resolver = new SenderAuthentication.DnsTxtResolver(dnsServer == null ? null : new[] { dnsServer.ToString() },
+                timeout < TimeSpan.FromSeconds(5) ? timeout : TimeSpan.FromSeconds(5));
+            var answer = await resolver.QueryTxtAsync(name, cancellationToken).ConfigureAwait(false);
+            if (answer.Failed)
             {
-                response = await new LookupClient(options).QueryAsync(name, QueryType.TXT, QueryClass.IN, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DnsResponseException e)
-            {
-                report.Warning = $"The signing key was not checked: no DNS server answered for {name} ({e.Message}).";
-                return null;
-            }
-            // Refused or failed: the server is there but cannot say (a resolver without outside access); nothing to compare.
-            if (response.HasError && response.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain)
-            {
-                report.Warning = $"The signing key was not checked: the DNS server answered {response.Header.ResponseCode} for {name}.";
+                report.Warning = $"The signing key was not checked: no DNS answer for {name} ({answer.Failure}).";
                 return null;
             }
             report.DkimKeyChecked = true;
-            var records = response.Answers.TxtRecords().Select(r => string.Concat(r.Text)).Where(t => t.IndexOf("p=", StringComparison.Ordinal) >= 0).ToList();
+            var records = answer.Records.Where(t => t.IndexOf("p=", StringComparison.Ordinal) >= 0).ToList();
             var published = records.Select(PublicKeyOf).FirstOrDefault(p => !string.IsNullOrEmpty(p));
             if (published == null)
             {
