@@ -190,6 +190,20 @@ Describe 'Test-ReplyImapConnection -Target Relay' -Tag Integration {
         Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer $dns -Quiet | Should -BeTrue
     }
 
+    It 'Asks the sender checks'' DNS servers when -DnsServer is not given' {
+        $configured = New-TestReplyConfiguration -Server $server
+        Set-ReplySmtpRelay -ConfigPath $configured -DkimDomain 'example.test' -DkimSelector 'relay1' -DkimKeyReference "file:$keyPath"
+        Set-ReplySenderAuthentication -ConfigPath $configured -DnsServer $dns
+        $report = Test-ReplyImapConnection -ConfigPath $configured -Target Relay
+        $report.DkimKeyChecked | Should -BeTrue -Because 'the loopback dnsmasq of Set-ReplySenderAuthentication publishes the key'
+        $report.DkimKeyMatches | Should -BeTrue
+    }
+
+    It 'Refuses a -DnsServer that is not an address with DnsServerInvalid' {
+        { Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer 'dns.example.test' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DnsServerInvalid,*'
+    }
+
     It 'Reports DkimKeyMismatch when the configured key is not the published one' {
         $other = Join-Path $work 'other.key'
         [IO.File]::WriteAllText($other, [Security.Cryptography.RSA]::Create(2048).ExportPkcs8PrivateKeyPem())

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Threading;
@@ -52,10 +53,10 @@ namespace ReplyAdmin.Engine.Smtp
         /// <param name="relay">The relay settings.</param>
         /// <param name="credential">The relay login, or null.</param>
         /// <param name="signer">The relay's signer, or null when it does not sign.</param>
-        /// <param name="dnsServer">A DNS server to ask instead of the system's resolvers; null for the system's.</param>
+        /// <param name="dnsServers">DNS servers ("address[:port]") to ask for the key; null or empty for the system's resolvers.</param>
         /// <param name="timeout">Time limit of each network step.</param>
         /// <param name="cancellationToken">Cancels the test.</param>
-        public static async Task<RelayTestReport> TestAsync(SmtpRelaySettings relay, NetworkCredential credential, RelaySigner signer, IPEndPoint dnsServer,
+        public static async Task<RelayTestReport> TestAsync(SmtpRelaySettings relay, NetworkCredential credential, RelaySigner signer, IReadOnlyList<string> dnsServers,
             TimeSpan timeout, CancellationToken cancellationToken)
         {
             var report = new RelayTestReport { Server = $"{relay.Host}:{relay.Port}" };
@@ -76,17 +77,17 @@ namespace ReplyAdmin.Engine.Smtp
             report.DkimDomain = signer.Domain;
             report.DkimSelector = signer.Selector;
             report.DkimRecordName = $"{signer.Selector}._domainkey.{signer.Domain}";
-            var error = await CheckPublishedKeyAsync(signer, report, dnsServer, timeout, cancellationToken).ConfigureAwait(false);
+            var error = await CheckPublishedKeyAsync(signer, report, dnsServers, timeout, cancellationToken).ConfigureAwait(false);
             if (report.Error == null) report.Error = error;
             return report;
         }
 
-        private static async Task<ReplyAdminException> CheckPublishedKeyAsync(RelaySigner signer, RelayTestReport report, IPEndPoint dnsServer, TimeSpan timeout, CancellationToken cancellationToken)
+        private static async Task<ReplyAdminException> CheckPublishedKeyAsync(RelaySigner signer, RelayTestReport report, IReadOnlyList<string> dnsServers, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var name = report.DkimRecordName;
             // The same lookups as the sender checks; refused or failed means the server cannot say (a resolver without
             // outside access): nothing to compare.
-            var resolver = new SenderAuthentication.DnsTxtResolver(dnsServer == null ? null : new[] { dnsServer.ToString() },
+            var resolver = new SenderAuthentication.DnsTxtResolver(dnsServers,
                 timeout < TimeSpan.FromSeconds(5) ? timeout : TimeSpan.FromSeconds(5));
             var answer = await resolver.QueryTxtAsync(name, cancellationToken).ConfigureAwait(false);
             if (answer.Failed)

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
@@ -67,7 +68,7 @@ namespace ReplyAdmin.Commands
         [ValidateRange(1, 3600)]
         public int TimeoutSeconds { get; set; } = 30;
 
-        /// <summary>With -Target Relay: the DNS server (IP address, optionally :port) to ask for the signing key instead of the system's.</summary>
+        /// <summary>With -Target Relay: the DNS server (IP address, optionally :port) to ask for the signing key; default the sender checks' servers, else the system's.</summary>
         [Parameter(ParameterSetName = ConfiguredSet)]
         [ValidateNotNullOrEmpty]
         public string DnsServer { get; set; }
@@ -150,14 +151,21 @@ namespace ReplyAdmin.Commands
                     $"No SMTP relay is configured in {ResolvedConfigPath}.", ResolvedConfigPath, "Configure it with Set-ReplySmtpRelay."));
                 return;
             }
-            System.Net.IPEndPoint dns = null;
-            if (DnsServer != null && !System.Net.IPEndPoint.TryParse(DnsServer, out dns))
+            // The key is looked up where the sender checks look (Set-ReplySenderAuthentication -DnsServer) unless -DnsServer says otherwise.
+            var dns = DnsServer != null ? new[] { DnsServer } : configuration.SenderAuthentication?.DnsServers?.ToArray();
+            if (DnsServer != null)
             {
-                ThrowTerminatingError(Error(ErrorIds.HostInvalid, ReplyAdminErrorKind.InvalidArgument,
-                    $"'{DnsServer}' is not an IP address (with an optional :port).", DnsServer, "Give the DNS server as 192.0.2.53 or 192.0.2.53:5353."));
-                return;
+                try
+                {
+                    ReplyAdmin.Engine.SenderAuthentication.DnsTxtResolver.ParseServer(DnsServer);
+                }
+                catch (ArgumentException e)
+                {
+                    ThrowTerminatingError(Error(ErrorIds.DnsServerInvalid, ReplyAdminErrorKind.InvalidArgument, e.Message, DnsServer,
+                        "Give the DNS server as 192.0.2.53 or 192.0.2.53:5353."));
+                    return;
+                }
             }
-            if (dns != null && dns.Port == 0) dns.Port = 53;
             var credential = string.IsNullOrEmpty(relay.UserName) && Credential == null ? null
                 : ResolveCredential(Credential, relay.UserName, relay.CredentialReference, "smtpRelay.credentialReference", relay.Authentication);
             var signer = Invoke(() => ReplyAdmin.Engine.Smtp.RelaySigner.FromSettings(relay, CredentialResolver));
