@@ -14,9 +14,6 @@ namespace ReplyAdmin.Engine.SenderAuthentication
     /// </summary>
     internal sealed class SenderCheck
     {
-        /// <summary>The keyword of a reply whose From is spoofed (the same one the content scan uses for phishing).</summary>
-        public const string PhishingKeyword = "$Phishing";
-
         private readonly SenderVerifier _verifier;
         private readonly SenderAuthenticationSettings _settings;
         private readonly string _relayAddress;
@@ -52,7 +49,7 @@ namespace ReplyAdmin.Engine.SenderAuthentication
             {
                 var forwardAnyway = forwarding && forwardingLists.Count > 0 && forwardingLists.All(l => l.ForwardUnauthenticated);
                 var why = $"sender not authenticated: {verification.Reason}";
-                item.Decision = decision.AfterScan(new[] { PhishingKeyword }, forwardAnyway, decision.HoldAtSource, why);
+                item.Decision = decision.AfterScan(new[] { Scanning.ScanDecision.PhishingKeyword }, forwardAnyway, decision.HoldAtSource, why);
                 if (forwarding && !forwardAnyway) item.Result.Actions.Add("Not forwarded: " + why);
                 item.Result.Disposition = item.Decision.Disposition;
                 item.Result.Reason = item.Decision.Reason;
