@@ -152,19 +152,12 @@ namespace ReplyAdmin.Commands
                 return;
             }
             // The key is looked up where the sender checks look (Set-ReplySenderAuthentication -DnsServer) unless -DnsServer says otherwise.
-            var dns = DnsServer != null ? new[] { DnsServer } : configuration.SenderAuthentication?.DnsServers?.ToArray();
+            var dns = configuration.SenderAuthentication?.DnsServers?.ToArray();
             if (DnsServer != null)
             {
-                try
-                {
-                    ReplyAdmin.Engine.SenderAuthentication.DnsTxtResolver.ParseServer(DnsServer);
-                }
-                catch (ArgumentException e)
-                {
-                    ThrowTerminatingError(Error(ErrorIds.DnsServerInvalid, ReplyAdminErrorKind.InvalidArgument, e.Message, DnsServer,
-                        "Give the DNS server as 192.0.2.53 or 192.0.2.53:5353."));
-                    return;
-                }
+                dns = new[] { DnsServer };
+                try { ReplyAdmin.Engine.SenderAuthentication.SenderAuthenticationSettings.Validate(new ReplyAdmin.Engine.SenderAuthentication.SenderAuthenticationSettings { DnsServers = dns.ToList() }, "DnsServer"); }
+                catch (ConfigurationException e) { ThrowTerminatingError(ToErrorRecord(e)); return; }
             }
             var credential = string.IsNullOrEmpty(relay.UserName) && Credential == null ? null
                 : ResolveCredential(Credential, relay.UserName, relay.CredentialReference, "smtpRelay.credentialReference", relay.Authentication);
