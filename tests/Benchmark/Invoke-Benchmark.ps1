@@ -246,6 +246,20 @@ function Invoke-Child {
     [pscustomobject]@{ Measured = $measured; Child = $child }
 }
 
+# An mbsync (1.4) IMAPAccount on the test Dovecot; the password comes from an environment variable. Host localhost:
+# mbsync checks the name against the test certificate.
+function Get-MbsyncAccount([string] $Name, [string] $User, [string] $PasswordVariable) {
+    @"
+IMAPAccount $Name
+Host localhost
+Port $($server.ImapPort)
+User $User
+PassCmd "printenv $PasswordVariable"
+SSLType IMAPS
+CertificateFile $($server.CertificatePath)
+"@
+}
+
 # Preparation (not measured) of the modes added for issue 17: IMAP to IMAP with mbsync, the same-account IMAP source,
 # and the idle scheduled runs. Returns what the measurement needs (configuration paths, the inbound folder).
 function Initialize-ExtraScenario {
@@ -259,21 +273,9 @@ function Initialize-ExtraScenario {
             $null = New-Item -ItemType Directory -Path $state
             # Both stores on the test Dovecot; the near side is the inbound mailbox (read only: Sync Push).
             $text = @"
-IMAPAccount far
-Host localhost
-Port $($server.ImapPort)
-User replies@example.test
-PassCmd "printenv BENCH_REPLIES_PW"
-SSLType IMAPS
-CertificateFile $($server.CertificatePath)
+$(Get-MbsyncAccount far replies@example.test BENCH_REPLIES_PW)
 
-IMAPAccount near
-Host localhost
-Port $($server.ImapPort)
-User inbound@example.test
-PassCmd "printenv BENCH_INBOUND_PW"
-SSLType IMAPS
-CertificateFile $($server.CertificatePath)
+$(Get-MbsyncAccount near inbound@example.test BENCH_INBOUND_PW)
 
 IMAPStore far
 Account far
@@ -358,15 +360,9 @@ function Invoke-Scenario {
         'mbsync' {
             $copy = New-MaildirCopy $Set.Path $name
             $rc = Join-Path $configDir "$name.mbsyncrc"
-            # mbsync 1.4 syntax (Far/Near; SSLType). Host localhost: mbsync checks the name against the test certificate.
+            # mbsync 1.4 syntax (Far/Near; SSLType).
             $text = @"
-IMAPAccount bench
-Host localhost
-Port $($server.ImapPort)
-User replies@example.test
-PassCmd "printenv BENCH_REPLIES_PW"
-SSLType IMAPS
-CertificateFile $($server.CertificatePath)
+$(Get-MbsyncAccount bench replies@example.test BENCH_REPLIES_PW)
 
 IMAPStore far
 Account bench
