@@ -146,6 +146,12 @@ function Invoke-Test {
     if ($ExcludeTag) { $config.Filter.ExcludeTag = $ExcludeTag }
     $result = Invoke-Pester -Configuration $config
     $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+    # Name what failed next to the closing line: CI keeps only the tail of a long log.
+    foreach ($item in @($result.Failed) + @($result.FailedBlocks) + @($result.FailedContainers)) {
+        $name = if ($item.ExpandedPath) { $item.ExpandedPath } elseif ($item.Item) { "$($item.Item)" } else { "$($item.Name)" }
+        $reason = @($item.ErrorRecord | Select-Object -First 1 | ForEach-Object { "$($_.Exception.Message)" -split "`n" | Select-Object -First 3 }) -join ' '
+        Write-Host "Failed: $name -- $reason"
+    }
     # The closing line CI reads.
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f $result.PassedCount, $failed, $result.SkippedCount)
     if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
