@@ -79,6 +79,7 @@ namespace ReplyAdminTests
         /// <summary>Set to send a batch's bodies in one call (as IMAP's UID FETCH of a set does); off: every body is fetched alone.</summary>
         public bool BatchFetch { get; set; }
         public int BatchFetches { get; private set; }
+        public List<string> BatchFetched { get; } = new List<string>();
         public int SingleFetches { get; private set; }
         public List<FakeMessage> Messages { get; } = new List<FakeMessage>();
         public InMemorySource(Faults faults) => _faults = faults;
@@ -129,6 +130,7 @@ namespace ReplyAdminTests
         {
             if (!BatchFetch) return Task.FromResult<IReadOnlyList<Stream>>(new Stream[messages.Count]);
             BatchFetches++;
+            BatchFetched.AddRange(messages.Select(m => m.Id));
             _faults.Hit("LoadBatch", messages[0].Id);
             // As a UID FETCH of a set does: no answer for a message that is no longer there.
             return Task.FromResult<IReadOnlyList<Stream>>(messages.Select(m => ((FakeMessage)m.Handle).Place == "waiting"
