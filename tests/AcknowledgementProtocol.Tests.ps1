@@ -284,6 +284,80 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
     }
 
+    Context 'When the source sends a batch''s bodies in one command (issue 17)' {
+        It 'Fetches the bodies of a batch once, in one command, and stores the same bytes as one fetch per message' {
+            $batched = New-Harness
+            $batched.Source.BatchFetch = $true
+            $single = New-Harness
+            foreach ($h in $batched, $single) { foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") } }
+            $summary = $batched.Run()
+            $null = $single.Run()
+            $batched.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 3
+            $batched.Source.BatchFetches | Should -Be 1
+            $batched.Source.SingleFetches | Should -Be 0
+            $single.Source.SingleFetches | Should -Be 3
+            $batched.Store.AppendCommands | Should -Be 1
+            foreach ($i in 1..3) {
+                $copy = $batched.Store.Copies | Where-Object MessageId -EQ "m$i@customer.test"
+                $expected = $single.Store.Copies | Where-Object MessageId -EQ "m$i@customer.test"
+                [Linq.Enumerable]::SequenceEqual([byte[]] $copy.Bytes, [byte[]] $expected.Bytes) | Should -BeTrue
+                $batched.MessageOf("m$i").Place | Should -Be 'Processed'
+            }
+        }
+
+        It 'Fetches no body for an excluded auto-reply nor for a notice' {
+            $h = [Activator]::CreateInstance($script:Harness)
+            $h.AddList('news', 'news@example.test', $null, $true)
+            $h.Source.BatchFetch = $true
+            $h.MaxMessageSize = 2000
+            $null = $h.AddMessage('auto', 'news@example.test', 'auto@customer.test', 'Auto-Submitted: auto-replied')
+            $null = $h.AddMessage('big', 'news@example.test', 'big@customer.test', $null, 5000)
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $null = $h.AddMessage('m2', 'news@example.test', 'm2@customer.test')
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 2
+            $h.Source.BatchFetches | Should -Be 1
+            $h.Source.BatchFetched | Should -Be @('m1', 'm2')
+            # The store step fetches nothing on its own (a look by the classifier before the claim is its own affair).
+            $log = @($h.Faults.Log)
+            @($log[([array]::IndexOf($log, 'MarkClaimed'))..($log.Count - 1)] | Where-Object { $_ -eq 'Load' }) | Should -BeNullOrEmpty
+            $h.MessageOf('auto').Place | Should -Be 'Archive'
+            $h.MessageOf('big').Place | Should -Be 'Rejected'
+        }
+
+        It 'Reports a message gone before the batch fetch as Gone (its own fetch tells) and stores the rest once' {
+            $h = New-Harness
+            $h.Source.BatchFetch = $true
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Faults.At('LoadBatch', 'Vanish', 1)
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Gone | Should -Be 1
+            $summary.Failed | Should -Be 0
+            $h.ResultOf('m1').Outcome | Should -Be 'Gone'
+            $h.CopiesOf('m1@customer.test') | Should -Be 0
+            foreach ($i in 2..3) {
+                $h.ResultOf("m$i").Outcome | Should -Be 'Done'
+                $h.CopiesOf("m$i@customer.test") | Should -Be 1
+                $h.MessageOf("m$i").Place | Should -Be 'Processed'
+            }
+        }
+
+        It 'Falls back to one fetch per message when the batch fetch fails, storing each once' {
+            $h = New-Harness
+            $h.Source.BatchFetch = $true
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Faults.At('LoadBatch', 'Lost', 1)
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 3
+            $h.Source.SingleFetches | Should -Be 3
+            foreach ($i in 1..3) { $h.CopiesOf("m$i@customer.test") | Should -Be 1 }
+        }
+    }
+
     Context 'When a failure ends the run' {
         It 'Marks the batch''s unfinished messages failed and starts no further batch' {
             $h = New-Harness

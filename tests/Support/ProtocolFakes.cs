@@ -72,9 +72,15 @@ namespace ReplyAdminTests
         public string ServerHeaders;
     }
 
-    public sealed class InMemorySource : IReplySource, ISetAsideSource
+    public sealed class InMemorySource : IReplySource, ISetAsideSource, IBatchFetchSource
     {
         private readonly Faults _faults;
+
+        /// <summary>Set to send a batch's bodies in one call (as IMAP's UID FETCH of a set does); off: every body is fetched alone.</summary>
+        public bool BatchFetch { get; set; }
+        public int BatchFetches { get; private set; }
+        public List<string> BatchFetched { get; } = new List<string>();
+        public int SingleFetches { get; private set; }
         public List<FakeMessage> Messages { get; } = new List<FakeMessage>();
         public InMemorySource(Faults faults) => _faults = faults;
         public string Description => "memory";
@@ -111,6 +117,7 @@ namespace ReplyAdminTests
 
         public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken)
         {
+            SingleFetches++;
             _faults.Hit("Load", message.Id);
             if (((FakeMessage)message.Handle).Place != "waiting")
                 throw new ReplyAdminException("SourceMessageGone", ReplyAdminErrorKind.ObjectNotFound, $"Message {message.Id} is gone.", message.Id, transient: true);
@@ -118,6 +125,17 @@ namespace ReplyAdminTests
         }
 
         public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) => OpenMessageAsync(message, cancellationToken);
+
+        public Task<IReadOnlyList<Stream>> OpenMessagesAsync(IReadOnlyList<SourceMessage> messages, CancellationToken cancellationToken)
+        {
+            if (!BatchFetch) return Task.FromResult<IReadOnlyList<Stream>>(new Stream[messages.Count]);
+            BatchFetches++;
+            BatchFetched.AddRange(messages.Select(m => m.Id));
+            _faults.Hit("LoadBatch", messages[0].Id);
+            // As a UID FETCH of a set does: no answer for a message that is no longer there.
+            return Task.FromResult<IReadOnlyList<Stream>>(messages.Select(m => ((FakeMessage)m.Handle).Place == "waiting"
+                ? new MemoryStream(((FakeMessage)m.Handle).Bytes, false) : (Stream)null).ToList());
+        }
 
         public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken)
         {

@@ -80,7 +80,7 @@ namespace ReplyAdmin.Engine.Imap
         {
             certificate = new CertificateCheck(endpoint.CertificateThumbprint, endpoint.Host);
             // No TLS settings here: MailKit gets a stream that is already secured (HandshakeAsync has them all).
-            return new ImapClient { Timeout = (int)endpoint.Timeout.TotalMilliseconds };
+            return new ReplyImapClient { Timeout = (int)endpoint.Timeout.TotalMilliseconds };
         }
 
         /// <summary>

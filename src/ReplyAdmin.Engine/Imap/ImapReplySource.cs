@@ -17,7 +17,7 @@ namespace ReplyAdmin.Engine.Imap
     /// message; acknowledged messages are moved (UID MOVE) to the processed, rejected or archive folder.
     /// Safe for the workers of one run: each step runs on a connection of its own (<see cref="ImapSessionPool"/>).
     /// </summary>
-    public sealed class ImapReplySource : IReplySource, ISetAsideSource
+    public sealed class ImapReplySource : IReplySource, ISetAsideSource, IBatchFetchSource
     {
         private readonly ImapSessionPool _sessions;
         private readonly InboundSourceSettings _settings;
@@ -162,6 +162,54 @@ namespace ReplyAdmin.Engine.Imap
             // BODY.PEEK: fetching does not set \Seen. The stream is read to its end before the session is given back.
             return await session.Run(() => inbox.GetStreamAsync((UniqueId)message.Handle, cancellationToken), "fetch the message", message.Id).ConfigureAwait(false);
         }), cancellationToken);
+
+        /// <inheritdoc />
+        public Task<IReadOnlyList<Stream>> OpenMessagesAsync(IReadOnlyList<SourceMessage> messages, CancellationToken cancellationToken) =>
+            messages.Count == 0 ? Task.FromResult<IReadOnlyList<Stream>>(new Stream[0]) : _sessions.UseAsync<IReadOnlyList<Stream>>(async session =>
+        {
+            if (!(await InboxAsync(session, cancellationToken).ConfigureAwait(false) is MailKit.Net.Imap.ImapFolder inbox))
+                return new Stream[messages.Count];
+            var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
+            var byUid = new Dictionary<uint, Stream>();
+            try
+            {
+                // One UID FETCH (BODY.PEEK[]) for the set: fetching does not set \Seen. MailKit disposes each stream after
+                // the callback, so the callback takes its bytes over (without copying them where the stream is ours).
+                await session.Run(() => inbox.GetStreamsAsync(uids, (folder, index, uid, stream, token) =>
+                {
+                    Stream kept;
+                    if (stream is FetchedBody fetched)
+                    {
+                        kept = fetched.Detach();
+                    }
+                    else
+                    {
+                        kept = new MemoryStream((int)Math.Max(0, stream.Length - stream.Position));
+                        stream.CopyTo(kept);
+                        kept.Position = 0;
+                    }
+                    if (byUid.TryGetValue(uid.Id, out var twice)) twice.Dispose();
+                    byUid[uid.Id] = kept;
+                    return Task.CompletedTask;
+                }, cancellationToken), $"fetch {uids.Count} messages", messages[0].Id).ConfigureAwait(false);
+            }
+            catch
+            {
+                foreach (var stream in byUid.Values) stream.Dispose();
+                throw;
+            }
+            var streams = new Stream[messages.Count];
+            for (var i = 0; i < messages.Count; i++)
+            {
+                if (!byUid.TryGetValue(uids[i].Id, out var stream)) continue;
+                byUid.Remove(uids[i].Id);
+                // An expunged message can come back as an empty body (BODY[] NIL): the message's own fetch decides.
+                if (stream.Length == 0 && messages[i].Size > 0) stream.Dispose();
+                else streams[i] = stream;
+            }
+            foreach (var stream in byUid.Values) stream.Dispose(); // answers for UIDs not asked for
+            return streams;
+        });
 
         /// <inheritdoc />
         public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) =>

@@ -13,7 +13,7 @@ namespace ReplyAdmin.Engine.Leases
     /// The source seen through a lease: every acknowledgement (MOVE) first checks that this host still holds the lease,
     /// so a host that stalled past it acknowledges nothing more. Everything else passes through.
     /// </summary>
-    internal sealed class FencedReplySource : IReplySource
+    internal sealed class FencedReplySource : IReplySource, IBatchFetchSource
     {
         private readonly IReplySource _inner;
         private readonly IWorkLease _lease;
@@ -30,6 +30,10 @@ namespace ReplyAdmin.Engine.Leases
         public Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken) => _inner.LoadHeadersAsync(batch, cancellationToken);
         public Task<Stream> OpenMessageAsync(SourceMessage message, CancellationToken cancellationToken) => _inner.OpenMessageAsync(message, cancellationToken);
         public Task<Stream> OpenMessageStartAsync(SourceMessage message, int length, CancellationToken cancellationToken) => _inner.OpenMessageStartAsync(message, length, cancellationToken);
+
+        // Reading changes nothing: not fenced. A source that cannot fetch a batch leaves every message to OpenMessageAsync.
+        public Task<IReadOnlyList<Stream>> OpenMessagesAsync(IReadOnlyList<SourceMessage> messages, CancellationToken cancellationToken) =>
+            _inner is IBatchFetchSource batch ? batch.OpenMessagesAsync(messages, cancellationToken) : Task.FromResult<IReadOnlyList<Stream>>(new Stream[messages.Count]);
         public Task SetStateAsync(IReadOnlyList<SourceMessage> messages, SourceState state, CancellationToken cancellationToken) => _inner.SetStateAsync(messages, state, cancellationToken);
         public Task RecordAttemptAsync(SourceMessage message, CancellationToken cancellationToken) => _inner.RecordAttemptAsync(message, cancellationToken);
 

@@ -141,6 +141,21 @@ namespace ReplyAdmin.Engine.Processing
     }
 
     /// <summary>
+    /// A source that sends the bodies of several messages in one command: a batch to store then costs one round trip
+    /// instead of one per message.
+    /// </summary>
+    public interface IBatchFetchSource
+    {
+        /// <summary>
+        /// Opens the whole messages as they were received, in one command where the source allows: one seekable stream per
+        /// message, in the order given, or null for a message the source did not send (gone meanwhile, or sent empty); such a
+        /// message is left to <see cref="IReplySource.OpenMessageAsync"/>, which tells a gone message from a failure. The
+        /// caller disposes the streams.
+        /// </summary>
+        Task<IReadOnlyList<Stream>> OpenMessagesAsync(IReadOnlyList<SourceMessage> messages, CancellationToken cancellationToken);
+    }
+
+    /// <summary>
     /// A source that sets messages aside (the <see cref="SourceDestination.DeadLetter"/> place) and can say how many wait
     /// there, so each run can remind the administrator of them.
     /// </summary>

@@ -58,6 +58,16 @@ namespace ReplyAdmin.Engine.Processing
             return _stream;
         }
 
+        /// <summary>True once the whole message is loaded (by the classifier's look at a small message, a scan, or a batch fetch).</summary>
+        public bool HasOriginal => _stream != null;
+
+        /// <summary>The whole message's original bytes, fetched for a batch (<see cref="IBatchFetchSource"/>); the loader disposes it.</summary>
+        public void Provide(Stream original)
+        {
+            if (_stream != null) original.Dispose();
+            else _stream = original;
+        }
+
         /// <summary>The whole message with its original bytes, for storing and forwarding.</summary>
         public async Task<MimeMessage> LoadAsync()
         {
@@ -180,5 +190,8 @@ namespace ReplyAdmin.Engine.Processing
         /// made on the server (<see cref="IServerSideCopy"/>) instead of an APPEND.
         /// </summary>
         public bool Unchanged { get; set; }
+
+        /// <summary>True when loading this content reads the source message's body (the reply itself, or the original enclosed).</summary>
+        public bool ReadsSource { get; set; }
     }
 }

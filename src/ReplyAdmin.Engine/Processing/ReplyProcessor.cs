@@ -311,6 +311,7 @@ namespace ReplyAdmin.Engine.Processing
             return new StoredContent("Stored", item.Result.MessageId, verifyContent: true, load, item.Result.Date ?? item.Message.ReceivedDate)
             {
                 Unchanged = prepend == null,
+                ReadsSource = true,
                 Fallback = OriginalOrNoticeFor(item, RoutingDecision.RejectUnreadable(item.Decision.Lists, "the message cannot be read as e-mail (MimeKit cannot parse it)")),
             };
         }
@@ -325,6 +326,7 @@ namespace ReplyAdmin.Engine.Processing
             {
                 Fallback = notice,
                 RefusalFallsBack = true,
+                ReadsSource = true,
                 Decision = decision,
             };
         }
