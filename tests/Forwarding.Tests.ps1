@@ -188,6 +188,10 @@ Describe 'Test-ReplyImapConnection -Target Relay' -Tag Integration {
         $report.DkimKeyMatches | Should -BeTrue
         $report.Succeeded | Should -BeTrue
         Test-ReplyImapConnection -ConfigPath $config -Target Relay -DnsServer $dns -Quiet | Should -BeTrue
+        # The default view says it in words.
+        $shown = $report | Out-String
+        $shown | Should -Match 'Signing\s*:\s*d=example\.test s=relay1'
+        $shown | Should -Match 'relay1\._domainkey\.example\.test: publishes the configured key'
     }
 
     It 'Asks the sender checks'' DNS servers when -DnsServer is not given' {
