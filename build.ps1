@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks the ReplyAdmin module.
 .DESCRIPTION
-    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin.
+    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin, with ReadyToRun code for the
+           .NET of the PowerShell running this script and this machine's platform (-NoReadyToRun: IL only).
     Test   builds, then runs the Pester suite (unit and integration) against real Dovecot and Postfix
            servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
     Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.

@@ -30,7 +30,8 @@
          ra-md-incl-proc  a whole scheduled run: a new pwsh process running Start-ReplyProcessing.ps1 (start,
                        import, run), Maildir source, store all; wall time of the whole process
          ra-idle       a whole scheduled run that finds nothing to do (IMAP source, empty inbound folder whose
-                       folders an earlier run created); ra-idle-md the same with an empty Maildir
+                       folders an earlier run created); ra-idle-md the same with an empty Maildir; each idle
+                       repetition also runs Measure-IdleRun.ps1 once (the run in parts, printed as a table)
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
