@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks the ReplyAdmin module.
 .DESCRIPTION
-    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin.
+    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin, with ReadyToRun code for the
+           .NET of the PowerShell running this script and this machine's platform (-NoReadyToRun: IL only).
     Test   builds, then runs the Pester suite (unit and integration) against real Dovecot and Postfix
            servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
     Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.
@@ -37,7 +38,10 @@ param(
     [string] $ReleaseNotes,
 
     # Where the module is laid out (<OutputPath>/ReplyAdmin) and packed; default: out/ beside this script.
-    [string] $OutputPath = (Join-Path $PSScriptRoot 'out')
+    [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
+
+    # Lay out plain IL only: no ReadyToRun code for the building PowerShell's .NET (tools/ReadyToRun/ReadyToRun.csproj).
+    [switch] $NoReadyToRun
 )
 
 Set-StrictMode -Version Latest
@@ -66,6 +70,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $publish 'ReplyAdmin.dll') $moduleOut
     $dependencies = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'dependencies')
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'ReplyAdmin.dll' | Copy-Item -Destination $dependencies
+    if (-not $NoReadyToRun) { Add-ReadyToRun -Publish $publish }
     Copy-Item (Join-Path $root 'ReplyAdmin.psd1'), (Join-Path $root 'LICENSE') $moduleOut
     Set-ManifestRelease -Path (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Copy-Item (Join-Path $root 'src/ReplyAdmin/*.format.ps1xml') $moduleOut
@@ -76,6 +81,22 @@ function Invoke-Build {
     }
     & (Join-Path $root 'tools/Build-Help.ps1') -DocsPath (Join-Path $root 'docs/help') -OutputPath (Join-Path $moduleOut 'en-US') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Write-Host "Module laid out in $moduleOut"
+}
+
+# Replaces the laid-out assemblies with copies that also hold ReadyToRun code for the .NET this PowerShell runs on
+# and this machine's platform (see tools/ReadyToRun/ReadyToRun.csproj): a scheduled run then starts with less JIT.
+function Add-ReadyToRun([string] $Publish) {
+    $readyToRun = Join-Path $OutputPath 'readytorun'
+    if (Test-Path $readyToRun) { Remove-Item $readyToRun -Recurse -Force }
+    $framework = "net$([Environment]::Version.Major).0"
+    $runtime = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    Invoke-Native dotnet @('publish', (Join-Path $root 'tools/ReadyToRun/ReadyToRun.csproj'), '-c', 'Release', '-o', $readyToRun, '-r', $runtime,
+        "-p:TargetFramework=$framework", "-p:ModuleDirectory=$Publish", '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    foreach ($file in Get-ChildItem $readyToRun -Filter *.dll) {
+        $target = if ($file.Name -eq 'ReplyAdmin.dll') { Join-Path $moduleOut $file.Name } else { Join-Path $moduleOut "dependencies/$($file.Name)" }
+        if (Test-Path $target) { Copy-Item $file.FullName $target -Force }
+    }
+    Write-Host "ReadyToRun code for $framework ($runtime) added to the module's assemblies"
 }
 
 # The release notes of $Version: its '## <version>' section of CHANGELOG.md, else the '## Unreleased' one.

@@ -30,7 +30,8 @@
          ra-md-incl-proc  a whole scheduled run: a new pwsh process running Start-ReplyProcessing.ps1 (start,
                        import, run), Maildir source, store all; wall time of the whole process
          ra-idle       a whole scheduled run that finds nothing to do (IMAP source, empty inbound folder whose
-                       folders an earlier run created); ra-idle-md the same with an empty Maildir
+                       folders an earlier run created); ra-idle-md the same with an empty Maildir; each idle
+                       repetition also runs Measure-IdleRun.ps1 once (the run in parts, printed as a table)
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
@@ -345,6 +346,13 @@ function Invoke-ExtraScenario {
     $m = Invoke-Measured -Name $Name -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $Prep.Config))
     $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
     $Row.Note = ((Get-Content -LiteralPath $m.Log | Select-Object -Last 1) -replace '\s+', ' ').Trim()
+    if ($Key -like 'ra-idle*') {
+        # Once more, in parts (not the measured row): where an idle run's time goes (Measure-IdleRun.ps1).
+        $phases = Join-Path $logDir "$Name-phases.json"
+        $null = Invoke-Measured -Name "$Name-phases" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Measure-IdleRun.ps1'),
+                '-ModulePath', $ModulePath, '-ConfigPath', $Prep.Config, '-ResultPath', $phases))
+        $Row.Phases = Get-Content -LiteralPath $phases -Raw | ConvertFrom-Json
+    }
 }
 
 # One measured run of one mode on one set; returns a row for the table.
@@ -756,6 +764,22 @@ try {
         Write-Host ($dfmt -f $line.Set, $line.Mode, ('{0:N2}' -f (1000 * $line.ClientCpu / $count)), ('{0:N2}' -f (1000 * $line.DovecotCpu / $count)),
             ('{0:P0}' -f [math]::Max(0.0, 1.0 - $busy)), $(if ($null -ne $line.JitSeconds) { '{0:N2}' -f $line.JitSeconds } else { '' }),
             $(if ($null -ne $line.AllocatedMB) { '{0:N0}' -f $line.AllocatedMB } else { '' }))
+    }
+    $idleRows = @($rows | Where-Object { $_.Key -like 'ra-idle*' -and $_.PSObject.Properties['Phases'] -and $_.Phases })
+    if ($idleRows) {
+        Write-Host ''
+        Write-Host 'An idle scheduled run in parts (Measure-IdleRun.ps1, one more fresh process per repetition; medians): wall ms / CPU ms / JIT-compiled methods.'
+        $parts = 'start', 'import', 'config', 'source', 'reply', 'finish'
+        Write-Host (('{0,-38}' -f 'mode') + (($parts | ForEach-Object { '{0,19}' -f $_ }) -join ''))
+        foreach ($key in @($idleRows.Key | Select-Object -Unique)) {
+            $these = @($idleRows | Where-Object Key -EQ $key)
+            $cells = foreach ($part in $parts) {
+                $values = @($these | ForEach-Object { $_.Phases.$part } | Where-Object { $_ })
+                if ($values) { '{0,19}' -f ('{0:N0} / {1:N0} / {2:N0}' -f (Get-Median $values.WallMs), (Get-Median $values.CpuMs), (Get-Median $values.Jit)) } else { '{0,19}' -f '' }
+            }
+            Write-Host (('{0,-38}' -f $labels[$key]) + ($cells -join ''))
+        }
+        Write-Host 'start: process start to the first script line; config: reading the configuration; source: the run until the source is open (for IMAP: TCP, TLS, login, lease, SELECT); reply: the reply folder open and the waiting messages listed; finish: the rest.'
     }
     Write-Host ''
     if ($classification) {
