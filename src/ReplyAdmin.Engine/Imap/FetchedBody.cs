@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
 using MailKit;
 using MailKit.Net.Imap;
@@ -16,8 +17,9 @@ namespace ReplyAdmin.Engine.Imap
     }
 
     /// <summary>
-    /// A folder whose fetched message data (FETCH BODY[...] literals) goes into one buffer of the literal's announced size,
-    /// instead of MailKit's default <see cref="MimeKit.IO.MemoryBlockStream"/> of 2 KB blocks that grows while it is written.
+    /// A folder whose fetched message data (FETCH BODY[...] literals) goes into pooled arrays fitted to the literal's announced
+    /// size (<see cref="FetchedBody"/>), instead of MailKit's default <see cref="MimeKit.IO.MemoryBlockStream"/> of 2 KB
+    /// blocks that grows while it is written.
     /// </summary>
     internal sealed class ReplyImapFolder : ImapFolder
     {
@@ -29,32 +31,27 @@ namespace ReplyAdmin.Engine.Imap
     }
 
     /// <summary>
-    /// A seekable stream over one byte array sized for the data it will hold: written once (by MailKit, as the literal
-    /// arrives), then read, possibly several times. Arrays up to <see cref="PooledLimit"/> come from the shared pool and go
-    /// back on <see cref="Stream.Dispose()"/>; larger ones are allocated without zeroing, as the data overwrites them.
+    /// A seekable stream over pooled arrays, sized for the data it will hold: written once (by MailKit, as the literal
+    /// arrives), then read, possibly several times. The first array fits a small reply whole; a large message continues in
+    /// arrays of <see cref="ChunkSize"/>. Every array comes from the shared pool and goes back on
+    /// <see cref="Stream.Dispose()"/>, so a run of 9 MB messages reuses the same memory instead of leaving one large-object
+    /// array per message for the garbage collector (which raised the peak RSS by up to 50 MB).
     /// </summary>
     internal sealed class FetchedBody : Stream
     {
-        // Replies are mostly a few KB; a batch of them then rents and returns instead of allocating. Messages of several MB
-        // would hold arrays of the next power of two in the pool; they are allocated for their exact size.
-        internal const int PooledLimit = 1024 * 1024;
+        // Below the large-object threshold (85,000 bytes), and a size the shared pool keeps.
+        internal const int ChunkSize = 64 * 1024;
 
-        private byte[] _buffer;
-        private bool _pooled;
+        private List<byte[]> _chunks = new List<byte[]>();
+        private int _first; // the length of _chunks[0]: up to ChunkSize, fitted to the announced size
         private int _length;
         private int _position;
+        private bool _disposed;
 
         /// <summary>A stream that will hold <paramref name="capacity"/> bytes (it grows if more are written).</summary>
         public FetchedBody(int capacity)
         {
-            _buffer = Allocate(Math.Max(0, capacity), out _pooled);
-        }
-
-        private static byte[] Allocate(int size, out bool pooled)
-        {
-            pooled = size > 0 && size <= PooledLimit;
-            if (size == 0) return Array.Empty<byte>();
-            return pooled ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+            _first = Math.Min(Math.Max(capacity, 256), ChunkSize);
         }
 
         /// <summary>
@@ -63,31 +60,25 @@ namespace ReplyAdmin.Engine.Imap
         /// </summary>
         internal FetchedBody Detach()
         {
-            var taken = new FetchedBody(0) { _buffer = Buffer, _pooled = _pooled, _length = _length };
-            _buffer = Array.Empty<byte>();
-            _pooled = false;
+            Check();
+            var taken = new FetchedBody(0) { _chunks = _chunks, _first = _first, _length = _length };
+            _chunks = new List<byte[]>();
             _length = _position = 0;
             return taken;
         }
 
-        /// <summary>The bytes written so far, without copying (valid until the stream is disposed).</summary>
-        internal ArraySegment<byte> Written => new ArraySegment<byte>(Buffer, 0, _length);
-
-        private byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(FetchedBody));
-
-        public override bool CanRead => _buffer != null;
-        public override bool CanSeek => _buffer != null;
-        public override bool CanWrite => _buffer != null;
-        public override long Length => _buffer != null ? _length : throw new ObjectDisposedException(nameof(FetchedBody));
+        public override bool CanRead => !_disposed;
+        public override bool CanSeek => !_disposed;
+        public override bool CanWrite => !_disposed;
+        public override long Length => Check()._length;
 
         public override long Position
         {
-            get => _buffer != null ? _position : throw new ObjectDisposedException(nameof(FetchedBody));
+            get => Check()._position;
             set
             {
                 if (value < 0 || value > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(value));
-                _ = Buffer;
-                _position = (int)value;
+                Check()._position = (int)value;
             }
         }
 
@@ -95,42 +86,49 @@ namespace ReplyAdmin.Engine.Imap
 
         public override int Read(Span<byte> buffer)
         {
-            var data = Buffer;
-            var n = Math.Min(buffer.Length, _length - _position);
-            if (n <= 0) return 0;
-            new ReadOnlySpan<byte>(data, _position, n).CopyTo(buffer);
-            _position += n;
-            return n;
+            Check();
+            var total = 0;
+            while (buffer.Length > 0 && _position < _length)
+            {
+                var (chunk, at) = Locate(_position);
+                var n = Math.Min(Math.Min(buffer.Length, ChunkLength(chunk) - at), _length - _position);
+                new ReadOnlySpan<byte>(_chunks[chunk], at, n).CopyTo(buffer);
+                buffer = buffer.Slice(n);
+                _position += n;
+                total += n;
+            }
+            return total;
         }
 
-        public override int ReadByte() => _position < _length ? Buffer[_position++] : -1;
+        public override int ReadByte()
+        {
+            if (Check()._position >= _length) return -1;
+            var (chunk, at) = Locate(_position++);
+            return _chunks[chunk][at];
+        }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(new ReadOnlySpan<byte>(buffer, offset, count));
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            var end = (long)_position + buffer.Length;
-            if (end > int.MaxValue) throw new IOException("A fetched message part cannot be larger than 2 GB.");
-            if (end > Buffer.Length) Grow((int)end);
-            if (_position > _length) Array.Clear(_buffer, _length, _position - _length);
-            buffer.CopyTo(new Span<byte>(_buffer, _position, buffer.Length));
-            _position = (int)end;
+            Check();
+            if ((long)_position + buffer.Length > int.MaxValue) throw new IOException("A fetched message part cannot be larger than 2 GB.");
+            if (_position > _length) SetLength(_position);
+            EnsureCapacity(_position + buffer.Length);
+            while (buffer.Length > 0)
+            {
+                var (chunk, at) = Locate(_position);
+                var n = Math.Min(buffer.Length, ChunkLength(chunk) - at);
+                buffer.Slice(0, n).CopyTo(new Span<byte>(_chunks[chunk], at, n));
+                buffer = buffer.Slice(n);
+                _position += n;
+            }
             if (_position > _length) _length = _position;
-        }
-
-        // Only when the server sends more than the size it announced.
-        private void Grow(int needed)
-        {
-            var bigger = Allocate((int)Math.Min(int.MaxValue, Math.Max(needed, 2L * _buffer.Length)), out var pooled);
-            System.Buffer.BlockCopy(_buffer, 0, bigger, 0, _length);
-            Release();
-            _buffer = bigger;
-            _pooled = pooled;
         }
 
         public override long Seek(long offset, SeekOrigin origin)
         {
-            var target = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? _position + offset : Length + offset;
+            var target = origin == SeekOrigin.Begin ? offset : origin == SeekOrigin.Current ? Position + offset : Length + offset;
             Position = target;
             return target;
         }
@@ -138,9 +136,21 @@ namespace ReplyAdmin.Engine.Imap
         public override void SetLength(long value)
         {
             if (value < 0 || value > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(value));
-            if (value > Buffer.Length) Grow((int)value);
-            if (value > _length) Array.Clear(_buffer, _length, (int)value - _length);
-            _length = (int)value;
+            Check();
+            var length = (int)value;
+            if (length > _length)
+            {
+                // Pooled arrays hold old data: what lies between the old and the new end reads as zeros.
+                EnsureCapacity(length);
+                for (var from = _length; from < length;)
+                {
+                    var (chunk, at) = Locate(from);
+                    var n = Math.Min(ChunkLength(chunk) - at, length - from);
+                    Array.Clear(_chunks[chunk], at, n);
+                    from += n;
+                }
+            }
+            _length = length;
             if (_position > _length) _position = _length;
         }
 
@@ -148,17 +158,32 @@ namespace ReplyAdmin.Engine.Imap
         {
         }
 
-        protected override void Dispose(bool disposing)
+        // The chunk holding byte `position`, and the offset in it: chunk 0 has _first bytes, every other ChunkSize.
+        private (int Chunk, int At) Locate(int position) =>
+            position < _first ? (0, position) : (1 + (position - _first) / ChunkSize, (position - _first) % ChunkSize);
+
+        // Rent may hand out a larger array than asked for; only this much of each is used, so Locate stays exact.
+        private int ChunkLength(int chunk) => chunk == 0 ? _first : ChunkSize;
+
+        private void EnsureCapacity(int size)
         {
-            if (disposing) Release();
-            _buffer = null;
-            base.Dispose(disposing);
+            while (Capacity < size)
+                _chunks.Add(ArrayPool<byte>.Shared.Rent(_chunks.Count == 0 ? _first : ChunkSize));
         }
 
-        private void Release()
+        private long Capacity => _chunks.Count == 0 ? 0 : _first + (long)(_chunks.Count - 1) * ChunkSize;
+
+        private FetchedBody Check() => _disposed ? throw new ObjectDisposedException(nameof(FetchedBody)) : this;
+
+        protected override void Dispose(bool disposing)
         {
-            if (_pooled && _buffer != null) ArrayPool<byte>.Shared.Return(_buffer);
-            _pooled = false;
+            if (disposing && !_disposed)
+            {
+                foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
+                _chunks.Clear();
+            }
+            _disposed = true;
+            base.Dispose(disposing);
         }
     }
 }
