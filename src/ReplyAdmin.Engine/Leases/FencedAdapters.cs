@@ -74,7 +74,6 @@ namespace ReplyAdmin.Engine.Leases
         public void Dispose() { } // the run that created the inner store disposes it
     }
 
-    /// <summary>The leases of configured sources: an IMAP source's folder is the unit of work; file sources have none.</summary>
     /// <summary>The server-side copy seen through the run's lease: every copy first checks that this host still holds it.</summary>
     internal sealed class FencedServerCopy : IServerSideCopy
     {
@@ -95,18 +94,16 @@ namespace ReplyAdmin.Engine.Leases
         }
     }
 
+    /// <summary>The leases of configured sources: an IMAP source's folder (or a shard of it) is the unit of work; file sources have none.</summary>
     public static class WorkLeases
     {
         /// <summary>The lease of one unit (<paramref name="folder"/>: the source folder or a shard of it) for this run; null when the source kind needs none (file sources are local).</summary>
         internal static async Task<IWorkLease> AcquireAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context,
             string folder, IProcessingObserver observer, CancellationToken cancellationToken)
         {
-            var settings = configuration.Source;
-            if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
-            var options = LeaseOptions.From(configuration.Coordination, configPath);
-            var endpoint = Imap.ImapEndpoint.From(settings);
-            endpoint.Timeout = context.Timeout;
-            return await ImapLease.AcquireAsync(endpoint, context.Resolve(settings, "source.credentialReference"), folder ?? settings.Folder, options, observer, cancellationToken).ConfigureAwait(false);
+            var source = LeasedSource.Of(configuration, configPath, context);
+            if (source == null) return null;
+            return await ImapLease.AcquireAsync(source.Endpoint, source.Credential, folder ?? source.Settings.Folder, source.Options, observer, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Reads who holds the configured source's lease, changing nothing; null for a source kind without leases.</summary>
@@ -124,13 +121,29 @@ namespace ReplyAdmin.Engine.Leases
         /// <exception cref="ReplyAdminException">The server cannot be reached (<see cref="ErrorIds.LeaseUnavailable"/>), or the coordination settings are invalid.</exception>
         public static async Task<IReadOnlyList<LeaseStatus>> ReadAllAsync(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context, CancellationToken cancellationToken)
         {
-            var settings = configuration.Source;
-            if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
-            var options = LeaseOptions.From(configuration.Coordination, configPath);
-            var endpoint = Imap.ImapEndpoint.From(settings);
-            endpoint.Timeout = context.Timeout;
-            return await ImapLease.ReadAllAsync(endpoint, context.Resolve(settings, "source.credentialReference"), ShardRule.Units(settings.Folder, options.Shards),
-                options.TimeToLive, cancellationToken).ConfigureAwait(false);
+            var source = LeasedSource.Of(configuration, configPath, context);
+            if (source == null) return null;
+            return await ImapLease.ReadAllAsync(source.Endpoint, source.Credential, ShardRule.Units(source.Settings.Folder, source.Options.Shards),
+                source.Options.TimeToLive, cancellationToken).ConfigureAwait(false);
+        }
+
+        // What taking and reading a lease both need of the configured source; null for a source kind without leases.
+        private sealed class LeasedSource
+        {
+            public Configuration.InboundSourceSettings Settings;
+            public LeaseOptions Options;
+            public Imap.ImapEndpoint Endpoint;
+            public System.Net.NetworkCredential Credential;
+
+            public static LeasedSource Of(Configuration.ReplyAdminConfiguration configuration, string configPath, Sources.SourceContext context)
+            {
+                var settings = configuration.Source;
+                if (settings == null || settings.Kind != Configuration.SourceKind.Imap) return null;
+                var options = LeaseOptions.From(configuration.Coordination, configPath);
+                var endpoint = Imap.ImapEndpoint.From(settings);
+                endpoint.Timeout = context.Timeout;
+                return new LeasedSource { Settings = settings, Options = options, Endpoint = endpoint, Credential = context.Resolve(settings, "source.credentialReference") };
+            }
         }
     }
 }
