@@ -726,6 +726,41 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When running resident through Start-ReplyProcessing.ps1 -Watch' {
+        It 'Stays running, handles each arriving reply and prints a summary line per run' {
+            $scenario = New-TestScenario
+            $inboundFolder = "Resident-$($scenario.Token)"
+            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
+                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try { $null = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+            $pwsh = @(Get-PwshCommand)
+            $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
+            $out = Join-Path (Split-Path $scenario.Config) 'resident.out'
+            $watcher = Start-Process -FilePath $pwsh[0] -PassThru -RedirectStandardOutput $out -RedirectStandardError (Join-Path (Split-Path $scenario.Config) 'resident.err') `
+                -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $scenario.Config, '-Watch', '-WatchIntervalSeconds', '600'))
+            try {
+                # The first run finds nothing and says so; the process then waits in IDLE.
+                $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                while (-not (Select-String -LiteralPath $out -Pattern ': 0 messages:' -Quiet -ErrorAction Ignore) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+                foreach ($round in 1..2) {
+                    $path = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)s$round" -Name "resident$round"
+                    Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
+                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+                    while (@(Get-StoredReply $scenario).Count -lt $round -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+                    Get-StoredReply $scenario | Should -HaveCount $round -Because "reply $round must be handled by the resident process"
+                }
+                $watcher.HasExited | Should -BeFalse
+                $deadline = [DateTime]::UtcNow.AddSeconds(10)
+                while (@(Select-String -LiteralPath $out -Pattern ': 1 messages: 1 stored').Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+                $lines = @(Get-Content -LiteralPath $out)
+                @($lines -match '^ReplyAdmin run \S+: 0 messages:') | Should -HaveCount 1 -Because 'the first run, before any reply arrived, finds nothing'
+                @($lines -match '^ReplyAdmin run \S+: 1 messages: 1 stored') | Should -HaveCount 2
+            }
+            finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }
+        }
+    }
+
     Context 'When watching a directory source with -Watch' {
         It 'Processes files as they arrive, without waiting for the interval' {
             $scenario = New-TestScenario

@@ -200,6 +200,51 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
         }
     }
 
+    Context 'When registering one resident process with -Watch' -Skip:$IsWindows {
+        BeforeAll {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $watchPlan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -Watch -Interval '00:10:00' -OutputPath $units -PassThru -InformationAction Ignore
+            $watchText = Get-Content (Join-Path $units 'ReplyAdmin.service') -Raw
+            $watchService = ConvertFrom-UnitFile $watchText
+        }
+
+        It 'Writes a service and no timer' {
+            (Get-ChildItem $units).Name | Should -Be @('ReplyAdmin.service')
+            $watchPlan.Watch | Should -BeTrue
+            $watchPlan.Files | Should -HaveCount 1
+            $watchPlan.EnableCommand | Should -BeLike '*enable --now ReplyAdmin.service'
+        }
+
+        It 'Runs Start-ReplyProcessing.ps1 -Watch with the interval as its longest wait' {
+            $words = Split-SystemdCommand $watchService.Service.ExecStart[0]
+            $words | Should -Be ((Get-ExpectedCommand $config) + @('-Watch', '-WatchIntervalSeconds', '600'))
+        }
+
+        It 'Keeps the process running: started at boot, restarted when it fails' {
+            $watchService.Service.Type | Should -Be 'simple'
+            $watchService.Service.Restart | Should -Be 'on-failure'
+            $watchService.Service.RestartSec | Should -Be '30s'
+            $watchService.Service.Keys | Should -Not -Contain 'SuccessExitStatus'
+            $watchService.Install.WantedBy | Should -Be $(if ((id -u) -eq '0') { 'multi-user.target' } else { 'default.target' })
+        }
+
+        It 'Takes env: references from the EnvironmentFile and writes no password' {
+            $watchText | Should -Not -BeLike "*$secret*"
+            $watchService.Service.EnvironmentFile[0] | Should -Match '^-/.+\.env$'
+        }
+
+        It 'Names the timer of an earlier registration, which would start runs beside it' {
+            $watchPlan.Notes -join "`n" | Should -BeLike '*disable --now ReplyAdmin.timer*'
+        }
+
+        It 'Refuses -Watch with cron with ScheduleWatchUnsupported' {
+            $err = { Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -Watch -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleWatchUnsupported,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -BeLike '*cron*'
+        }
+    }
+
     Context 'When run with -WhatIf' -Skip:$IsWindows {
         It 'Creates nothing and returns what it would create' {
             $dir = Join-Path (New-TempDirectory) 'units'

@@ -143,6 +143,7 @@ namespace ReplyAdmin.Engine
         public const string ScheduleIntervalUnsupported = nameof(ScheduleIntervalUnsupported);
         public const string ScheduleNameInvalid = nameof(ScheduleNameInvalid);
         public const string ScheduleRegisterFailed = nameof(ScheduleRegisterFailed);
+        public const string ScheduleWatchUnsupported = nameof(ScheduleWatchUnsupported);
         public const string ScheduleWriteFailed = nameof(ScheduleWriteFailed);
 
         public const string ScheduledTasksUnavailable = nameof(ScheduledTasksUnavailable);

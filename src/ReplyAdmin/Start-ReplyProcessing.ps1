@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    Runs Invoke-ReplyProcessing once, for a scheduled task or a systemd timer.
+    Runs Invoke-ReplyProcessing once, for a scheduled task or a systemd timer; with -Watch, keeps running as a service.
 .DESCRIPTION
     Prints one summary line on standard output and each per-message error on standard error, and ends with an
     exit code a scheduler can act on:
@@ -8,8 +8,15 @@
       1  the run finished, but some messages failed; they stay at the source and the next run retries them
       2  the run failed (configuration, credentials, a server that cannot be reached); nothing was lost
       3  another run is processing the same source; this run did nothing
+    With -Watch the process stays (Invoke-ReplyProcessing -Watch): it waits for new replies (IMAP IDLE), handles
+    them at once and prints a summary line per run and each error as it happens. Servers that cannot be reached and
+    configuration errors met while watching are retried; it exits 2 only when it cannot start (e.g. no readable
+    configuration) or meets an unexpected error. Stopping it (Ctrl+C, SIGTERM) mid-run loses nothing: the next start
+    finishes what a run left.
 .EXAMPLE
     pwsh -NoProfile -NonInteractive -File /opt/ReplyAdmin/Start-ReplyProcessing.ps1 -ConfigPath /etc/replyadmin/config.json
+.EXAMPLE
+    pwsh -NoProfile -NonInteractive -File /opt/ReplyAdmin/Start-ReplyProcessing.ps1 -ConfigPath /etc/replyadmin/config.json -Watch -WatchIntervalSeconds 300
 #>
 [CmdletBinding()]
 param(
@@ -18,7 +25,10 @@ param(
     [int] $TimeoutSeconds = 60,
     # Passed on to Invoke-ReplyProcessing when given.
     [int] $ThrottleLimit,
-    [int] $MaxAttempts = -1
+    [int] $MaxAttempts = -1,
+    # Keep running: handle replies as they arrive; a run at least every -WatchIntervalSeconds.
+    [switch] $Watch,
+    [int] $WatchIntervalSeconds = 300
 )
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -38,6 +48,20 @@ if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }
 if ($MaxMessages -gt 0) { $parameters.MaxMessages = $MaxMessages }
 if ($ThrottleLimit -gt 0) { $parameters.ThrottleLimit = $ThrottleLimit }
 if ($MaxAttempts -ge 0) { $parameters.MaxAttempts = $MaxAttempts }
+if ($Watch) {
+    try {
+        # Each summary and each per-message error is printed as it comes: a service's log shows them at once.
+        Invoke-ReplyProcessing @parameters -Watch -WatchInterval ([TimeSpan]::FromSeconds($WatchIntervalSeconds)) -ErrorAction Continue 2>&1 | ForEach-Object {
+            if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("$($_.FullyQualifiedErrorId.Split(',')[0]): $_") }
+            else { [Console]::Out.WriteLine($_.ToString()) }
+        }
+        exit 0
+    }
+    catch {
+        [Console]::Out.WriteLine("ReplyAdmin watch stopped: $($_.FullyQualifiedErrorId.Split(',')[0]): $($_.Exception.Message)")
+        exit 2
+    }
+}
 try {
     $failures = $null
     $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures

@@ -65,8 +65,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md'),
+    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -263,6 +263,38 @@ CertificateFile $($server.CertificatePath)
 
 # Preparation (not measured) of the modes added for issue 17: IMAP to IMAP with mbsync, the same-account IMAP source,
 # and the idle scheduled runs. Returns what the measurement needs (configuration paths, the inbound folder).
+# CPU seconds (user + system) a process has used so far.
+function Get-ProcessCpuSeconds([int] $ProcessId) {
+    $fields = (Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw).Split(')')[1].Trim().Split(' ')
+    ([long] $fields[11] + [long] $fields[12]) / 100.0
+}
+
+# Puts the set into a staging folder of the inbound user (not measured), then moves all of it into the watched
+# folder in one doveadm command; returns a stopwatch started just before the move.
+function Send-WatchSet([hashtable] $Prep, [string] $Suffix) {
+    $staging = "Stage-$($Prep.Name)-$Suffix"
+    $control = Join-Path $runDir "$staging-control"
+    $null = New-Item -ItemType Directory -Path $control
+    & chown nobody $control
+    $null = Invoke-Doveadm @('import', '-u', 'inbound@example.test', '-s', "maildir:$($Prep.Set.Path):INDEX=MEMORY:CONTROL=$control", $staging, 'all')
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $null = Invoke-Doveadm @('move', '-u', 'inbound@example.test', $Prep.Inbound, 'mailbox', "$staging/INBOX", 'all')
+    $watch
+}
+
+# Waits until the watcher's summary lines (after the first -After of them) count -Total messages in at least -Lines lines.
+function Wait-WatcherTotal([hashtable] $Prep, [int] $Total, [int] $Lines, [int] $After = 0) {
+    $deadline = [DateTime]::UtcNow.AddMinutes(5)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if ($Prep.Process.HasExited) { throw "The watcher ended: $((Get-Content -LiteralPath $Prep.Log -Tail 10) -join "`n")" }
+        $summaries = @(Get-Content -LiteralPath $Prep.Log -ErrorAction Ignore | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' })
+        $counted = ($summaries | Select-Object -Skip $After | ForEach-Object { if ($_ -match ': (\d+) messages') { [int] $Matches[1] } } | Measure-Object -Sum).Sum
+        if ($summaries.Count -ge $Lines -and $counted -ge $Total) { return $counted }
+        Start-Sleep -Milliseconds 20
+    }
+    throw "The watcher did not handle $Total messages in 5 minutes: $((Get-Content -LiteralPath $Prep.Log -Tail 10) -join "`n")"
+}
+
 function Initialize-ExtraScenario {
     param([string] $Key, [object] $Set, [int] $Rep, [string] $Name, [string] $Folder)
     switch ($Key) {
@@ -307,6 +339,28 @@ SyncState $state/
             $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound -InboundUser 'replies@example.test' -InboundPasswordVariable 'BENCH_REPLIES_PW'
             @{ Config = $config; Inbound = $inbound }
         }
+        'ra-watch' {
+            # A resident Start-ReplyProcessing.ps1 -Watch on an empty inbound folder; the set waits in a staging folder and
+            # is moved in at once when measured. The watcher first handles the same set once (a resident process has
+            # long been warm), then waits in IDLE.
+            $inbound = "Watch-$($Set.Name)-r$Rep"
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $inbound)
+            $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound
+            $log = Join-Path $logDir "$Name.log"
+            $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+            foreach ($a in @('-c', 'log="$1"; shift; exec "$@" > "$log" 2>&1 < /dev/null', 'sh', $log) + @($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $config, '-Watch', '-WatchIntervalSeconds', '3600')) { $psi.ArgumentList.Add($a) }
+            $psi.UseShellExecute = $false
+            $watcher = [System.Diagnostics.Process]::Start($psi)
+            $prep = @{ Config = $config; Inbound = $inbound; Log = $log; Process = $watcher; Set = $Set; Name = $Name }
+            $null = Wait-WatcherTotal -Prep $prep -Total 0 -Lines 1
+            $null = Send-WatchSet -Prep $prep -Suffix 'warm'
+            $null = Wait-WatcherTotal -Prep $prep -Total $Set.Count -Lines 2
+            # The warm-up's stored copies go; the measured run must store into an empty folder.
+            $null = Invoke-Doveadm @('expunge', '-u', 'replies@example.test', 'mailbox', $Folder, 'all')
+            Start-Sleep -Seconds 1
+            $prep
+        }
         { $_ -in 'ra-idle', 'ra-idle-md' } {
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
             if ($Key -eq 'ra-idle') {
@@ -331,6 +385,35 @@ function Invoke-ExtraScenario {
     if ($Key -eq 'mbsync-imap') {
         $m = Invoke-Measured -Name $Name -Command @('mbsync', '-c', $Prep.Rc, 'push')
         $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
+        return
+    }
+    if ($Key -eq 'ra-watch') {
+        # Measured: from moving the whole set into the watched folder until the watcher's summaries account for it.
+        $watcher = $Prep.Process
+        try {
+            $cpuBefore = Get-ProcessCpuSeconds $watcher.Id
+            $lines = @(Get-Content -LiteralPath $Prep.Log | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' }).Count
+            $watch = Send-WatchSet -Prep $Prep -Suffix 'measured'
+            $null = Wait-WatcherTotal -Prep $Prep -Total $Prep.Set.Count -Lines ($lines + 1) -After $lines
+            $Row.Seconds = $watch.Elapsed.TotalSeconds
+            $Row.ClientCpu = (Get-ProcessCpuSeconds $watcher.Id) - $cpuBefore
+            $Row.PeakRssKB = [long] ((Select-String -LiteralPath "/proc/$($watcher.Id)/status" -Pattern '^VmHWM:\s+(\d+)').Matches[0].Groups[1].Value)
+            $Row.Stored = Get-FolderCount 'replies@example.test' $Row.Folder
+            # What waiting costs: the watcher's CPU over 5 s in IDLE, and how soon one more reply is handled.
+            $idleBefore = Get-ProcessCpuSeconds $watcher.Id
+            Start-Sleep -Seconds 5
+            $idleCpuMs = ((Get-ProcessCpuSeconds $watcher.Id) - $idleBefore) * 1000
+            $lines = @(Get-Content -LiteralPath $Prep.Log | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' }).Count
+            $one = [ReplyAdminBench.Baseline]::Files($Prep.Set.Path) | Select-Object -First 1
+            $clockOne = [System.Diagnostics.Stopwatch]::StartNew()
+            $null = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $server.DovecotConfig, 'save', '-u', 'inbound@example.test', '-m', $Prep.Inbound -InputFile $one
+            $null = Wait-WatcherTotal -Prep $Prep -Total 1 -Lines ($lines + 1) -After $lines
+            $Row.Note = "one more reply handled {0:N0} ms after delivery; idle in IDLE: {1:N0} ms CPU in 5 s" -f $clockOne.Elapsed.TotalMilliseconds, $idleCpuMs
+            $Row.Messages = $Prep.Set.Count
+        } finally {
+            if (-not $watcher.HasExited) { try { $watcher.Kill($true) } catch { } }
+            $watcher.Dispose()
+        }
         return
     }
     if ($Key -eq 'ra-imap-same') {
@@ -360,7 +443,7 @@ function Invoke-Scenario {
     param([string] $Key, [object] $Set, [int] $Rep)
     $name = "$Key-$($Set.Name)-r$Rep"
     $folder = $name
-    $row = [ordered]@{ Key = $Key; Set = $Set.Name; Rep = $Rep; Messages = $Set.Count; Bytes = $Set.Bytes; Seconds = 0.0; ClientCpu = 0.0
+    $row = [ordered]@{ Key = $Key; Set = $Set.Name; Rep = $Rep; Folder = $folder; Messages = $Set.Count; Bytes = $Set.Bytes; Seconds = 0.0; ClientCpu = 0.0
         DovecotCpu = 0.0; PeakRssKB = 0L; Stored = 0; Expected = 0; BodyCount = $null; BodyBytes = $null; HeaderCount = $null; Note = ''
         JitSeconds = $null; AllocatedMB = $null }
     # Preparation (not measured): fresh source copy, fresh destination folder, configuration.
@@ -407,7 +490,7 @@ SyncState *
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
             $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-idle', 'ra-idle-md' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-idle', 'ra-idle-md', 'ra-watch' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
     }
 
     $logOffset = Get-LogLength
@@ -433,7 +516,7 @@ SyncState *
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md' } { Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -eq 'ra-md-incl-proc') { @{ Config = $config } } else { $prep }); break }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch' } { Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -eq 'ra-md-incl-proc') { @{ Config = $config } } else { $prep }); break }
         'ra-*' {
             $r = Invoke-Child -Name $name -Arguments (@('-Mode', 'Process', '-ConfigPath', $config) + $(if ($Key -like '*-1') { @('-ThrottleLimit', '1') } else { @() }))
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
@@ -451,9 +534,10 @@ SyncState *
         $row.Stored = Get-FolderCount 'inbound@example.test' "In-$($Set.Name)-r$Rep.INBOX"
         $row.Expected = $Set.Count
     } else {
-        $row.Stored = Get-FolderCount 'replies@example.test' $folder
+        # ra-watch counted before its one extra reply.
+        if ($Key -ne 'ra-watch') { $row.Stored = Get-FolderCount 'replies@example.test' $folder }
         # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
-        $row.Expected = if ($Key -like '*excl' -or $Key -eq 'ra-imap-same') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
     }
     if ($Key -in 'ra-idle', 'ra-idle-md') {
         $row.Stored = $row.Expected = 0
@@ -647,7 +731,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
+    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -696,7 +780,7 @@ try {
         'ra-md-excl' = 'ReplyAdmin Maildir, Exclude'; 'ra-imap-excl' = 'ReplyAdmin IMAP source, Exclude'
         'mbsync-imap' = 'mbsync (isync) IMAP to IMAP'; 'ra-imap-same' = 'ReplyAdmin IMAP same account, Excl.'
         'ra-md-incl-proc' = 'ReplyAdmin Maildir, Incl., process'; 'ra-idle' = 'ReplyAdmin idle run, IMAP, process'
-        'ra-idle-md' = 'ReplyAdmin idle run, Maildir, process'
+        'ra-idle-md' = 'ReplyAdmin idle run, Maildir, process'; 'ra-watch' = 'ReplyAdmin IMAP, resident -Watch, Excl.'
     }
     $summary = foreach ($set in $sets) {
         $base = $null
@@ -726,7 +810,7 @@ try {
         if ($base) { $line.Ratio = $line.MsgsPerSec / $base.MsgsPerSec }
         # The IMAP-source rows against the fair anchor of that path: mbsync copying IMAP to IMAP.
         $imapBase = $summary | Where-Object { $_.Set -eq $line.Set -and $_.Key -eq 'mbsync-imap' } | Select-Object -First 1
-        if ($imapBase -and $line.Key -like '*imap*') { $line.RatioImap = $line.MsgsPerSec / $imapBase.MsgsPerSec }
+        if ($imapBase -and ($line.Key -like '*imap*' -or $line.Key -eq 'ra-watch')) { $line.RatioImap = $line.MsgsPerSec / $imapBase.MsgsPerSec }
         if ($line.Key -like 'ra-idle*') { $line.Ratio = $null; $line.MsgsPerSec = 0; $line.MBPerSec = 0 }
     }
 

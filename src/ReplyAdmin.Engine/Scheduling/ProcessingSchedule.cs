@@ -33,8 +33,10 @@ namespace ReplyAdmin.Engine.Scheduling
         public string Name { get; set; }
         /// <summary>The scheduler used.</summary>
         public SchedulePlatform Platform { get; set; }
-        /// <summary>Time between runs.</summary>
+        /// <summary>Time between runs; with <see cref="Watch"/>, the longest wait between two runs of the resident process.</summary>
         public TimeSpan Interval { get; set; }
+        /// <summary>True for one resident process that handles replies as they arrive (Start-ReplyProcessing.ps1 -Watch), false for a run every interval.</summary>
+        public bool Watch { get; set; }
         /// <summary>The configuration file each run uses (absolute).</summary>
         public string ConfigPath { get; set; }
         /// <summary>The script each run starts.</summary>

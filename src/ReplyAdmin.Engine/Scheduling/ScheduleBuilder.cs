@@ -12,7 +12,8 @@ namespace ReplyAdmin.Engine.Scheduling
 {
     /// <summary>
     /// Builds the scheduler texts for unattended processing: systemd units, crontab lines and Windows command
-    /// lines, each running <c>Start-ReplyProcessing.ps1 -ConfigPath</c>. No PowerShell types; pure text.
+    /// lines, each running <c>Start-ReplyProcessing.ps1 -ConfigPath</c>: a run every interval, or (watch) one resident
+    /// process that handles replies as they arrive. No PowerShell types; pure text.
     /// </summary>
     public static class ScheduleBuilder
     {
@@ -130,26 +131,49 @@ namespace ReplyAdmin.Engine.Scheduling
             return result.Append('\\', backslashes * 2).Append('"').ToString();
         }
 
-        /// <summary>The <c>.service</c> unit: a oneshot run of <paramref name="command"/>.</summary>
+        /// <summary>
+        /// The <c>.service</c> unit: a oneshot run of <paramref name="command"/> that the timer starts, or (with
+        /// <paramref name="watchTarget"/>) a resident process that systemd starts at boot and restarts when it fails.
+        /// </summary>
         /// <param name="name">Unit name without suffix.</param>
         /// <param name="command">Program and arguments (the program as an absolute path).</param>
         /// <param name="environmentFile">File with the <c>env:</c> credential variables, or null.</param>
         /// <param name="environmentVariables">Names of those variables (for the comment).</param>
-        public static string SystemdService(string name, IReadOnlyList<string> command, string environmentFile, IReadOnlyList<string> environmentVariables)
+        /// <param name="watchTarget">For a resident service, the target that starts it (<c>multi-user.target</c>, or <c>default.target</c> for user units); null for a timer's oneshot run.</param>
+        public static string SystemdService(string name, IReadOnlyList<string> command, string environmentFile, IReadOnlyList<string> environmentVariables,
+            string watchTarget = null)
         {
             var text = new StringBuilder();
-            text.Append("# Written by Register-ReplyProcessingSchedule (ReplyAdmin). One processing run; ").Append(name).Append(".timer starts it.\n");
-            text.Append("# Exit codes of ").Append(ScriptName).Append(": 0 all handled, 1 some messages failed (retried next run),\n");
-            text.Append("# 2 the run failed, 3 another run was busy (not a failure).\n");
+            if (watchTarget == null)
+            {
+                text.Append("# Written by Register-ReplyProcessingSchedule (ReplyAdmin). One processing run; ").Append(name).Append(".timer starts it.\n");
+                text.Append("# Exit codes of ").Append(ScriptName).Append(": 0 all handled, 1 some messages failed (retried next run),\n");
+                text.Append("# 2 the run failed, 3 another run was busy (not a failure).\n");
+            }
+            else
+            {
+                text.Append("# Written by Register-ReplyProcessingSchedule -Watch (ReplyAdmin). One resident process: it waits for new\n");
+                text.Append("# replies (IMAP IDLE) and handles them at once, so no run pays PowerShell's start. Unreachable servers are\n");
+                text.Append("# retried inside; it exits 2 only when it cannot go on (e.g. no readable configuration at start), and\n");
+                text.Append("# systemd starts it again 30 s later.\n");
+            }
             text.Append("[Unit]\n");
             text.Append("Description=ReplyAdmin: store and forward replies to the mailing lists\n");
             text.Append("Wants=network-online.target\n");
             text.Append("After=network-online.target\n");
             text.Append('\n');
             text.Append("[Service]\n");
-            text.Append("Type=oneshot\n");
+            text.Append(watchTarget == null ? "Type=oneshot\n" : "Type=simple\n");
             text.Append("ExecStart=").Append(string.Join(" ", command.Select(SystemdQuote))).Append('\n');
-            text.Append("SuccessExitStatus=3\n");
+            if (watchTarget == null)
+            {
+                text.Append("SuccessExitStatus=3\n");
+            }
+            else
+            {
+                text.Append("Restart=on-failure\n");
+                text.Append("RestartSec=30s\n");
+            }
             text.Append("# Passwords never go into this file or into Environment= lines (units are world-readable).\n");
             if (environmentFile != null)
             {
@@ -161,6 +185,12 @@ namespace ReplyAdmin.Engine.Scheduling
             else
             {
                 text.Append("# Credential references of the form env:NAME would be read from an EnvironmentFile= (chmod 600) here.\n");
+            }
+            if (watchTarget != null)
+            {
+                text.Append('\n');
+                text.Append("[Install]\n");
+                text.Append("WantedBy=").Append(watchTarget).Append('\n');
             }
             return text.ToString();
         }
@@ -216,12 +246,15 @@ namespace ReplyAdmin.Engine.Scheduling
         public static string CronLine(TimeSpan interval, IReadOnlyList<string> command, string logPath) =>
             $"{CronSchedule(interval)} {string.Join(" ", command.Select(CronQuote))} >> {CronQuote(logPath)} 2>&1";
 
-        /// <summary>Plans a systemd service and timer in <paramref name="unitDirectory"/>; writes nothing.</summary>
+        /// <summary>
+        /// Plans a systemd service and timer in <paramref name="unitDirectory"/>, or with <paramref name="watch"/> a
+        /// resident service alone (it runs at most <paramref name="interval"/> apart); writes nothing.
+        /// </summary>
         public static ProcessingSchedule PlanSystemd(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
             string configPath, string unitDirectory, string environmentFile, IReadOnlyList<string> environmentVariables, bool userUnits,
-            IReadOnlyList<string> runArguments = null)
+            IReadOnlyList<string> runArguments = null, bool watch = false)
         {
-            var plan = Plan(SchedulePlatform.Systemd, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments);
+            var plan = Plan(SchedulePlatform.Systemd, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments, watch);
             var variables = plan.EnvironmentVariables;
             var envFile = variables.Length > 0 ? environmentFile : null;
             var systemctl = userUnits ? "systemctl --user" : "systemctl";
@@ -231,21 +264,33 @@ namespace ReplyAdmin.Engine.Scheduling
             if (userUnits)
                 notes.Add("User units run only while the user has a session; 'loginctl enable-linger' keeps them running after logout and from boot.");
             plan.CommandLine = string.Join(" ", plan.Command.Select(SystemdQuote));
-            plan.Files = new[]
+            var service = new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".service"),
+                Content = SystemdService(name, plan.Command, envFile, variables, watch ? (userUnits ? "default.target" : "multi-user.target") : null) };
+            if (watch)
             {
-                new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".service"), Content = SystemdService(name, plan.Command, envFile, variables) },
-                new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".timer"), Content = SystemdTimer(name, interval) },
-            };
+                plan.Files = new[] { service };
+                plan.EnableCommand = $"{systemctl} daemon-reload && {systemctl} enable --now {name}.service";
+                notes.Add($"A {name}.timer left from a registration without -Watch would start runs beside the resident one: '{systemctl} disable --now {name}.timer' and delete its file.");
+            }
+            else
+            {
+                plan.Files = new[] { service, new ScheduleFile { Path = Path.Combine(unitDirectory, name + ".timer"), Content = SystemdTimer(name, interval) } };
+                plan.EnableCommand = $"{systemctl} daemon-reload && {systemctl} enable --now {name}.timer";
+            }
             plan.EnvironmentFile = envFile;
-            plan.EnableCommand = $"{systemctl} daemon-reload && {systemctl} enable --now {name}.timer";
             plan.Notes = notes.ToArray();
             return plan;
         }
 
         /// <summary>Plans a crontab line; writes nothing.</summary>
+        /// <exception cref="ReplyAdminException"><c>ScheduleWatchUnsupported</c> with <paramref name="watch"/>: cron starts runs, it keeps no process running.</exception>
         public static ProcessingSchedule PlanCron(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
-            string configPath, string logPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null)
+            string configPath, string logPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null, bool watch = false)
         {
+            if (watch)
+                throw new ReplyAdminException(ErrorIds.ScheduleWatchUnsupported, ReplyAdminErrorKind.InvalidArgument,
+                    "cron cannot keep a resident process running or start it again when it ends.", name,
+                    "Use -Platform Systemd (or a Windows task) for -Watch, or schedule runs with cron without -Watch.");
             var plan = Plan(SchedulePlatform.Cron, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments);
             var notes = new List<string> { "Add the line with 'crontab -e' as the user that runs ReplyAdmin; cron does not overlap-protect, the processing's own lock does." };
             if (plan.EnvironmentVariables.Length > 0)
@@ -258,11 +303,14 @@ namespace ReplyAdmin.Engine.Scheduling
             return plan;
         }
 
-        /// <summary>Plans a Windows scheduled task; registering it is up to the caller (it needs the ScheduledTasks module).</summary>
+        /// <summary>
+        /// Plans a Windows scheduled task (with <paramref name="watch"/>: one started at boot that keeps running);
+        /// registering it is up to the caller (it needs the ScheduledTasks module).
+        /// </summary>
         public static ProcessingSchedule PlanWindows(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath, string configPath,
-            IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null)
+            IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null, bool watch = false)
         {
-            var plan = Plan(SchedulePlatform.Windows, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments);
+            var plan = Plan(SchedulePlatform.Windows, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments, watch);
             var notes = new List<string> { "The task runs as the registering user whether logged on or not (S4U logon, no stored password); registering it needs an elevated session." };
             if (plan.EnvironmentVariables.Length > 0)
                 notes.Add($"The task sees machine and user environment variables only: set {string.Join(", ", plan.EnvironmentVariables)} for the user (not in the task), or use secret: references.");
@@ -272,19 +320,24 @@ namespace ReplyAdmin.Engine.Scheduling
         }
 
         // What every platform's plan shares: the checks, the command that runs the processing, the variables it needs.
+        // A resident process is the same script with -Watch; the interval becomes its longest wait between two runs.
         private static ProcessingSchedule Plan(SchedulePlatform platform, string name, TimeSpan interval, IReadOnlyList<string> pwsh,
-            string scriptPath, string configPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments)
+            string scriptPath, string configPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments, bool watch = false)
         {
             ValidateName(name);
             ValidateInterval(interval);
+            var arguments = (runArguments ?? new string[0]).ToList();
+            if (watch)
+                arguments.AddRange(new[] { "-Watch", "-WatchIntervalSeconds", ((long)interval.TotalSeconds).ToString(CultureInfo.InvariantCulture) });
             return new ProcessingSchedule
             {
                 Name = name,
                 Platform = platform,
                 Interval = interval,
+                Watch = watch,
                 ConfigPath = configPath,
                 ScriptPath = scriptPath,
-                Command = ProcessingCommand(pwsh, scriptPath, configPath, runArguments),
+                Command = ProcessingCommand(pwsh, scriptPath, configPath, arguments),
                 EnvironmentVariables = (environmentVariables ?? new string[0]).ToArray(),
             };
         }

@@ -59,13 +59,13 @@ namespace ReplyAdmin.Engine.Scheduling
             }
         }
 
-        /// <summary>Runs <c>systemctl [--user] daemon-reload</c> and <c>enable --now &lt;name&gt;.timer</c>.</summary>
+        /// <summary>Runs <c>systemctl [--user] daemon-reload</c> and <c>enable --now &lt;unit&gt;</c> (the timer, or a resident service).</summary>
         /// <exception cref="ReplyAdminException"><c>ScheduleEnableFailed</c>: systemctl failed.</exception>
-        public static void Enable(string name, bool userUnits)
+        public static void Enable(string unit, bool userUnits)
         {
             var prefix = userUnits ? new[] { "--user" } : new string[0];
             Systemctl(prefix.Concat(new[] { "daemon-reload" }));
-            Systemctl(prefix.Concat(new[] { "enable", "--now", name + ".timer" }));
+            Systemctl(prefix.Concat(new[] { "enable", "--now", unit }));
         }
 
         private static void Systemctl(IEnumerable<string> arguments)

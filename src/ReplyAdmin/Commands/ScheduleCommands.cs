@@ -13,7 +13,8 @@ namespace ReplyAdmin.Commands
     /// <summary>
     /// Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.
     /// Each run starts Start-ReplyProcessing.ps1 from the module folder with an absolute
-    /// -ConfigPath, in a fresh 'pwsh -NoProfile -NonInteractive'. On Windows it registers a scheduled task (ScheduledTasks
+    /// -ConfigPath, in a fresh 'pwsh -NoProfile -NonInteractive'; with -Watch, one resident process instead (a systemd
+    /// service or a task started at boot) that handles replies as they arrive. On Windows it registers a scheduled task (ScheduledTasks
     /// module); on Linux it writes &lt;Name&gt;.service and &lt;Name&gt;.timer and enables the timer when systemd runs and no
     /// -OutputPath is given; with -Platform Cron it returns the crontab line. Passwords are never written into any of these:
     /// env: credential references are read from an EnvironmentFile (chmod 600). -WhatIf shows the files and creates nothing.
@@ -25,7 +26,7 @@ namespace ReplyAdmin.Commands
         private const string Caption = "Register-ReplyProcessingSchedule";
         private List<string> _runArguments;
 
-        /// <summary>Time between runs (default 5 minutes; 1 minute to 1 day; for cron, minutes that divide an hour or hours that divide a day).</summary>
+        /// <summary>Time between runs (default 5 minutes; 1 minute to 1 day; for cron, minutes that divide an hour or hours that divide a day); with -Watch, the longest wait between two runs.</summary>
         [Parameter(Position = 0)]
         public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -63,6 +64,14 @@ namespace ReplyAdmin.Commands
         [ValidateNotNullOrEmpty]
         public string PwshPath { get; set; }
 
+        /// <summary>
+        /// One resident process instead of a run every -Interval: it waits for new replies (IMAP IDLE), handles them at once
+        /// and looks at least every -Interval. A systemd service started at boot and restarted when it fails, or a Windows
+        /// task started at boot; not for cron.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter Watch { get; set; }
+
         /// <summary>Output what was (or, with -WhatIf, would be) created. A cron line is always output.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -93,7 +102,7 @@ namespace ReplyAdmin.Commands
                     var log = LogPath != null
                         ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath)
                         : Path.Combine(Path.GetDirectoryName(configPath), Name + ".log");
-                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables, _runArguments));
+                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables, _runArguments, Watch));
                     foreach (var note in cron.Notes) WriteVerbose(note);
                     WriteObject(cron);
                     break;
@@ -110,7 +119,8 @@ namespace ReplyAdmin.Commands
                 ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath)
                 : SystemdScheduler.DefaultUnitDirectory(root);
             var plan = Invoke(() => ScheduleBuilder.PlanSystemd(Name, Interval, pwsh, script, configPath, directory,
-                SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root, _runArguments));
+                SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root, _runArguments, Watch));
+            var unit = Name + (Watch ? ".service" : ".timer");
 
             var written = 0;
             foreach (var file in plan.Files)
@@ -129,16 +139,16 @@ namespace ReplyAdmin.Commands
                 {
                     if (ShouldProcess($"Run: {plan.EnableCommand}", $"Run {plan.EnableCommand}?", Caption))
                     {
-                        Invoke(() => { SystemdScheduler.Enable(Name, userUnits: !root); return 0; });
+                        Invoke(() => { SystemdScheduler.Enable(unit, userUnits: !root); return 0; });
                         plan.Enabled = true;
-                        WriteVerbose($"Enabled {Name}.timer: a run every {ScheduleBuilder.SystemdTimeSpan(Interval)}. 'journalctl {(root ? "" : "--user ")}-u {Name}.service' shows the runs.");
+                        WriteVerbose($"Enabled {unit}: {(Watch ? "one resident process, a run at least every " : "a run every ")}{ScheduleBuilder.SystemdTimeSpan(Interval)}. 'journalctl {(root ? "" : "--user ")}-u {Name}.service' shows the runs.");
                     }
                 }
                 else
                 {
                     var where = OutputPath != null
-                        ? $"Copy {Name}.service and {Name}.timer to {SystemdScheduler.DefaultUnitDirectory(root)} on the machine that runs ReplyAdmin, then activate the timer"
-                        : "systemd is not running here; where it runs, activate the timer";
+                        ? $"Copy {string.Join(" and ", Array.ConvertAll(plan.Files, f => Path.GetFileName(f.Path)))} to {SystemdScheduler.DefaultUnitDirectory(root)} on the machine that runs ReplyAdmin, then activate {unit}"
+                        : $"systemd is not running here; where it runs, activate {unit}";
                     WriteHostInformation($"{where}: {plan.EnableCommand}");
                 }
             }
@@ -152,22 +162,32 @@ namespace ReplyAdmin.Commands
                 ThrowTerminatingError(Error(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
                     "The ScheduledTasks module (Register-ScheduledTask) is not available in this session.", "ScheduledTasks",
                     "Run on Windows 8 / Server 2012 or later, or use -Platform Cron to get a command line to schedule yourself."));
-            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables, _runArguments));
+            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables, _runArguments, Watch));
             var arguments = ScheduleBuilder.WindowsCommandLine(new List<string>(plan.Command).GetRange(1, plan.Command.Length - 1));
-            if (ShouldProcess($"Register the scheduled task '{Name}', every {Interval}: {plan.CommandLine}", $"Register the scheduled task '{Name}'?", Caption))
+            var when = Watch ? $"at boot, resident, a run at least every {Interval}" : $"every {Interval}";
+            if (ShouldProcess($"Register the scheduled task '{Name}', {when}: {plan.CommandLine}", $"Register the scheduled task '{Name}'?", Caption))
             {
                 try
                 {
+                    // Resident (-Watch): started at boot and now, never stopped for running long, restarted when it fails.
                     InvokeCommand.InvokeScript(@"
-param($Name, $Execute, $Arguments, $Interval, $WorkingDirectory, $Description)
+param($Name, $Execute, $Arguments, $Interval, $WorkingDirectory, $Description, $Watch)
 $action = New-ScheduledTaskAction -Execute $Execute -Argument $Arguments -WorkingDirectory $WorkingDirectory
-$trigger = New-ScheduledTaskTrigger -Once -At ((Get-Date).AddMinutes(1)) -RepetitionInterval $Interval
-$settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -StartWhenAvailable -ExecutionTimeLimit ([TimeSpan]::FromHours(12))
+if ($Watch) {
+    $trigger = New-ScheduledTaskTrigger -AtStartup
+    $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -StartWhenAvailable -ExecutionTimeLimit ([TimeSpan]::Zero) -RestartCount 999 -RestartInterval ([TimeSpan]::FromMinutes(1))
+} else {
+    $trigger = New-ScheduledTaskTrigger -Once -At ((Get-Date).AddMinutes(1)) -RepetitionInterval $Interval
+    $settings = New-ScheduledTaskSettingsSet -MultipleInstances IgnoreNew -StartWhenAvailable -ExecutionTimeLimit ([TimeSpan]::FromHours(12))
+}
 $principal = New-ScheduledTaskPrincipal -UserId ([Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType S4U -RunLevel Limited
 Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settings $settings -Principal $principal -Description $Description -Force -ErrorAction Stop | Out-Null
+if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
 ", true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null,
                         Name, plan.Command[0], arguments, Interval, Path.GetDirectoryName(script),
-                        "ReplyAdmin: store and forward replies to the mailing lists. Exit codes: 0 all handled, 1 some messages failed, 2 run failed, 3 another run busy.");
+                        Watch ? "ReplyAdmin: store and forward replies to the mailing lists as they arrive (resident). Exit codes: 0 stopped, 2 the configuration cannot be read."
+                            : "ReplyAdmin: store and forward replies to the mailing lists. Exit codes: 0 all handled, 1 some messages failed, 2 run failed, 3 another run busy.",
+                        Watch.IsPresent);
                 }
                 catch (RuntimeException e)
                 {
@@ -176,7 +196,7 @@ Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settin
                         "Run PowerShell as administrator (an S4U task needs it), then try again."));
                 }
                 plan.Applied = plan.Enabled = true;
-                WriteVerbose($"Registered the scheduled task '{Name}': every {Interval}, {plan.CommandLine}");
+                WriteVerbose($"Registered the scheduled task '{Name}': {when}, {plan.CommandLine}");
             }
             foreach (var note in plan.Notes) WriteHostInformation(note);
             if (PassThru) WriteObject(plan);
