@@ -173,6 +173,9 @@ namespace ReplyAdmin.Engine.Scheduling
             {
                 text.Append("Restart=on-failure\n");
                 text.Append("RestartSec=30s\n");
+                text.Append("# Stop as Ctrl+C does: the run in progress ends at its next step, releases its lease and exits 0.\n");
+                text.Append("KillSignal=SIGINT\n");
+                text.Append("TimeoutStopSec=90s\n");
             }
             text.Append("# Passwords never go into this file or into Environment= lines (units are world-readable).\n");
             if (environmentFile != null)
