@@ -786,6 +786,29 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When waiting for files at a Maildir source' {
+        It 'Wakes as soon as a message is delivered, not at the next look 5 seconds later' {
+            $root = Join-Path ([IO.Path]::GetTempPath()) ('replyadmin-wake-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+            foreach ($sub in 'new', 'cur', 'tmp') { $null = New-Item -ItemType Directory -Path (Join-Path $root $sub) -Force }
+            $settings = (Get-ReplyAdminType 'ReplyAdmin.Engine.Configuration.InboundSourceSettings')::new()
+            $settings.Kind = 'Maildir'
+            $settings.Path = $root
+            $provider = (Get-ReplyAdminType 'ReplyAdmin.Engine.Sources.SourceProviders')::For('Maildir')
+            $waitMethod = (Get-ReplyAdminType 'ReplyAdmin.Engine.Sources.ISourceProvider').GetMethod('WaitForArrivalAsync')
+            $wait = $waitMethod.Invoke($provider, @($settings, (Get-ReplyAdminType 'ReplyAdmin.Engine.Sources.SourceContext')::new(), [TimeSpan]::FromSeconds(30), [Threading.CancellationToken]::None))
+            Start-Sleep -Milliseconds 1500   # its first look found nothing; without the file system the next comes at 5 s
+            $wait.IsCompleted | Should -BeFalse
+            $file = Join-Path $root 'tmp/1.wake'
+            [IO.File]::WriteAllText($file, "From: a@customer.test`r`nSubject: x`r`n`r`nbody`r`n")
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            Move-Item -LiteralPath $file -Destination (Join-Path $root 'new/1.wake')   # how an MTA delivers into a Maildir
+            $wait.Wait(30000) | Should -BeTrue
+            $clock.Stop()
+            $wait.Result | Should -BeTrue
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 2.5 -Because 'the 5-second look alone would answer 3.5 s after the delivery'
+        }
+    }
+
     Context 'When it writes the journal' {
         It 'Records each message without secrets' {
             $scenario = New-TestScenario

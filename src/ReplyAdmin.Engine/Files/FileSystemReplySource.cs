@@ -196,10 +196,17 @@ namespace ReplyAdmin.Engine.Files
         }
     }
 
-    /// <summary>What the file-based kinds share: their settings, naming, waiting (by looking every few seconds) and testing.</summary>
+    /// <summary>
+    /// What the file-based kinds share: their settings, naming, waiting (woken by the file system, and looking every few
+    /// seconds where it cannot tell) and testing.
+    /// </summary>
     internal abstract class FileSystemSourceProvider : ISourceProvider
     {
         private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+
+        // After a file appears, wait until the directory has been quiet this long: a writer that creates a .eml file and
+        // then fills it (a directory source has no Maildir tmp/ step) gets to finish first.
+        private static readonly TimeSpan QuietPeriod = TimeSpan.FromMilliseconds(250);
 
         public abstract SourceKind Kind { get; }
 
@@ -218,15 +225,44 @@ namespace ReplyAdmin.Engine.Files
         public async Task<bool> WaitForArrivalAsync(InboundSourceSettings settings, SourceContext context, TimeSpan maxWait, CancellationToken cancellationToken)
         {
             var deadline = DateTime.UtcNow + maxWait;
+            using (var changed = new SemaphoreSlim(0))
             using (var source = (FileSystemReplySource)Create(settings, new SourceContext { ReadOnly = true }))
+            using (Watch(Path.GetFullPath(settings.Path), () => changed.Release()))
             {
                 while (true)
                 {
                     if (source.WaitingFiles().Any()) return true;
                     var left = deadline - DateTime.UtcNow;
                     if (left <= TimeSpan.Zero) return false;
-                    await Task.Delay(left < PollInterval ? left : PollInterval, cancellationToken).ConfigureAwait(false);
+                    if (!await changed.WaitAsync(left < PollInterval ? left : PollInterval, cancellationToken).ConfigureAwait(false))
+                        continue;
+                    // Something changed: let the directory go quiet (bounded by the deadline), then look.
+                    do
+                    {
+                        while (changed.Wait(0)) { }
+                        left = deadline - DateTime.UtcNow;
+                    } while (left > TimeSpan.Zero && await changed.WaitAsync(left < QuietPeriod ? left : QuietPeriod, cancellationToken).ConfigureAwait(false));
                 }
+            }
+        }
+
+        // A watcher that calls back when a file appears or is renamed under the source; null where the file system cannot
+        // tell (a missing directory, no inotify watches left, some network shares): the poll then finds the files.
+        private static FileSystemWatcher Watch(string path, Action changed)
+        {
+            FileSystemWatcher watcher = null;
+            try
+            {
+                watcher = new FileSystemWatcher(path) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName };
+                watcher.Created += (sender, e) => changed();
+                watcher.Renamed += (sender, e) => changed();
+                watcher.EnableRaisingEvents = true;
+                return watcher;
+            }
+            catch (Exception e) when (e is IOException || e is ArgumentException || e is UnauthorizedAccessException || e is PlatformNotSupportedException)
+            {
+                watcher?.Dispose();
+                return null;
             }
         }
 
