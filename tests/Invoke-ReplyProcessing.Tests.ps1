@@ -46,12 +46,17 @@ BeforeAll {
     function Get-StoredReply { param($Scenario) @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $Scenario.Folder) }
 
     # Makes the scenario read from a fresh inbound IMAP folder (with Processed and Auto below it); returns its name.
+    # -Create makes the folder now (a watcher waits in it before the first reply arrives).
     function Set-TestImapSource {
-        param($Scenario)
+        param($Scenario, [switch] $Create)
         $folder = "In-$($Scenario.Token)"
         Set-ReplySource -ConfigPath $Scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
             -Folder $folder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint `
             -ProcessedFolder "$folder/Processed" -ArchiveFolder "$folder/Auto"
+        if ($Create) {
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try { $null = Get-TestImapFolder -Client $client -Folder $folder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+        }
         $folder
     }
 
@@ -702,11 +707,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
     Context 'When watching the IMAP source with -Watch' {
         It 'Processes replies as they arrive, without waiting for the interval' {
             $scenario = New-TestScenario
-            $inboundFolder = "Watch-$($scenario.Token)"
-            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint
-            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
-            try { $null = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+            $inboundFolder = Set-TestImapSource $scenario -Create
             $pwsh = @(Get-PwshCommand)
             $command = "Import-Module '$ModulePath'; Invoke-ReplyProcessing -ConfigPath '$($scenario.Config)' -Watch -WatchInterval '00:10:00'"
             $watcher = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) -PassThru `
@@ -729,11 +730,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
     Context 'When running resident through Start-ReplyProcessing.ps1 -Watch' {
         It 'Stays running, handles each arriving reply and prints a summary line per run' {
             $scenario = New-TestScenario
-            $inboundFolder = "Resident-$($scenario.Token)"
-            Set-ReplySource -ConfigPath $scenario.Config -Kind Imap -Server $server.ImapHost -Port $server.ImapPort -UserName 'inbound@example.test' `
-                -Folder $inboundFolder -CredentialReference 'env:REPLYADMIN_TEST_INBOUND_PW' -CertificateThumbprint $server.CertificateThumbprint
-            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
-            try { $null = Get-TestImapFolder -Client $client -Folder $inboundFolder -Create } finally { $client.Disconnect($true); $client.Dispose() }
+            $inboundFolder = Set-TestImapSource $scenario -Create
             $pwsh = @(Get-PwshCommand)
             $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
             $out = Join-Path (Split-Path $scenario.Config) 'resident.out'
