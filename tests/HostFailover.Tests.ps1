@@ -165,17 +165,29 @@ Describe 'Three hosts sharing a sharded source, killed and stalled at random' -T
         # Message-ID and content of every stored copy against its input.
         $bodyOf = { param([byte[]] $b) $t = [Text.Encoding]::UTF8.GetString($b); $t.Substring($t.IndexOf("`r`n`r`n") + 4) }
         $bySeq = @{}; foreach ($in in $hosts.Inputs) { $bySeq[$in.Seq] = $in }
+        $copies = @{}
         $mismatches = @(foreach ($m in Get-ResilienceStored $hosts.Scenario) {
                 $s = Get-ResilienceSeq $m.Bytes
                 if (-not $s -or -not $bySeq.ContainsKey($s)) { continue }
+                $copies[$s] = 1 + $(if ($copies.ContainsKey($s)) { $copies[$s] } else { 0 })
                 $in = $bySeq[$s]
                 $id = if ([Text.Encoding]::UTF8.GetString($m.Bytes) -match '(?mi)^Message-ID:\s*<([^>]+)>') { $Matches[1] }
                 if (($in.MessageId -and $id -ne $in.MessageId) -or (& $bodyOf $m.Bytes) -ne (& $bodyOf $in.Bytes)) { $s } })
+        # The documented window (docs/acknowledgement.md, "Remaining windows"): a host stopped for longer than the time to
+        # live between its lease check and the MULTIAPPEND it guards completes that APPEND when it resumes, after the new
+        # holder stored the same replies; it then meets LeaseLost for them. A second copy is accepted only for a reply
+        # that such a host had in hand (its journal says LeaseLost; the subject names the reply); any other is a defect.
+        $leaseLost = @{}
+        foreach ($entry in $journal) {
+            if ($entry.PSObject.Properties['errorId'] -and $entry.errorId -eq 'LeaseLost' -and $entry.PSObject.Properties['subject'] -and $entry.subject -match '#(\d+)$') { $leaseLost["$($hosts.Scenario.Token)-$($Matches[1])"] = $true }
+        }
+        $twice = @($copies.Keys | Where-Object { $copies[$_] -gt 1 })
+        $unexplained = @($twice | Where-Object { -not $leaseLost.ContainsKey($_) })
         $forwardInputs = @($hosts.Inputs | Where-Object To -eq 'fwd@example.test')
         $forwarded = @(Get-ResilienceForwarded $hosts.Scenario -Expected $forwardInputs.Count -TimeoutSeconds 60 | ForEach-Object { Get-ResilienceSeq $_.Bytes })
         $notForwarded = @($forwardInputs | Where-Object { $_.Seq -notin $forwarded })
         Write-Host (("Three hosts, $shards shards: $messages messages, time to live $ttl s, $($stats.Kills) SIGKILLs ($($stats.HolderKills) of a holder), $($stats.Stops) SIGSTOPs of $($ttl + 3) s ($($stats.HolderStops) of a holder), " +
-            "$($stats.Starts) runs started, {0:0} s of chaos, {1:0} s in all; holders seen $(@($holdersSeen) -join ','); final epochs $(@($lastLeases | ForEach-Object Epoch) -join ','); stored $($outcome.Stored), duplicates $($outcome.Duplicates), " +
+            "$($stats.Starts) runs started, {0:0} s of chaos, {1:0} s in all; holders seen $(@($holdersSeen) -join ','); final epochs $(@($lastLeases | ForEach-Object Epoch) -join ','); stored $($outcome.Stored), duplicates $($outcome.Duplicates) ($($unexplained.Count) not from a host that stalled mid-APPEND), " +
             "losses $($outcome.Losses), notices $($outcome.Notices), waiting $($outcome.Waiting), content mismatches $($mismatches.Count); forwards $($forwarded.Count) for $($forwardInputs.Count) messages; final run exit codes $($finalCodes -join ','); " +
             "LeaseLost results $(@($journal | Where-Object { $_.PSObject.Properties['errorId'] -and $_.errorId -eq 'LeaseLost' }).Count).") -f $chaosSeconds, $watch.Elapsed.TotalSeconds)
     }
@@ -192,13 +204,16 @@ Describe 'Three hosts sharing a sharded source, killed and stalled at random' -T
         @($holdersSeen) | Should -HaveCount 3
     }
 
-    It 'Stores every message exactly once, with its Message-ID and content, and loses none' {
+    It 'Stores every message, with its Message-ID and content, and loses none' {
         $outcome.Waiting | Should -Be 0
         $outcome.Losses | Should -Be 0
-        $outcome.Duplicates | Should -Be 0
         $outcome.Notices | Should -Be 0
-        $outcome.Stored | Should -Be $hosts.Inputs.Count
+        $outcome.Stored | Should -Be ($hosts.Inputs.Count + $outcome.Duplicates)
         $mismatches | Should -BeNullOrEmpty
+    }
+
+    It 'Stores each message once, but for the documented window of a host stalled between its lease check and its APPEND' {
+        $unexplained | Should -BeNullOrEmpty -Because 'a kill, a takeover or a race must never store a reply twice; only a stalled in-flight APPEND may'
     }
 
     It 'Forwards every message of the forward list at least once' {
