@@ -282,12 +282,15 @@ function Send-WatchSet([hashtable] $Prep, [string] $Suffix) {
     $watch
 }
 
+# The summary lines a watcher has printed so far (one per run).
+function Get-WatcherSummary([hashtable] $Prep) { @(Get-Content -LiteralPath $Prep.Log -ErrorAction Ignore | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' }) }
+
 # Waits until the watcher's summary lines (after the first -After of them) count -Total messages in at least -Lines lines.
 function Wait-WatcherTotal([hashtable] $Prep, [int] $Total, [int] $Lines, [int] $After = 0) {
     $deadline = [DateTime]::UtcNow.AddMinutes(5)
     while ([DateTime]::UtcNow -lt $deadline) {
         if ($Prep.Process.HasExited) { throw "The watcher ended: $((Get-Content -LiteralPath $Prep.Log -Tail 10) -join "`n")" }
-        $summaries = @(Get-Content -LiteralPath $Prep.Log -ErrorAction Ignore | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' })
+        $summaries = @(Get-WatcherSummary $Prep)
         $counted = ($summaries | Select-Object -Skip $After | ForEach-Object { if ($_ -match ': (\d+) messages') { [int] $Matches[1] } } | Measure-Object -Sum).Sum
         if ($summaries.Count -ge $Lines -and $counted -ge $Total) { return $counted }
         Start-Sleep -Milliseconds 20
@@ -398,7 +401,7 @@ function Invoke-ExtraScenario {
         $watcher = $Prep.Process
         try {
             $cpuBefore = Get-ProcessCpuSeconds $watcher.Id
-            $lines = @(Get-Content -LiteralPath $Prep.Log | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' }).Count
+            $lines = @(Get-WatcherSummary $Prep).Count
             $watch = Send-WatchSet -Prep $Prep -Suffix 'measured'
             $null = Wait-WatcherTotal -Prep $Prep -Total $Prep.Set.Count -Lines ($lines + 1) -After $lines
             $Row.Seconds = $watch.Elapsed.TotalSeconds
@@ -411,7 +414,7 @@ function Invoke-ExtraScenario {
                 Start-Sleep -Seconds 5
                 '{0:N0}' -f (((Get-ProcessCpuSeconds $watcher.Id) - $idleBefore) * 1000)
             }
-            $lines = @(Get-Content -LiteralPath $Prep.Log | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages' }).Count
+            $lines = @(Get-WatcherSummary $Prep).Count
             $one = [ReplyAdminBench.Baseline]::Files($Prep.Set.Path) | Select-Object -First 1
             $clockOne = [System.Diagnostics.Stopwatch]::StartNew()
             $null = Invoke-TestMailNative -FilePath 'doveadm' -ArgumentList '-c', $server.DovecotConfig, 'save', '-u', 'inbound@example.test', '-m', $Prep.Inbound -InputFile $one
