@@ -356,18 +356,24 @@ SyncState $state/
             $psi.UseShellExecute = $false
             $watcher = [System.Diagnostics.Process]::Start($psi)
             $prep = @{ Config = $config; Inbound = $inbound; Log = $log; Process = $watcher; Set = $Set; Name = $Name }
-            $null = Wait-WatcherTotal -Prep $prep -Total 0 -Lines 1
-            $null = Send-WatchSet -Prep $prep -Suffix 'warm'
-            $null = Wait-WatcherTotal -Prep $prep -Total $Set.Count -Lines 2
-            # The warm-up's stored copies go; the measured run must store into an empty folder.
-            $null = Invoke-Doveadm @('expunge', '-u', 'replies@example.test', 'mailbox', $Folder, 'all')
-            # After a run the runtime still compiles hot code in the background for a few seconds: a resident process
-            # meets the next replies after that, so wait until the watcher is quiet (under 50 ms CPU in a second).
-            $quietBy = [DateTime]::UtcNow.AddSeconds(30)
-            do {
-                $before = Get-ProcessCpuSeconds $watcher.Id
-                Start-Sleep -Seconds 1
-            } while ((Get-ProcessCpuSeconds $watcher.Id) - $before -gt 0.05 -and [DateTime]::UtcNow -lt $quietBy)
+            try {
+                $null = Wait-WatcherTotal -Prep $prep -Total 0 -Lines 1
+                $null = Send-WatchSet -Prep $prep -Suffix 'warm'
+                $null = Wait-WatcherTotal -Prep $prep -Total $Set.Count -Lines 2
+                # The warm-up's stored copies go; the measured run must store into an empty folder.
+                $null = Invoke-Doveadm @('expunge', '-u', 'replies@example.test', 'mailbox', $Folder, 'all')
+                # After a run the runtime still compiles hot code in the background for a few seconds: a resident process
+                # meets the next replies after that, so wait until the watcher is quiet (under 50 ms CPU in a second).
+                $quietBy = [DateTime]::UtcNow.AddSeconds(30)
+                do {
+                    $before = Get-ProcessCpuSeconds $watcher.Id
+                    Start-Sleep -Seconds 1
+                } while ((Get-ProcessCpuSeconds $watcher.Id) - $before -gt 0.05 -and [DateTime]::UtcNow -lt $quietBy)
+            } catch {
+                # The measurement kills it at its end; a failed warm-up must not leave it running either.
+                if (-not $watcher.HasExited) { $watcher.Kill($true) }
+                throw
+            }
             $prep
         }
         { $_ -in 'ra-idle', 'ra-idle-md' } {
