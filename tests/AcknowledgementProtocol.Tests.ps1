@@ -285,11 +285,19 @@ Describe 'Acknowledgement protocol' -Tag Unit {
     }
 
     Context 'When the source sends a batch''s bodies in one command (issue 17)' {
+        BeforeAll {
+            # Three replies m1..m3 to one list; -BatchFetch: from a source that sends a batch's bodies in one command.
+            function New-ThreeReplyHarness([switch] $BatchFetch) {
+                $h = New-Harness
+                $h.Source.BatchFetch = $BatchFetch.IsPresent
+                foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+                $h
+            }
+        }
+
         It 'Fetches the bodies of a batch once, in one command, and stores the same bytes as one fetch per message' {
-            $batched = New-Harness
-            $batched.Source.BatchFetch = $true
-            $single = New-Harness
-            foreach ($h in $batched, $single) { foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") } }
+            $batched = New-ThreeReplyHarness -BatchFetch
+            $single = New-ThreeReplyHarness
             $summary = $batched.Run()
             $null = $single.Run()
             $batched.LastError | Should -BeNullOrEmpty
@@ -328,9 +336,7 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
 
         It 'Reports a message gone before the batch fetch as Gone (its own fetch tells) and stores the rest once' {
-            $h = New-Harness
-            $h.Source.BatchFetch = $true
-            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h = New-ThreeReplyHarness -BatchFetch
             $h.Faults.At('LoadBatch', 'Vanish', 1)
             $summary = $h.Run()
             $h.LastError | Should -BeNullOrEmpty
@@ -346,9 +352,7 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
 
         It 'Falls back to one fetch per message when the batch fetch fails, storing each once' {
-            $h = New-Harness
-            $h.Source.BatchFetch = $true
-            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h = New-ThreeReplyHarness -BatchFetch
             $h.Faults.At('LoadBatch', 'Lost', 1)
             $summary = $h.Run()
             $h.LastError | Should -BeNullOrEmpty

@@ -45,6 +45,14 @@ BeforeAll {
 
     function Get-StoredReply { param($Scenario) @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $Scenario.Folder) }
 
+    # A watcher works on its own time: the stored replies once there are -Count of them, or after 30 s whatever is there.
+    function Wait-StoredReply {
+        param($Scenario, [int] $Count)
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (@(Get-StoredReply $Scenario).Count -lt $Count -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+        Get-StoredReply $Scenario
+    }
+
     # Makes the scenario read from a fresh inbound IMAP folder (with Processed and Auto below it); returns its name.
     # -Create makes the folder now (a watcher waits in it before the first reply arrives).
     function Set-TestImapSource {
@@ -717,9 +725,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
                     Start-Sleep -Seconds 2   # let the watcher reach IDLE
                     $path = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)r$round" -Name "round$round"
                     Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
-                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                    while (@(Get-StoredReply $scenario).Count -lt $round -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 300 }
-                    Get-StoredReply $scenario | Should -HaveCount $round -Because "reply $round must be processed while watching"
+                    Wait-StoredReply $scenario $round | Should -HaveCount $round -Because "reply $round must be processed while watching"
                 }
                 $watcher.HasExited | Should -BeFalse
             }
@@ -743,9 +749,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
                 foreach ($round in 1..2) {
                     $path = New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)s$round" -Name "resident$round"
                     Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $path
-                    $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                    while (@(Get-StoredReply $scenario).Count -lt $round -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
-                    Get-StoredReply $scenario | Should -HaveCount $round -Because "reply $round must be handled by the resident process"
+                    Wait-StoredReply $scenario $round | Should -HaveCount $round -Because "reply $round must be handled by the resident process"
                 }
                 $watcher.HasExited | Should -BeFalse
                 $deadline = [DateTime]::UtcNow.AddSeconds(10)
@@ -774,9 +778,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             try {
                 Start-Sleep -Seconds 2   # the first run finds nothing; the watcher then looks every few seconds
                 $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-                $deadline = [DateTime]::UtcNow.AddSeconds(30)
-                while (@(Get-StoredReply $scenario).Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 300 }
-                Get-StoredReply $scenario | Should -HaveCount 1
+                Wait-StoredReply $scenario 1 | Should -HaveCount 1
                 $watcher.HasExited | Should -BeFalse
             }
             finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }

@@ -44,6 +44,9 @@ if ((Split-Path $installed -Leaf) -eq 'ReplyAdmin' -and (Split-Path $PSScriptRoo
 }
 Import-Module $manifest
 
+# The error id alone (FullyQualifiedErrorId without the command's name), as the lines a scheduler logs start with.
+function Get-ErrorId([System.Management.Automation.ErrorRecord] $Record) { $Record.FullyQualifiedErrorId.Split(',')[0] }
+
 $parameters = @{ Summary = $true; TimeoutSeconds = $TimeoutSeconds }
 if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }
 if ($MaxMessages -gt 0) { $parameters.MaxMessages = $MaxMessages }
@@ -53,25 +56,25 @@ if ($Watch) {
     try {
         # Each summary and each per-message error is printed as it comes: a service's log shows them at once.
         Invoke-ReplyProcessing @parameters -Watch -WatchInterval ([TimeSpan]::FromSeconds($WatchIntervalSeconds)) -ErrorAction Continue 2>&1 | ForEach-Object {
-            if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("$($_.FullyQualifiedErrorId.Split(',')[0]): $_") }
+            if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("$(Get-ErrorId $_): $_") }
             else { [Console]::Out.WriteLine($_.ToString()) }
         }
         exit 0
     }
     catch {
-        [Console]::Out.WriteLine("ReplyAdmin watch stopped: $($_.FullyQualifiedErrorId.Split(',')[0]): $($_.Exception.Message)")
+        [Console]::Out.WriteLine("ReplyAdmin watch stopped: $(Get-ErrorId $_): $($_.Exception.Message)")
         exit 2
     }
 }
 try {
     $failures = $null
     $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures
-    foreach ($failure in @($failures)) { [Console]::Error.WriteLine("$($failure.FullyQualifiedErrorId.Split(',')[0]): $failure") }
+    foreach ($failure in @($failures)) { [Console]::Error.WriteLine("$(Get-ErrorId $failure): $failure") }
     [Console]::Out.WriteLine($summary.ToString())
     exit $(if ($summary.Failed -gt 0) { 1 } else { 0 })
 }
 catch {
-    $id = $_.FullyQualifiedErrorId.Split(',')[0]
+    $id = Get-ErrorId $_
     [Console]::Out.WriteLine("ReplyAdmin run did not complete: ${id}: $($_.Exception.Message)")
     exit $(if ($id -eq 'ProcessingAlreadyRunning') { 3 } else { 2 })
 }
