@@ -362,6 +362,65 @@ Describe 'Acknowledgement protocol' -Tag Unit {
         }
     }
 
+    Context 'When a host stalled mid-APPEND past its lease stores the same replies late (issue 12)' {
+        It 'Takes back its own later copies when the lease is gone after its APPEND, keeps the earlier ones, and stops' {
+            $h = New-Harness
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $h.Store.LateTwins = 1                      # the host that took over stored the three while this one stalled
+            $h.Faults.At('Confirm', 'LeaseLost', 1)
+            $h.Run() | Should -BeNullOrEmpty
+            $h.LastError.ErrorId | Should -Be 'LeaseLost'
+            foreach ($i in 1..3) {
+                $h.CopiesOf("m$i@customer.test") | Should -Be 1
+                ($h.Store.Copies | Where-Object MessageId -EQ "m$i@customer.test").Uid | Should -Be $i -Because 'the earlier copy stays'
+                $h.ResultOf("m$i").Actions -join '; ' | Should -Match "Stored twice .*kept UID $i, removed UID $($i + 3)"
+                $h.MessageOf("m$i").State.ToString() | Should -Not -Match 'Stored' -Because 'a host without the lease marks nothing more'
+            }
+        }
+
+        It 'Keeps its copies when the lease is gone but no other copy exists yet, and the next holder finds them' {
+            $h = New-Harness
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $h.Faults.At('Confirm', 'LeaseLost', 1)
+            $null = $h.Run()
+            $h.LastError.ErrorId | Should -Be 'LeaseLost'
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 1
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+            $h.ResultOf('m1').Actions -join '; ' | Should -Match 'Stored by an interrupted run'
+        }
+
+        It 'Takes back the copy it stored for a claimed message when the stalled host''s copy came first' {
+            $h = New-Harness
+            $null = $h.AddMessage('m1', 'news@example.test', 'm1@customer.test')
+            $null = $h.AddMessage('m2', 'news@example.test', $null, 'X-Note: no Message-ID')
+            $h.Faults.At('Append.Before', 'Crash', 1)  # the stalled host: claimed, its APPEND still in flight
+            $null = $h.Run()
+            $h.Store.LateTwins = 1                      # ...lands after this run's search found no copy
+            $summary = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $summary.Stored | Should -Be 2
+            $h.CopiesOf('m1@customer.test') | Should -Be 1
+            @($h.Store.Copies | Where-Object { $_.Text -match 'X-Note: no Message-ID' }) | Should -HaveCount 1
+            foreach ($id in 'm1', 'm2') {
+                $h.ResultOf($id).Actions -join '; ' | Should -Match 'Stored twice .*kept UID \d+, removed UID \d+'
+                $h.MessageOf($id).Place | Should -Be 'Processed'
+            }
+        }
+
+        It 'Looks for no twin when the lease held throughout and no message was claimed before' {
+            $h = New-Harness
+            foreach ($i in 1..3) { $null = $h.AddMessage("m$i", 'news@example.test', "m$i@customer.test") }
+            $null = $h.Run()
+            $h.LastError | Should -BeNullOrEmpty
+            $h.Faults.Log | Should -Contain 'Confirm'
+            $h.Faults.Log | Should -Not -Contain 'RemoveTwin'
+            $h.Store.Copies.Count | Should -Be 3
+        }
+    }
+
     Context 'When a failure ends the run' {
         It 'Marks the batch''s unfinished messages failed and starts no further batch' {
             $h = New-Harness

@@ -22,8 +22,9 @@ function New-HostConfig($Scenario, [string] $HostId, [int] $Ttl, [int] $Shards =
     $config
 }
 
-# -Later: the inputs are made but not delivered (Send-HostsInput delivers them, e.g. in waves).
-function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl, [int] $Shards = 0, [int] $ForwardEvery = 0, [switch] $Later) {
+# -Later: the inputs are made but not delivered (Send-HostsInput delivers them, e.g. in waves). -FirstBodyBytes: the
+# size of the first reply's body (a large one keeps its APPEND on the wire long enough to stop a host in it).
+function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl, [int] $Shards = 0, [int] $ForwardEvery = 0, [switch] $Later, [int] $FirstBodyBytes = 0) {
     $lists = @(@{ Name = 'news'; Address = 'news@example.test' })
     if ($ForwardEvery -gt 0) { $lists += @{ Name = 'fwd'; Address = 'fwd@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'forward@example.test' } }
     $scenario = New-ResilienceScenario -Lists $lists
@@ -34,7 +35,7 @@ function New-HostsScenario([int] $Count, [int] $Messages, [int] $Ttl, [int] $Sha
             # now and then none at all (such a reply stays in the source folder, a unit of its own).
             $reply = if ($Shards -gt 0 -and $seq % 37 -eq 0) { @{ NoMessageId = $true } } elseif ($Shards -gt 0) { @{ MessageId = "$($scenario.Token).r$seq@customer.test" } } else { @{} }
             [pscustomobject]@{ Seq = "$($scenario.Token)-$seq"; To = $to; MessageId = $reply['MessageId']
-                Bytes = (New-ResilienceReply -Token $scenario.Token -Seq $seq -To $to -BodyBytes (400 + ($seq * 53) % 2500) @reply) } })
+                Bytes = (New-ResilienceReply -Token $scenario.Token -Seq $seq -To $to -BodyBytes $(if ($seq -eq 1 -and $FirstBodyBytes) { $FirstBodyBytes } else { 400 + ($seq * 53) % 2500 }) @reply) } })
     $units = @((Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule')::Units($scenario.InboundFolder, $Shards))
     Set-HostIdentity $scenario.Config 'host-1' $Ttl $Shards
     $configs = @($scenario.Config) + @(if ($Count -gt 1) { foreach ($i in 2..$Count) { New-HostConfig $scenario "host-$i" $Ttl $Shards } })

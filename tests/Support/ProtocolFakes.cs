@@ -53,6 +53,8 @@ namespace ReplyAdminTests
                     return;
                 case "Lost":
                     throw new ReplyAdminException("TestConnectionLost", ReplyAdminErrorKind.ConnectionError, $"Connection lost at {step}.", target);
+                case "LeaseLost":
+                    throw new ReplyAdminException(ErrorIds.LeaseLost, ReplyAdminErrorKind.ResourceUnavailable, $"Lease lost at {step}.", target, scope: FailureScope.Run, transient: true);
                 default:
                     throw new ArgumentException(fault.Mode);
             }
@@ -194,8 +196,16 @@ namespace ReplyAdminTests
         public string Text => Encoding.UTF8.GetString(Bytes);
     }
 
-    public sealed class InMemoryStore : IReplyStore
+    /// <summary>
+    /// The reply folder, written under a lease: "Confirm" is the check after each APPEND ("LeaseLost" fails it). With
+    /// <see cref="LateTwins"/> set, the next APPEND finds the same replies stored just before it, as a host that stalled
+    /// mid-APPEND past its lease (or the host that took over from it) leaves them.
+    /// </summary>
+    public sealed class InMemoryStore : ILeasedReplyStore
     {
+        /// <summary>How many of the next APPENDs another host's copies of the same replies precede.</summary>
+        public int LateTwins { get; set; }
+
         private readonly Faults _faults;
         private uint _next = 1;
         public List<StoredCopy> Copies { get; } = new List<StoredCopy>();
@@ -228,6 +238,12 @@ namespace ReplyAdminTests
             lock (Copies)
             {
                 AppendCommands++;
+                if (LateTwins > 0)
+                {
+                    LateTwins--;
+                    foreach (var item in items)
+                        Copies.Add(new StoredCopy { Uid = _next++, MessageId = item.Message.MessageId, Bytes = Bytes(item.Message), Keywords = item.Keywords.ToArray() });
+                }
                 foreach (var item in items)
                 {
                     Copies.Add(new StoredCopy { Uid = _next, MessageId = item.Message.MessageId, Bytes = Bytes(item.Message), Keywords = item.Keywords.ToArray() });
@@ -237,6 +253,26 @@ namespace ReplyAdminTests
             // The server committed the copies, the answer never arrived.
             _faults.Hit("Append.After", items[0].Message.MessageId);
             return Task.FromResult<IReadOnlyList<uint?>>(uids);
+        }
+
+        public Task ConfirmLeaseAsync(CancellationToken cancellationToken)
+        {
+            _faults.Hit("Confirm", null);
+            return Task.CompletedTask;
+        }
+
+        public Task<uint?> RemoveIfStoredEarlierAsync(uint uid, string messageId, MimeMessage content, CancellationToken cancellationToken)
+        {
+            _faults.Hit("RemoveTwin", messageId);
+            var wanted = content == null ? null : Normalized(Bytes(content));
+            lock (Copies)
+            {
+                var earlier = Copies.Where(c => c.Uid < uid && (messageId == null || c.MessageId == messageId) && (wanted == null || Normalized(c.Bytes).SequenceEqual(wanted)))
+                    .OrderByDescending(c => c.Uid).FirstOrDefault();
+                if (earlier == null) return Task.FromResult<uint?>(null);
+                Copies.RemoveAll(c => c.Uid == uid);
+                return Task.FromResult<uint?>(earlier.Uid);
+            }
         }
 
         /// <summary>A copy made on the server (see <see cref="InMemoryServerCopy"/>).</summary>

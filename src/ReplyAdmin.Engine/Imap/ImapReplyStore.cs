@@ -14,7 +14,8 @@ namespace ReplyAdmin.Engine.Imap
 {
     /// <summary>
     /// The shared reply folder on IMAP. Adds messages (APPEND, no flags, so staff see them unread) and never
-    /// changes or removes what is already there. Safe for the workers of one run: each step runs on a connection
+    /// changes or removes what is already there, but for a copy of its own that turns out to be a later twin
+    /// (<see cref="RemoveIfStoredEarlierAsync"/>). Safe for the workers of one run: each step runs on a connection
     /// of its own (<see cref="ImapSessionPool"/>).
     /// </summary>
     public sealed class ImapReplyStore : IReplyStore
@@ -47,9 +48,27 @@ namespace ReplyAdmin.Engine.Imap
 
         /// <inheritdoc />
         public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken) =>
-            messageId == null && content == null ? Task.FromResult<uint?>(null) : _sessions.UseAsync(session => FindAsync(session, messageId, content, cancellationToken));
+            messageId == null && content == null ? Task.FromResult<uint?>(null) : _sessions.UseAsync(session => FindAsync(session, messageId, content, uint.MaxValue, cancellationToken));
 
-        private async Task<uint?> FindAsync(ImapSession session, string messageId, MimeMessage content, CancellationToken cancellationToken)
+        /// <inheritdoc />
+        public Task<uint?> RemoveIfStoredEarlierAsync(uint uid, string messageId, MimeMessage content, CancellationToken cancellationToken) =>
+            messageId == null && content == null ? Task.FromResult<uint?>(null) : _sessions.UseAsync(async session =>
+        {
+            var earlier = await FindAsync(session, messageId, content, uid, cancellationToken).ConfigureAwait(false);
+            if (!earlier.HasValue) return null;
+            // UID EXPUNGE (UIDPLUS) removes exactly this copy; a plain EXPUNGE would also remove what staff marked \Deleted.
+            var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
+            if ((client.Capabilities & MailKit.Net.Imap.ImapCapabilities.UidPlus) == 0) return null;
+            var folder = await session.OpenAsync(_folder, FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
+            var later = new[] { new UniqueId(uid) };
+            await session.Run(() => folder.StoreAsync(later, new StoreFlagsRequest(StoreAction.Add, MessageFlags.Deleted) { Silent = true }, cancellationToken),
+                "mark the later twin deleted", _folder).ConfigureAwait(false);
+            await session.Run(() => folder.ExpungeAsync(later, cancellationToken), "remove the later twin", _folder).ConfigureAwait(false);
+            return earlier;
+        });
+
+        // The newest copy below UID <paramref name="below"/>.
+        private async Task<uint?> FindAsync(ImapSession session, string messageId, MimeMessage content, uint below, CancellationToken cancellationToken)
         {
             // EXAMINE (read-only): searching must not change what staff see.
             var folder = await session.OpenAsync(_folder, FolderAccess.ReadOnly, cancellationToken).ConfigureAwait(false);
@@ -76,6 +95,7 @@ namespace ReplyAdmin.Engine.Imap
                     .And(SearchQuery.SmallerThan((int)Math.Min(int.MaxValue, wanted.WireLength + SizeSlack + 1)));
                 uids = await session.Run(() => folder.SearchAsync(bySize, cancellationToken), "search the reply folder", _folder).ConfigureAwait(false);
             }
+            uids = uids.Where(u => u.Id < below).ToList();
             if (content == null)
                 return uids.Count > 0 ? uids.Max(u => u.Id) : (uint?)null;
             if (uids.Count == 0)

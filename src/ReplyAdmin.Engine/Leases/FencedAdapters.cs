@@ -47,8 +47,11 @@ namespace ReplyAdmin.Engine.Leases
         public void Dispose() { } // the run that created the inner source disposes it
     }
 
-    /// <summary>The reply folder seen through a lease: every MULTIAPPEND first checks that this host still holds it.</summary>
-    internal sealed class FencedReplyStore : IReplyStore
+    /// <summary>
+    /// The reply folder seen through a lease: every MULTIAPPEND first checks that this host still holds it, and the protocol
+    /// confirms it again afterwards (<see cref="ConfirmLeaseAsync"/>), because a host stalled mid-APPEND completes it on resuming.
+    /// </summary>
+    internal sealed class FencedReplyStore : ILeasedReplyStore
     {
         private readonly IReplyStore _inner;
         private readonly IWorkLease _lease;
@@ -70,6 +73,12 @@ namespace ReplyAdmin.Engine.Leases
             await _lease.CheckAsync(cancellationToken).ConfigureAwait(false);
             return await _inner.AppendAsync(items, cancellationToken).ConfigureAwait(false);
         }
+
+        public Task ConfirmLeaseAsync(CancellationToken cancellationToken) => _lease.CheckAsync(cancellationToken);
+
+        // Not fenced: it is how a host that lost the lease during its APPEND takes back the copies it stored twice.
+        public Task<uint?> RemoveIfStoredEarlierAsync(uint uid, string messageId, MimeMessage content, CancellationToken cancellationToken) =>
+            _inner.RemoveIfStoredEarlierAsync(uid, messageId, content, cancellationToken);
 
         public void Dispose() { } // the run that created the inner store disposes it
     }

@@ -107,8 +107,11 @@ namespace ReplyAdmin.Engine.Processing
 
             // Claimed but not marked stored: a run was interrupted between claim and mark, so the copy may exist. Look
             // before appending. Piped files keep no state and always count as claimed.
+            var earlier = new HashSet<WorkItem>(open.Where(w => w.HasCopy));
+            var sought = new HashSet<WorkItem>();
             foreach (var item in open.Where(w => !w.HasCopy && (w.Message.State & SourceState.Claimed) != 0))
             {
+                sought.Add(item);
                 // The interrupted run may have stored a fallback (the original would not load, or the server refused it).
                 uint? uid = null;
                 for (var content = item.Content; content != null; content = content.Fallback)
@@ -162,6 +165,7 @@ namespace ReplyAdmin.Engine.Processing
                     append[i].Result.Actions.Add($"{append[i].Content.Verb} as UID {uids[i]}");
                 }
             }
+            await SettleTwinsAsync(open.Where(w => w.HasCopy && !earlier.Contains(w)).ToList(), sought, cancellationToken).ConfigureAwait(false);
 
             await _source.SetStateAsync(open.Select(w => w.Message).ToList(), SourceState.Stored, cancellationToken).ConfigureAwait(false);
             foreach (var item in open)
@@ -170,6 +174,45 @@ namespace ReplyAdmin.Engine.Processing
                 if (item.Decision.ForwardTo.Count == 0)
                     item.Body.Dispose(); // bodies leave memory as soon as they are stored
             }
+        }
+
+        // A host stalled mid-APPEND (or mid-COPY) past its lease completes it when it resumes, maybe after the host that took
+        // over looked for those replies' copies, found none, and stored its own. Whichever copy came later is taken back by
+        // the host that stored it: the stalled host learns here that it lost the lease, checks every copy it just stored, and
+        // stops; a host that found a message claimed without a copy checks the copy it stored for it. The earliest stays.
+        private async Task SettleTwinsAsync(IReadOnlyList<WorkItem> stored, ISet<WorkItem> sought, CancellationToken cancellationToken)
+        {
+            if (stored.Count == 0) return;
+            ReplyAdminException lost = null;
+            if (_store is ILeasedReplyStore leased)
+            {
+                try
+                {
+                    await leased.ConfirmLeaseAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplyAdminException e) when (e.ErrorId == ErrorIds.LeaseLost)
+                {
+                    lost = e;
+                }
+            }
+            foreach (var item in stored.Where(w => w.Result.DestinationUid.HasValue && (lost != null || sought.Contains(w))))
+            {
+                var uid = item.Result.DestinationUid.Value;
+                try
+                {
+                    var content = item.Content.VerifyContent ? await item.Content.Load().ConfigureAwait(false) : null;
+                    var twin = await _store.RemoveIfStoredEarlierAsync(uid, item.Content.Identity, content, cancellationToken).ConfigureAwait(false);
+                    if (!twin.HasValue) continue;
+                    item.Result.DestinationUid = twin;
+                    item.Result.Actions.Add($"{item.Content.Verb} twice (a host stalled past its lease stored it late): kept UID {twin}, removed UID {uid}");
+                    _observer.Verbose($"Message {item.Message.Id} was stored twice: kept UID {twin}, removed this run's UID {uid}.");
+                }
+                catch (ReplyAdminException e)
+                {
+                    _observer.Warning($"Message {item.Message.Id} may be stored twice in {_store.Description} (UID {uid}); checking for an earlier copy failed: {e.Message}");
+                }
+            }
+            if (lost != null) throw lost;
         }
 
         // The bodies the MULTIAPPEND needs, in one FETCH where the source allows (a body is fetched once in any case; this

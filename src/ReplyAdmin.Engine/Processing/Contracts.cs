@@ -214,6 +214,26 @@ namespace ReplyAdmin.Engine.Processing
         /// Returns the new UIDs in order, each null when the server does not tell it.
         /// </summary>
         Task<IReadOnlyList<uint?>> AppendAsync(IReadOnlyList<AppendItem> items, CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Removes the copy <paramref name="uid"/> this run stored when the folder holds an earlier copy of the same content (a
+        /// lower UID, recognised as <see cref="FindAsync"/> recognises a copy) and returns that copy's UID; returns null, removing
+        /// nothing, when there is none. The earliest of a set of twins is never removed, so one copy always stays. For the one way
+        /// a reply gets stored twice: a host stalled mid-APPEND past its lease finishes that APPEND after the host that took over
+        /// stored the same reply.
+        /// </summary>
+        Task<uint?> RemoveIfStoredEarlierAsync(uint uid, string messageId, MimeMessage content, CancellationToken cancellationToken);
+    }
+
+    /// <summary>A reply folder written under a lease (several hosts share the source): it can say whether this host still holds it.</summary>
+    public interface ILeasedReplyStore : IReplyStore
+    {
+        /// <summary>
+        /// Returns when this host still holds the lease: then no other host can have taken over while the APPEND before this
+        /// call was in flight, nor stored the same replies.
+        /// </summary>
+        /// <exception cref="ReplyAdminException"><see cref="ErrorIds.LeaseLost"/> (scope Run): another host may hold it now.</exception>
+        Task ConfirmLeaseAsync(CancellationToken cancellationToken);
     }
 
     /// <summary>Sends forwards through the SMTP relay. The run's workers call it concurrently.</summary>
