@@ -28,7 +28,8 @@ BeforeAll {
     & chmod 0644 "$work/header_checks"
     $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test', 'forward@example.test' `
         -PostfixExtraConfig "header_checks = regexp:$work/header_checks`nvirtual_alias_maps = inline:{ loop@example.test=inbound@example.test }"
-    $scanners = Start-TestScanners -Only rspamd -DnsTxtRecords $dkimRecord -EnableModules 'arc'
+    # relay0: a selector whose key was revoked (an empty p=), so DNS answers for it but publishes no key.
+    $scanners = Start-TestScanners -Only rspamd -DnsTxtRecords $dkimRecord, 'relay0._domainkey.example.test,v=DKIM1; k=rsa; p=' -EnableModules 'arc'
 
     function New-FwdReply {
         param([string] $Name, [string] $To, [string] $Token)
@@ -219,6 +220,22 @@ Describe 'Test-ReplyImapConnection -Target Relay' -Tag Integration {
         $report.DkimKeyMatches | Should -BeFalse
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'DkimKeyMismatch,*'
         "$($failed[0].ErrorDetails.RecommendedAction) $($failed[0].Exception.Message)" | Should -Not -Match 'BEGIN' # the public key is advice; the private key never shows
+    }
+
+    It 'Reports DkimKeyNotPublished when DNS answers for the selector but publishes no key (revoked)' {
+        $revoked = New-TestReplyConfiguration -Server $server
+        Set-ReplySmtpRelay -ConfigPath $revoked -DkimDomain 'example.test' -DkimSelector 'relay0' -DkimKeyReference "file:$keyPath"
+        $report = Test-ReplyImapConnection -ConfigPath $revoked -Target Relay -DnsServer $dns -ErrorVariable failed -ErrorAction SilentlyContinue
+        $report.Connected | Should -BeTrue
+        $report.DkimKeyChecked | Should -BeTrue
+        $report.DkimKeyMatches | Should -BeFalse
+        $report.Succeeded | Should -BeFalse
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'DkimKeyNotPublished,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failed[0].TargetObject | Should -Be 'relay0._domainkey.example.test'
+        # The advice is the record to publish: the public half of the configured key.
+        $failed[0].ErrorDetails.RecommendedAction | Should -Match ([regex]::Escape("relay0._domainkey.example.test = `"v=DKIM1; k=rsa; p=$publicKey`""))
     }
 
     It 'Warns, without failing, when no DNS server answers' {
