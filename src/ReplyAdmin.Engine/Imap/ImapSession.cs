@@ -96,7 +96,9 @@ namespace ReplyAdmin.Engine.Imap
                 }
                 catch (FolderNotFoundException)
                 {
-                    folder = await Run(() => parent.CreateAsync(level, true, cancellationToken), $"create folder '{path}'", path).ConfigureAwait(false);
+                    // Null when the LIST after the CREATE no longer finds it (removed at once by someone else): then look it up.
+                    folder = await Run(() => parent.CreateAsync(level, true, cancellationToken), $"create folder '{path}'", path).ConfigureAwait(false)
+                        ?? await Run(() => parent.GetSubfolderAsync(level, cancellationToken), $"create folder '{path}'", path).ConfigureAwait(false);
                 }
                 parent = folder;
             }

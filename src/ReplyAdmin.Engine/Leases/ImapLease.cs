@@ -308,6 +308,9 @@ namespace ReplyAdmin.Engine.Leases
             try
             {
                 bid = await unit.CreateAsync(bidName, true, cancellationToken).ConfigureAwait(false);
+                // MailKit answers null when the LIST after its CREATE no longer finds the mailbox: the winner of the epoch
+                // cleaned up stray bids between the two commands (seen in CI with two hosts started together).
+                if (bid == null) throw new FolderNotFoundException(bidName);
                 await bid.AppendAsync(new AppendRequest(Record("holder"), MessageFlags.Seen), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ImapCommandException || e is FolderNotFoundException)
@@ -443,7 +446,9 @@ namespace ReplyAdmin.Engine.Leases
             try
             {
                 // A selectable mailbox, as the folders ReplyAdmin creates elsewhere: a "parent only" name is not kept by every server (Dovecot's maildir).
-                return await parent.CreateAsync(name, true, cancellationToken).ConfigureAwait(false);
+                // Null when the LIST after the CREATE no longer finds it: look it up, which says what is there now.
+                return await parent.CreateAsync(name, true, cancellationToken).ConfigureAwait(false)
+                    ?? await Guard(() => parent.GetSubfolderAsync(name, cancellationToken), "find the lease").ConfigureAwait(false);
             }
             catch (ImapCommandException)
             {
