@@ -53,38 +53,29 @@ if ($ConfigPath) { $parameters.ConfigPath = $ConfigPath }
 if ($MaxMessages -gt 0) { $parameters.MaxMessages = $MaxMessages }
 if ($ThrottleLimit -gt 0) { $parameters.ThrottleLimit = $ThrottleLimit }
 if ($MaxAttempts -ge 0) { $parameters.MaxAttempts = $MaxAttempts }
-# Ctrl+C, SIGINT and SIGTERM stop the pipeline: no catch sees that, but finally runs, so the log says why it ends there.
-$finished = $false
-try {
-    if ($Watch) {
-        try {
-            # Each summary and each per-message error is printed as it comes: a service's log shows them at once.
-            Invoke-ReplyProcessing @parameters -Watch -WatchInterval ([TimeSpan]::FromSeconds($WatchIntervalSeconds)) -ErrorAction Continue 2>&1 | ForEach-Object {
-                if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("$(Get-ErrorId $_): $_") }
-                else { [Console]::Out.WriteLine($_.ToString()) }
-            }
-            $finished = $true; exit 0
-        }
-        catch {
-            [Console]::Out.WriteLine("ReplyAdmin watch stopped: $(Get-ErrorId $_): $($_.Exception.Message)")
-            $finished = $true; exit 2
-        }
-    }
+if ($Watch) {
     try {
-        $failures = $null
-        $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures
-        foreach ($failure in @($failures)) { [Console]::Error.WriteLine("$(Get-ErrorId $failure): $failure") }
-        [Console]::Out.WriteLine($summary.ToString())
-        $finished = $true; exit $(if ($summary.Failed -gt 0) { 1 } else { 0 })
+        # Each summary and each per-message error is printed as it comes: a service's log shows them at once.
+        Invoke-ReplyProcessing @parameters -Watch -WatchInterval ([TimeSpan]::FromSeconds($WatchIntervalSeconds)) -ErrorAction Continue 2>&1 | ForEach-Object {
+            if ($_ -is [System.Management.Automation.ErrorRecord]) { [Console]::Error.WriteLine("$(Get-ErrorId $_): $_") }
+            else { [Console]::Out.WriteLine($_.ToString()) }
+        }
+        exit 0
     }
     catch {
-        $id = Get-ErrorId $_
-        [Console]::Out.WriteLine("ReplyAdmin run did not complete: ${id}: $($_.Exception.Message)")
-        $finished = $true; exit $(if ($id -eq 'ProcessingAlreadyRunning') { 3 } else { 2 })
+        [Console]::Out.WriteLine("ReplyAdmin watch stopped: $(Get-ErrorId $_): $($_.Exception.Message)")
+        exit 2
     }
 }
-finally {
-    if (-not $finished) {
-        [Console]::Out.WriteLine("ReplyAdmin $(if ($Watch) { 'watch' } else { 'run' }) stopped by Ctrl+C, SIGINT or SIGTERM: what was done stays done; the rest waits at the source for the next run.")
-    }
+try {
+    $failures = $null
+    $summary = Invoke-ReplyProcessing @parameters -ErrorAction SilentlyContinue -ErrorVariable failures
+    foreach ($failure in @($failures)) { [Console]::Error.WriteLine("$(Get-ErrorId $failure): $failure") }
+    [Console]::Out.WriteLine($summary.ToString())
+    exit $(if ($summary.Failed -gt 0) { 1 } else { 0 })
+}
+catch {
+    $id = Get-ErrorId $_
+    [Console]::Out.WriteLine("ReplyAdmin run did not complete: ${id}: $($_.Exception.Message)")
+    exit $(if ($id -eq 'ProcessingAlreadyRunning') { 3 } else { 2 })
 }
