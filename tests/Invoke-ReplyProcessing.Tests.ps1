@@ -766,9 +766,9 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
                 @($lines -match '^ReplyAdmin run \S+: 0 messages:') | Should -HaveCount 1 -Because 'the first run, before any reply arrived, finds nothing'
                 @($lines -match '^ReplyAdmin run \S+: 1 messages: 1 stored') | Should -HaveCount 2
                 if (-not $IsWindows) {
-                    # What 'systemctl stop' sends to the unit Register-ReplyProcessingSchedule -Watch writes (KillSignal=SIGINT).
-                    & kill -INT $watcher.Id
-                    $watcher.WaitForExit(30000) | Should -BeTrue -Because 'SIGINT stops the watch as Ctrl+C does'
+                    # What 'systemctl stop' sends to the unit Register-ReplyProcessingSchedule -Watch writes.
+                    & kill -TERM $watcher.Id
+                    $watcher.WaitForExit(30000) | Should -BeTrue -Because 'SIGTERM stops the watch as Ctrl+C does'
                     $watcher.ExitCode | Should -Be 0
                 }
             }

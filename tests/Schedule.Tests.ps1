@@ -224,7 +224,7 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             $watchService.Service.Type | Should -Be 'simple'
             $watchService.Service.Restart | Should -Be 'on-failure'
             $watchService.Service.RestartSec | Should -Be '30s'
-            $watchService.Service.KillSignal | Should -Be 'SIGINT' -Because 'systemctl stop then ends the watch as Ctrl+C does, not by killing it'
+            $watchService.Service.Keys | Should -Not -Contain 'KillSignal' -Because 'systemctl stop sends SIGTERM, which ends the watch as Ctrl+C does'
             $watchService.Service.Keys | Should -Not -Contain 'SuccessExitStatus'
             $watchService.Install.WantedBy | Should -Be $(if ((id -u) -eq '0') { 'multi-user.target' } else { 'default.target' })
         }

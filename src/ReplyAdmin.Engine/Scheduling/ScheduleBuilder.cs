@@ -173,8 +173,9 @@ namespace ReplyAdmin.Engine.Scheduling
             {
                 text.Append("Restart=on-failure\n");
                 text.Append("RestartSec=30s\n");
-                text.Append("# Stop as Ctrl+C does: the run in progress ends at its next step, releases its lease and exits 0.\n");
-                text.Append("KillSignal=SIGINT\n");
+                // systemd's default stop signal, SIGTERM, is handled by Invoke-ReplyProcessing as Ctrl+C; pwsh's own Ctrl+C
+                // handling (SIGINT) gave exit 0 or 1 depending on timing, so the unit does not send SIGINT.
+                text.Append("# systemctl stop sends SIGTERM: the run in progress ends at its next step, releases its lease and exits 0.\n");
                 text.Append("TimeoutStopSec=90s\n");
             }
             text.Append("# Passwords never go into this file or into Environment= lines (units are world-readable).\n");
