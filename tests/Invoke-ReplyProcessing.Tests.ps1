@@ -805,6 +805,23 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
+    Context 'When watching a directory source with -Watch' {
+        It 'Processes files as they arrive, without waiting for the interval' {
+            $scenario = New-TestScenario
+            $pwsh = @(Get-PwshCommand)
+            $command = "Import-Module '$ModulePath'; Invoke-ReplyProcessing -ConfigPath '$($scenario.Config)' -Watch -WatchInterval '00:10:00'"
+            $watcher = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command)) -PassThru `
+                -RedirectStandardOutput (Join-Path (Split-Path $scenario.Config) 'watch.out') -RedirectStandardError (Join-Path (Split-Path $scenario.Config) 'watch.err')
+            try {
+                Start-Sleep -Seconds 2   # the first run finds nothing; the watcher then looks every few seconds
+                $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+                Wait-StoredReply $scenario 1 | Should -HaveCount 1
+                $watcher.HasExited | Should -BeFalse
+            }
+            finally { if (-not $watcher.HasExited) { $watcher.Kill($true) } }
+        }
+    }
+
     Context 'When waiting for files at a Maildir source' {
         It 'Wakes as soon as a message is delivered, not at the next look 5 seconds later' {
             $root = Join-Path ([IO.Path]::GetTempPath()) ('replyadmin-wake-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
