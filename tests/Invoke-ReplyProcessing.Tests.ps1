@@ -735,13 +735,19 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
 
     Context 'When running resident through Start-ReplyProcessing.ps1 -Watch' {
         BeforeAll {
-            # The resident process as the service runs it, once its first run (which finds nothing) has said so: it then
-            # waits in IDLE. Its output goes to $Out.
-            function Start-ResidentWatcher($Scenario, [string] $Out) {
+            # Start-ReplyProcessing.ps1 in a process of its own, as a scheduler or the service starts it, with -Arguments
+            # after -ConfigPath. Its output goes to $Out, its errors to "$Out.err".
+            function Start-ReplyProcessingScript($Scenario, [string] $Out, [string[]] $Arguments) {
                 $pwsh = @(Get-PwshCommand)
                 $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
-                $watcher = Start-Process -FilePath $pwsh[0] -PassThru -RedirectStandardOutput $Out -RedirectStandardError "$Out.err" `
-                    -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Scenario.Config, '-Watch', '-WatchIntervalSeconds', '600'))
+                Start-Process -FilePath $pwsh[0] -PassThru -RedirectStandardOutput $Out -RedirectStandardError "$Out.err" `
+                    -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Scenario.Config) + $Arguments)
+            }
+
+            # The resident process as the service runs it, once its first run (which finds nothing) has said so: it then
+            # waits in IDLE.
+            function Start-ResidentWatcher($Scenario, [string] $Out) {
+                $watcher = Start-ReplyProcessingScript $Scenario $Out '-Watch', '-WatchIntervalSeconds', '600'
                 $deadline = [DateTime]::UtcNow.AddSeconds(30)
                 while (-not (Select-String -LiteralPath $Out -Pattern ': 0 messages:' -Quiet -ErrorAction Ignore) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
                 $watcher
@@ -780,10 +786,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $inboundFolder = Set-TestImapSource $scenario -Create
             $paths = foreach ($i in 1..400) { New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)t$i" -Name "term$i" }
             Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
-            $pwsh = @(Get-PwshCommand)
-            $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
-            $run = Start-Process -FilePath $pwsh[0] -PassThru -RedirectStandardOutput (Join-Path (Split-Path $scenario.Config) 'term.out') -RedirectStandardError (Join-Path (Split-Path $scenario.Config) 'term.err') `
-                -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $scenario.Config, '-ThrottleLimit', '1'))
+            $run = Start-ReplyProcessingScript $scenario (Join-Path (Split-Path $scenario.Config) 'term.out') '-ThrottleLimit', '1'
             try {
                 # Stopped once its first batch is journaled: the run holds the lease and has more to do.
                 $journal = Join-Path (Split-Path $scenario.Config) 'journal'

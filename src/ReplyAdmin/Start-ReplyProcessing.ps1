@@ -12,8 +12,8 @@
     them at once and prints a summary line per run and each error as it happens. Servers that cannot be reached and
     configuration errors met while watching are retried; it exits 2 only when it cannot start (e.g. no readable
     configuration) or meets an unexpected error. SIGTERM (systemctl stop, kill, docker stop) ends a run or the watch
-    at its next step, with the lease given back: exit 0. Ctrl+C does the same; pwsh then decides the exit code. Even a kill mid-run loses nothing: the next start finishes what a
-    run left.
+    at its next step, with the lease given back: exit 0. Ctrl+C does the same; pwsh then decides the exit code. Even a
+    kill mid-run loses nothing: the next start finishes what a run left.
 .EXAMPLE
     pwsh -NoProfile -NonInteractive -File /opt/ReplyAdmin/Start-ReplyProcessing.ps1 -ConfigPath /etc/replyadmin/config.json
 .EXAMPLE

@@ -154,7 +154,7 @@ namespace ReplyAdmin.Engine.ClientSetup
             Row(labels.Port, setting.IncomingPort);
             Row(labels.Security, labels.IncomingSecurity);
             Row(labels.UserName, setting.IncomingUserName);
-            Row(setting.IncomingAuthentication == "OAuth2" ? labels.SignIn : labels.Password, setting.IncomingAuthentication == "OAuth2" ? labels.OAuthNote : labels.PasswordNote);
+            Row(setting.IncomingAuthentication == "OAuth2" ? labels.SignIn : labels.PasswordCaption, setting.IncomingAuthentication == "OAuth2" ? labels.OAuthNote : labels.PasswordNote);
             Row(labels.Folder, setting.Folder);
             if (setting.OutgoingServer != null)
             {
@@ -189,7 +189,7 @@ namespace ReplyAdmin.Engine.ClientSetup
                 Heading = "Mail client settings for the replies to the list '{0}'",
                 AccountType = "Account type", EmailAddress = "E-mail address", Name = "Name",
                 IncomingServer = "Incoming server (IMAP)", Port = "Port", Security = "Connection security", IncomingSecurity = "SSL/TLS (required)",
-                UserName = "User name", Password = "Password", PasswordNote = PasswordNoteEnglish, SignIn = "Authentication", OAuthNote = OAuthNoteEnglish, Folder = "IMAP folder",
+                UserName = "User name", PasswordCaption = "Password", PasswordNote = PasswordNoteEnglish, SignIn = "Authentication", OAuthNote = OAuthNoteEnglish, Folder = "IMAP folder",
                 OutgoingServer = "Outgoing server (SMTP)", NoSecurity = "None", NoLogin = "(no login)", NotConfigured = "(not configured)",
                 Footer = "All lists share this one IMAP folder. Messages larger than {0} MB are not stored there.",
             };
@@ -199,12 +199,12 @@ namespace ReplyAdmin.Engine.ClientSetup
                 Heading = "E-Mail-Programm einrichten für die Antworten an den Verteiler '{0}'",
                 AccountType = "Konto- oder Servertyp", EmailAddress = "E-Mail-Adresse", Name = "Name",
                 IncomingServer = "Posteingangsserver (IMAP)", Port = "Port", Security = "Verbindungssicherheit", IncomingSecurity = "SSL/TLS (erforderlich)",
-                UserName = "Benutzername", Password = "Passwort", PasswordNote = PasswordNoteGerman, SignIn = "Authentifizierung", OAuthNote = OAuthNoteGerman, Folder = "IMAP-Ordner",
+                UserName = "Benutzername", PasswordCaption = "Passwort", PasswordNote = PasswordNoteGerman, SignIn = "Authentifizierung", OAuthNote = OAuthNoteGerman, Folder = "IMAP-Ordner",
                 OutgoingServer = "Postausgangsserver (SMTP)", NoSecurity = "keine", NoLogin = "(keine Anmeldung)", NotConfigured = "(nicht eingerichtet)",
                 Footer = "Alle Verteiler teilen sich diesen einen IMAP-Ordner. Nachrichten über {0} MB werden dort nicht abgelegt.",
             };
 
-            public string Heading, AccountType, EmailAddress, Name, IncomingServer, Port, Security, IncomingSecurity, UserName, Password, PasswordNote, SignIn, OAuthNote,
+            public string Heading, AccountType, EmailAddress, Name, IncomingServer, Port, Security, IncomingSecurity, UserName, PasswordCaption, PasswordNote, SignIn, OAuthNote,
                 Folder, OutgoingServer, NoSecurity, NoLogin, NotConfigured, Footer;
         }
     }
