@@ -3,8 +3,9 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks the ReplyAdmin module.
 .DESCRIPTION
-    Build  compiles the engine and the cmdlets and lays out the module in out/ReplyAdmin, with ReadyToRun code for the
-           .NET of the PowerShell running this script and this machine's platform (-NoReadyToRun: IL only).
+    Build  compiles the engine, the cmdlets and the runner (scheduled runs without PowerShell) and lays out the module in
+           out/ReplyAdmin, with ReadyToRun code for the .NET of the PowerShell running this script and this machine's
+           platform (-NoReadyToRun: IL only).
     Test   builds, then runs the Pester suite (unit and integration) against real Dovecot and Postfix
            servers that the tests start on loopback. Installs Dovecot/Postfix with apt-get when missing.
     Demo   builds, starts Dovecot and Postfix, configures two lists and shows the main job end to end.
@@ -63,6 +64,10 @@ function Invoke-Build {
     if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin/ReplyAdmin.csproj'), '-c', $Configuration, '-o', $publish, "-p:Version=$Version",
         '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    # The runner (a scheduled run without PowerShell) beside them: its deps.json lets the .NET host prefer the platform's
+    # own copies of System.* assemblies over the older ones the engine's packages bring.
+    Invoke-Native dotnet @('publish', (Join-Path $root 'src/ReplyAdmin.Runner/ReplyAdmin.Runner.csproj'), '-c', $Configuration, '-o', $publish, "-p:Version=$Version",
+        '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleOut | Out-Null
     # Only the cmdlet assembly sits beside the manifest (PowerShell's default load context); the engine and its
@@ -70,6 +75,7 @@ function Invoke-Build {
     Copy-Item (Join-Path $publish 'ReplyAdmin.dll') $moduleOut
     $dependencies = New-Item -ItemType Directory -Path (Join-Path $moduleOut 'dependencies')
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'ReplyAdmin.dll' | Copy-Item -Destination $dependencies
+    Copy-Item (Join-Path $publish 'ReplyAdmin.Runner.runtimeconfig.json'), (Join-Path $publish 'ReplyAdmin.Runner.deps.json') $dependencies
     if (-not $NoReadyToRun) { Add-ReadyToRun -Publish $publish }
     Copy-Item (Join-Path $root 'ReplyAdmin.psd1'), (Join-Path $root 'LICENSE') $moduleOut
     Set-ManifestRelease -Path (Join-Path $moduleOut 'ReplyAdmin.psd1')
@@ -131,7 +137,8 @@ function Invoke-Package {
     Add-Type -AssemblyName System.IO.Compression.FileSystem
     $zip = [IO.Compression.ZipFile]::OpenRead($package)
     try { $entries = @($zip.Entries.FullName) } finally { $zip.Dispose() }
-    $unwanted = @($entries | Where-Object { $_ -match '\.pdb$|(^|/)tests?/|\.Tests\.ps1$|System\.Management\.Automation\.dll$|\.deps\.json$' })
+    # The runner's deps.json is the one that ships (see Invoke-Build).
+    $unwanted = @($entries | Where-Object { $_ -match '\.pdb$|(^|/)tests?/|\.Tests\.ps1$|System\.Management\.Automation\.dll$|(?<!ReplyAdmin\.Runner)\.deps\.json$' })
     if ($unwanted) { throw "The package holds files that must not ship: $($unwanted -join ', ')" }
     Write-Host "Package: $package ($($entries.Count) entries)"
 }

@@ -656,12 +656,15 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
-    Context 'When run as a scheduled task (Start-ReplyProcessing.ps1)' {
+    # The two programs a schedule starts keep one contract: the same arguments, lines and exit codes.
+    Context 'When run as a scheduled <Entry>' -ForEach @(
+        @{ Entry = 'task in PowerShell (Start-ReplyProcessing.ps1)'; Runner = $false }
+        @{ Entry = 'run without PowerShell (ReplyAdmin.Runner)'; Runner = $true }
+    ) {
         BeforeAll {
-            $pwsh = @(Get-PwshCommand)
-            $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
-            function Invoke-Scheduled([string] $Config) {
-                $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $Config -TimeoutSeconds 5 2>&1
+            $command = @(Get-ScheduledRunCommand -Runner:$Runner)
+            function Invoke-Scheduled([string] $Config, [string[]] $Arguments = @('-TimeoutSeconds', '5')) {
+                $output = & $command[0] @($command | Select-Object -Skip 1) -ConfigPath $Config @Arguments 2>&1
                 [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
             }
         }
@@ -680,7 +683,8 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
             $run = Invoke-Scheduled $scenario.Config
             $run.ExitCode | Should -Be 1
-            ($run.Output -join "`n") | Should -Match 'SmtpForwardRejected'
+            @($run.Output -match '^SmtpForwardRejected: ') | Should -HaveCount 1 -Because 'each failure is one ErrorId: message line'
+            @($run.Output -match '^ReplyAdmin run \S+: 1 messages: .*1 failed') | Should -HaveCount 1
         }
 
         It 'Exits 2 when the reply mailbox cannot be reached' {
@@ -689,17 +693,43 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Set-ReplyMailbox -ConfigPath $scenario.Config -Port (Get-TestMailFreePort)
             $run = Invoke-Scheduled $scenario.Config
             $run.ExitCode | Should -Be 2
-            ($run.Output -join "`n") | Should -Match 'ImapConnectFailed'
+            @($run.Output -match '^ReplyAdmin run did not complete: ImapConnectFailed: ') | Should -HaveCount 1
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
         }
 
         It 'Passes -ThrottleLimit and -MaxAttempts on to the run' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $scenario.Config -ThrottleLimit 1 -MaxAttempts 2 2>&1
-            $LASTEXITCODE | Should -Be 0
+            (Invoke-Scheduled $scenario.Config '-ThrottleLimit', '1', '-MaxAttempts', '2').ExitCode | Should -Be 0
             Get-StoredReply $scenario | Should -HaveCount 1
-            $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script -ConfigPath $scenario.Config -ThrottleLimit 99 2>&1
-            $LASTEXITCODE | Should -Be 2 -Because 'an invalid -ThrottleLimit reaches Invoke-ReplyProcessing, which refuses it'
+            (Invoke-Scheduled $scenario.Config '-ThrottleLimit', '99').ExitCode | Should -Be 2 -Because 'an invalid -ThrottleLimit is refused before the run'
+        }
+
+        It 'Exits 0 with one summary line of 0 messages when nothing waits' {
+            $scenario = New-TestScenario
+            $run = Invoke-Scheduled $scenario.Config
+            $run.ExitCode | Should -Be 0
+            $run.Output | Should -HaveCount 1
+            $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 0 messages:'
+        }
+
+        It 'Refuses an argument it does not know with exit code 2, naming it' -Skip:(-not $Runner) {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $run = Invoke-Scheduled $scenario.Config '-ThrottleLimt', '2'
+            $run.ExitCode | Should -Be 2
+            $run.Output[0] | Should -BeLike "ScheduledRunArgumentInvalid: '-ThrottleLimt' is not a parameter*"
+            Get-StoredReply $scenario | Should -BeNullOrEmpty
+        }
+
+        It 'Cannot read a secret: reference and says what to do, with exit code 2' -Skip:(-not $Runner) {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            Set-ReplyMailbox -ConfigPath $scenario.Config -CredentialReference 'secret:ReplyMailbox'
+            $run = Invoke-Scheduled $scenario.Config
+            $run.ExitCode | Should -Be 2
+            @($run.Output -match '^ReplyAdmin run did not complete: CredentialStoreUnavailable: .*secret .ReplyMailbox.') | Should -HaveCount 1
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
         }
 
         It 'Exits 3 when another run holds the source' {
@@ -733,21 +763,23 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
-    Context 'When running resident through Start-ReplyProcessing.ps1 -Watch' {
+    Context 'When running resident or stopped through <Entry>' -ForEach @(
+        @{ Entry = 'Start-ReplyProcessing.ps1'; Runner = $false }
+        @{ Entry = 'ReplyAdmin.Runner'; Runner = $true }
+    ) {
         BeforeAll {
-            # Start-ReplyProcessing.ps1 in a process of its own, as a scheduler or the service starts it, with -Arguments
-            # after -ConfigPath. Its output goes to $Out, its errors to "$Out.err".
-            function Start-ReplyProcessingScript($Scenario, [string] $Out, [string[]] $Arguments) {
-                $pwsh = @(Get-PwshCommand)
-                $script = Join-Path (Split-Path $ModulePath) 'Start-ReplyProcessing.ps1'
-                Start-Process -FilePath $pwsh[0] -PassThru -RedirectStandardOutput $Out -RedirectStandardError "$Out.err" `
-                    -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Scenario.Config) + $Arguments)
+            # One run in a process of its own, as a scheduler or the service starts it, with -Arguments after -ConfigPath.
+            # Its output goes to $Out, its errors to "$Out.err".
+            function Start-ScheduledRun($Scenario, [string] $Out, [string[]] $Arguments) {
+                $command = @(Get-ScheduledRunCommand -Runner:$Runner)
+                Start-Process -FilePath $command[0] -PassThru -RedirectStandardOutput $Out -RedirectStandardError "$Out.err" `
+                    -ArgumentList (@($command | Select-Object -Skip 1) + @('-ConfigPath', $Scenario.Config) + $Arguments)
             }
 
             # The resident process as the service runs it, once its first run (which finds nothing) has said so: it then
             # waits in IDLE.
             function Start-ResidentWatcher($Scenario, [string] $Out) {
-                $watcher = Start-ReplyProcessingScript $Scenario $Out '-Watch', '-WatchIntervalSeconds', '600'
+                $watcher = Start-ScheduledRun $Scenario $Out '-Watch', '-WatchIntervalSeconds', '600'
                 $deadline = [DateTime]::UtcNow.AddSeconds(30)
                 while (-not (Select-String -LiteralPath $Out -Pattern ': 0 messages:' -Quiet -ErrorAction Ignore) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
                 $watcher
@@ -786,7 +818,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $inboundFolder = Set-TestImapSource $scenario -Create
             $paths = foreach ($i in 1..400) { New-TestReply -Directory $scenario.Inbound -Template human -Token "$($scenario.Token)t$i" -Name "term$i" }
             Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inboundFolder -Path $paths
-            $run = Start-ReplyProcessingScript $scenario (Join-Path (Split-Path $scenario.Config) 'term.out') '-ThrottleLimit', '1'
+            $run = Start-ScheduledRun $scenario (Join-Path (Split-Path $scenario.Config) 'term.out') '-ThrottleLimit', '1'
             try {
                 # Stopped once its first batch is journaled: the run holds the lease and has more to do.
                 $journal = Join-Path (Split-Path $scenario.Config) 'journal'
@@ -795,7 +827,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
                 # What kill, docker stop and the stop of a timer's service unit send.
                 & kill -TERM $run.Id
                 $run.WaitForExit(30000) | Should -BeTrue
-                $run.ExitCode | Should -Be 0 -Because 'pwsh alone ends at once with 143 and leaves the lease to expire'
+                $run.ExitCode | Should -Be 0 -Because 'without a handler the process ends at once with 143 and leaves the lease to expire'
                 (Get-ReplyLease -ConfigPath $scenario.Config).State | Should -Be 'Released'
                 $storedByFirst = @(Get-StoredReply $scenario).Count
                 $storedByFirst | Should -BeLessThan 400 -Because 'the run stopped part-way'

@@ -82,10 +82,12 @@ Describe 'Installing ReplyAdmin as a package' -Tag Integration {
                 [xml] $nuspec = $reader.ReadToEnd(); $reader.Dispose()
             }
             finally { $zip.Dispose() }
-            foreach ($file in 'ReplyAdmin.psd1', 'ReplyAdmin.dll', 'LICENSE', 'Start-ReplyProcessing.ps1', 'dependencies/ReplyAdmin.Engine.dll', 'dependencies/MimeKit.dll', 'en-US/ReplyAdmin.dll-Help.xml') {
+            foreach ($file in 'ReplyAdmin.psd1', 'ReplyAdmin.dll', 'LICENSE', 'Start-ReplyProcessing.ps1', 'dependencies/ReplyAdmin.Engine.dll', 'dependencies/MimeKit.dll', 'en-US/ReplyAdmin.dll-Help.xml',
+                'dependencies/ReplyAdmin.Runner.dll', 'dependencies/ReplyAdmin.Runner.runtimeconfig.json', 'dependencies/ReplyAdmin.Runner.deps.json') {
                 $entries | Should -Contain $file
             }
-            $entries | Where-Object { $_ -match '\.pdb$|\.Tests\.ps1$|System\.Management\.Automation\.dll$|\.deps\.json$|^tests/' } | Should -BeNullOrEmpty
+            # The runner's deps.json is its only one: it lets the .NET host prefer the platform's System.* assemblies.
+            $entries | Where-Object { $_ -match '\.pdb$|\.Tests\.ps1$|System\.Management\.Automation\.dll$|(?<!ReplyAdmin\.Runner)\.deps\.json$|^tests/' } | Should -BeNullOrEmpty
             $nuspec.package.metadata.version | Should -Be "$oldVersion"
             $nuspec.package.metadata.releaseNotes | Should -Match ([regex]::Escape("$oldVersion"))
             $nuspec.package.metadata.tags | Should -Match '\bIMAP\b'
@@ -113,14 +115,20 @@ Set-ReplyListHandling -Name newsletter -AutoReplies Exclude
 $connected = (Test-ReplyImapConnection).Succeeded
 $results = @(Invoke-ReplyProcessing)
 $schedule = Register-ReplyProcessingSchedule -Interval '00:05:00' -Platform Systemd -OutputPath (Join-Path $HOME 'schedule') -PassThru -InformationAction Ignore
+$pwshSchedule = Register-ReplyProcessingSchedule -Name ReplyAdmin-pwsh -RunWith PowerShell -Platform Systemd -OutputPath (Join-Path $HOME 'schedule') -PassThru -InformationAction Ignore
 $module = Get-Module ReplyAdmin
 [pscustomobject]@{
     Version = "$($module.Version)"; ModuleBase = $module.ModuleBase; Connected = $connected
     Results = @($results | ForEach-Object { '{0} {1}' -f $_.Class, $_.Disposition } | Sort-Object)
-    Command = $schedule.Command; ConfigPath = $schedule.ConfigPath
+    Command = $schedule.Command; RunWith = "$($schedule.RunWith)"; PwshCommand = $pwshSchedule.Command; ConfigPath = $schedule.ConfigPath
 } | ConvertTo-Json | Set-Content $env:ADMIN_RESULT
 '@
-            $script:scheduleCommand = $installed.Command
+            $script:scheduleCommands = @{ DotNet = $installed.Command; PowerShell = $installed.PwshCommand }
+        }
+
+        It 'Registers a schedule that starts the runner' {
+            $installed.RunWith | Should -Be 'DotNet'
+            $installed.Command[1] | Should -Be (Join-Path $adminHome ".local/share/powershell/Modules/ReplyAdmin/$oldVersion/dependencies/ReplyAdmin.Runner.dll")
         }
 
         It 'Installs into the administrator''s own module path and imports by name' {
@@ -178,15 +186,24 @@ $results = @(Invoke-ReplyProcessing)
             @(Get-TestImapMessage -Server $server -User 'replies@example.test').MessageId | Should -Contain 'human-1.second@customer.test'
         }
 
-        It 'Runs the schedule registered under the older version, with the newest version installed' {
-            Add-InboundReply human third
+        It 'Runs the schedule registered under the older version (<RunWith>), with the newest version installed' -ForEach @(
+            @{ RunWith = 'DotNet'; Token = 'third' }
+            @{ RunWith = 'PowerShell'; Token = 'fourth' }
+        ) {
+            $command = $scheduleCommands[$RunWith]
+            $command -join ' ' | Should -BeLike "*/ReplyAdmin/$oldVersion/*" -Because 'the schedule was registered under the older version'
+            Add-InboundReply human $Token
+            # The program's own -? banner says which installed version answers; then the run itself.
             $ran = Invoke-AdminStep @"
-`$output = & '$($scheduleCommand[0])' $(($scheduleCommand | Select-Object -Skip 1 | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ' ') 2>&1
-[pscustomobject]@{ ExitCode = `$LASTEXITCODE; Output = "`$output" } | ConvertTo-Json | Set-Content `$env:ADMIN_RESULT
+`$command = @($(($command | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ', '))
+`$banner = if ('$RunWith' -eq 'DotNet') { & `$command[0] `$command[1] -? | Select-Object -First 1 } else { '' }
+`$output = & `$command[0] @(`$command | Select-Object -Skip 1) 2>&1
+[pscustomobject]@{ ExitCode = `$LASTEXITCODE; Output = "`$output"; Banner = "`$banner" } | ConvertTo-Json | Set-Content `$env:ADMIN_RESULT
 "@
             $ran.ExitCode | Should -Be 0
             $ran.Output | Should -Match '1 stored'
-            @(Get-TestImapMessage -Server $server -User 'replies@example.test').MessageId | Should -Contain 'human-1.third@customer.test'
+            if ($RunWith -eq 'DotNet') { $ran.Banner | Should -BeLike "*/ReplyAdmin/$newVersion/dependencies*" }
+            @(Get-TestImapMessage -Server $server -User 'replies@example.test').MessageId | Should -Contain "human-1.$Token@customer.test"
         }
     }
 

@@ -56,10 +56,15 @@ BeforeAll {
         , @(& sh -c "set -- $unescaped; for a in `"`$@`"; do printf '%s\n' `"`$a`"; done")
     }
 
-    # What every scheduled run must execute.
-    function Get-ExpectedCommand([string] $Config) {
-        $script = Join-Path (Get-Module ReplyAdmin).ModuleBase 'Start-ReplyProcessing.ps1'
-        @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Config)
+    # What every scheduled run must execute: by default the runner, started by the first dotnet on the PATH (this
+    # machine has a .NET runtime and the test configuration no secret: reference); with -PowerShell, the script in pwsh.
+    function Get-ExpectedCommand([string] $Config, [switch] $PowerShell) {
+        if ($PowerShell) {
+            $script = Join-Path (Get-Module ReplyAdmin).ModuleBase 'Start-ReplyProcessing.ps1'
+            return @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Config)
+        }
+        $runner = Join-Path (Get-Module ReplyAdmin).ModuleBase 'dependencies/ReplyAdmin.Runner.dll'
+        @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, $runner, '-ConfigPath', $Config)
     }
 
     # A configuration in a directory whose name needs quoting everywhere: a space, a quote, a percent and a dollar.
@@ -95,7 +100,7 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             (Get-ChildItem $units).Name | Sort-Object | Should -Be @('ReplyAdmin.service', 'ReplyAdmin.timer')
         }
 
-        It 'Makes the service a oneshot run of Start-ReplyProcessing.ps1 with the absolute configuration path' {
+        It 'Makes the service a oneshot run of the runner with the absolute configuration path' {
             $service.Service.Type | Should -Be 'oneshot'
             $service.Service.ExecStart | Should -HaveCount 1
             $words = Split-SystemdCommand $service.Service.ExecStart[0]
@@ -190,7 +195,7 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             (Register-ReplyProcessingSchedule -ConfigPath $config -OutputPath $dir -PassThru -InformationAction Ignore).Platform | Should -Be 'Systemd'
         }
 
-        It 'Starts a run whose exit code follows the contract of Start-ReplyProcessing.ps1' {
+        It 'Starts a run whose exit code follows the contract of a scheduled run' {
             # The configuration has no source, so the run fails cleanly (2); what matters is that the command starts it.
             $command = $result.Command
             $output = & $command[0] $command[1..($command.Count - 1)] 2>&1
@@ -215,7 +220,7 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             $watchPlan.EnableCommand | Should -BeLike '*enable --now ReplyAdmin.service'
         }
 
-        It 'Runs Start-ReplyProcessing.ps1 -Watch with the interval as its longest wait' {
+        It 'Runs the runner with -Watch and the interval as its longest wait' {
             $words = Split-SystemdCommand $watchService.Service.ExecStart[0]
             $words | Should -Be ((Get-ExpectedCommand $config) + @('-Watch', '-WatchIntervalSeconds', '600'))
         }
@@ -243,6 +248,69 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
                 Should -Throw -ErrorId 'ScheduleWatchUnsupported,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $err.Exception.Message | Should -BeLike '*cron*'
+        }
+    }
+
+    Context 'When choosing what each run starts (-RunWith)' -Skip:$IsWindows {
+        BeforeAll {
+            $secretConfig = Join-Path (New-TempDirectory) 'config.json'
+            Add-ReplyList -ConfigPath $secretConfig -Name 'news' -Address 'news@example.test'
+            Set-ReplyMailbox -ConfigPath $secretConfig -Server 'imap.example.net' -UserName 'replies@example.net' -Folder 'Replies' -CredentialReference 'secret:ReplyMailbox'
+        }
+
+        It 'Starts the runner with dotnet by default, and says so in -Verbose' {
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -Verbose 4>&1 | Tee-Object -Variable records | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
+            $plan.RunWith | Should -Be 'DotNet'
+            $plan.ScriptPath | Should -Be (Join-Path (Get-Module ReplyAdmin).ModuleBase 'dependencies/ReplyAdmin.Runner.dll')
+            $plan.Command | Should -Be (Get-ExpectedCommand $config)
+            @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like '*starts the runner*' }) | Should -HaveCount 1
+        }
+
+        It 'Starts PowerShell for a configuration with a secret: reference, and says why in -Verbose' {
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $secretConfig -Platform Cron -Verbose 4>&1 | Tee-Object -Variable records | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
+            $plan.RunWith | Should -Be 'PowerShell'
+            $plan.Command | Should -Be (Get-ExpectedCommand $secretConfig -PowerShell)
+            ($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join "`n" | Should -BeLike '*secret:ReplyMailbox*'
+        }
+
+        It 'Refuses -RunWith DotNet for a configuration with a secret: reference with ScheduleRunnerUnavailable and writes nothing' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $err = { Register-ReplyProcessingSchedule -ConfigPath $secretConfig -Platform Systemd -OutputPath $units -RunWith DotNet -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleRunnerUnavailable,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $err.TargetObject | Should -BeLike '*ReplyAdmin.Runner.dll'
+            $err.Exception.Message | Should -BeLike '*secret:ReplyMailbox*'
+            Test-Path $units | Should -BeFalse
+        }
+
+        It 'Starts PowerShell with -RunWith PowerShell' {
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -RunWith PowerShell
+            $plan.RunWith | Should -Be 'PowerShell'
+            $plan.Command | Should -Be (Get-ExpectedCommand $config -PowerShell)
+        }
+
+        It 'Passes the run arguments to the runner as to the script' {
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -ThrottleLimit 2 -MaxAttempts 7
+            $plan.Command | Should -Be ((Get-ExpectedCommand $config) + @('-ThrottleLimit', '2', '-MaxAttempts', '7'))
+        }
+    }
+
+    Context 'When a newer version is installed beside the one a schedule starts' {
+        BeforeAll {
+            # Install-PSResource's layout: ReplyAdmin/<version>/, Update-PSResource adding the new version beside the old.
+            $installed = Join-Path (New-TempDirectory) 'ReplyAdmin'
+            foreach ($version in '1.0.0', '1.1.0') { Copy-Item (Get-Module ReplyAdmin).ModuleBase (Join-Path $installed $version) -Recurse }
+            function Get-RunnerBanner([string] $Version) {
+                (& dotnet (Join-Path $installed "$Version/dependencies/ReplyAdmin.Runner.dll") -? | Select-Object -First 1)
+            }
+        }
+
+        It 'Runs the newest runner installed, as Start-ReplyProcessing.ps1 runs the newest module' {
+            Get-RunnerBanner '1.0.0' | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
+        }
+
+        It 'Runs itself when it is the newest' {
+            Get-RunnerBanner '1.1.0' | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
         }
     }
 

@@ -143,9 +143,11 @@ namespace ReplyAdmin.Engine
         public const string ScheduleIntervalUnsupported = nameof(ScheduleIntervalUnsupported);
         public const string ScheduleNameInvalid = nameof(ScheduleNameInvalid);
         public const string ScheduleRegisterFailed = nameof(ScheduleRegisterFailed);
+        public const string ScheduleRunnerUnavailable = nameof(ScheduleRunnerUnavailable);
         public const string ScheduleWatchUnsupported = nameof(ScheduleWatchUnsupported);
         public const string ScheduleWriteFailed = nameof(ScheduleWriteFailed);
 
+        public const string ScheduledRunArgumentInvalid = nameof(ScheduledRunArgumentInvalid);
         public const string ScheduledTasksUnavailable = nameof(ScheduledTasksUnavailable);
 
         public const string SmtpAuthenticationFailed = nameof(SmtpAuthenticationFailed);

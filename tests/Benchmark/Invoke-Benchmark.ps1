@@ -32,6 +32,9 @@
          ra-idle       a whole scheduled run that finds nothing to do (IMAP source, empty inbound folder whose
                        folders an earlier run created); ra-idle-md the same with an empty Maildir; each idle
                        repetition also runs Measure-IdleRun.ps1 once (the run in parts, printed as a table)
+         ra-md-incl-run, ra-imap-excl-run, ra-idle-run, ra-idle-md-run
+                       the same whole scheduled runs started as the schedule starts the runner (dotnet
+                       ReplyAdmin.Runner.dll, no PowerShell); ra-imap-excl-run on an inbound mailbox of its own
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
@@ -45,7 +48,9 @@
     The built module manifest (build.ps1 -Task Build lays it out in out/ReplyAdmin).
 .PARAMETER Scenario
     Modes to run (default all): mbsync, doveadm, mbsync-imap, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl,
-    ra-imap-same, ra-md-incl-proc, ra-idle.
+    ra-imap-same, ra-md-incl-proc, ra-md-incl-run, ra-imap-excl-run, ra-idle, ra-idle-md, ra-idle-run, ra-idle-md-run, ra-watch.
+    The *-proc and ra-idle rows are whole pwsh processes (Start-ReplyProcessing.ps1); the *-run rows the same runs started
+    as the schedule starts the runner (dotnet ReplyAdmin.Runner.dll).
 .PARAMETER Quick
     A smoke run of about a minute: 150 small and 2 large messages, one repetition (explicit counts win).
 .PARAMETER SkipFsyncProbe
@@ -65,8 +70,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch'),
+    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -376,9 +381,20 @@ SyncState $state/
             }
             $prep
         }
-        { $_ -in 'ra-idle', 'ra-idle-md' } {
+        'ra-imap-excl-run' {
+            # Its own inbound mailbox (the rows before it emptied theirs), loaded by doveadm import (not measured).
+            $copy = New-MaildirCopy $Set.Path $Name
+            $control = Join-Path $runDir "$Name-control"
+            $null = New-Item -ItemType Directory -Path $control
+            & chown nobody $control
+            $null = Invoke-Doveadm @('import', '-u', 'inbound@example.test', '-s', "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "Run-$($Set.Name)-r$Rep", 'all')
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
-            if ($Key -eq 'ra-idle') {
+            $inbound = "Run-$($Set.Name)-r$Rep/INBOX"
+            @{ Config = (New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound); Inbound = $inbound }
+        }
+        { $_ -like 'ra-idle*' } {
+            $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            if ($Key -in 'ra-idle', 'ra-idle-run') {
                 $inbound = "Idle-$($Set.Name)-r$Rep"
                 $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $inbound)
                 $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound
@@ -388,10 +404,16 @@ SyncState $state/
                 $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -MaildirPath $maildir
             }
             # A scheduled run is rarely the first: an earlier one created the folders, the journal and the lock directory.
-            $null = Invoke-Measured -Name "$Name-first" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $config))
+            $null = Invoke-Measured -Name "$Name-first" -Command ((Get-RunCommand $Key) + @('-ConfigPath', $config))
             @{ Config = $config }
         }
     }
+}
+
+# What a scheduled run starts, before -ConfigPath: the runner for the *-run modes, else Start-ReplyProcessing.ps1 in pwsh.
+function Get-RunCommand([string] $Key) {
+    if ($Key -like '*-run') { return @($runner) }
+    @($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript)
 }
 
 # The measurement of the modes added for issue 17 (whole processes: the wall time is start, import and run).
@@ -442,11 +464,11 @@ function Invoke-ExtraScenario {
         $Row.Note = ($Row.Note + " excluded $($s.Excluded)").Trim()
         return
     }
-    # A scheduled run as the schedule starts it: pwsh -File Start-ReplyProcessing.ps1 -ConfigPath ...
-    $m = Invoke-Measured -Name $Name -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript, '-ConfigPath', $Prep.Config))
+    # A scheduled run as the schedule starts it: pwsh -File Start-ReplyProcessing.ps1 -ConfigPath ..., or the runner.
+    $m = Invoke-Measured -Name $Name -Command ((Get-RunCommand $Key) + @('-ConfigPath', $Prep.Config))
     $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
     $Row.Note = ((Get-Content -LiteralPath $m.Log | Select-Object -Last 1) -replace '\s+', ' ').Trim()
-    if ($Key -like 'ra-idle*') {
+    if ($Key -in 'ra-idle', 'ra-idle-md') {
         # Once more, in parts (not the measured row): where an idle run's time goes (Measure-IdleRun.ps1).
         $phases = Join-Path $logDir "$Name-phases.json"
         $null = Invoke-Measured -Name "$Name-phases" -Command (@($pwsh) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Measure-IdleRun.ps1'),
@@ -507,7 +529,7 @@ SyncState *
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
             $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-idle', 'ra-idle-md', 'ra-watch' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch' -or $_ -like 'ra-idle*' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
     }
 
     $logOffset = Get-LogLength
@@ -533,7 +555,9 @@ SyncState *
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch' } { Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -eq 'ra-md-incl-proc') { @{ Config = $config } } else { $prep }); break }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch' -or $_ -like 'ra-idle*' -or $_ -like 'ra-md-incl-*' -and $_ -ne 'ra-md-incl-1' } {
+            Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -like 'ra-md-*') { @{ Config = $config } } else { $prep }); break
+        }
         'ra-*' {
             $r = Invoke-Child -Name $name -Arguments (@('-Mode', 'Process', '-ConfigPath', $config) + $(if ($Key -like '*-1') { @('-ThrottleLimit', '1') } else { @() }))
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
@@ -554,14 +578,18 @@ SyncState *
         # ra-watch counted before its one extra reply.
         if ($Key -ne 'ra-watch') { $row.Stored = Get-FolderCount 'replies@example.test' $folder }
         # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
-        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
     }
-    if ($Key -in 'ra-idle', 'ra-idle-md') {
+    if ($Key -like 'ra-idle*') {
         $row.Stored = $row.Expected = 0
     } elseif ($Key -eq 'ra-imap-same') {
         $stats = Get-LogoutStatistics -Offset $logOffset -User 'replies@example.test'
         $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
         $left = Get-FolderCount 'replies@example.test' $prep.Inbound.Replace('/', '.')
+        if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
+    }
+    if ($Key -eq 'ra-imap-excl-run') {
+        $left = Get-FolderCount 'inbound@example.test' $prep.Inbound.Replace('/', '.')
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
     if ($Key -eq 'ra-imap-excl') {
@@ -667,6 +695,7 @@ try {
     $pwsh = Get-PwshCommand
     $childScript = Join-Path $PSScriptRoot 'Invoke-BenchmarkChild.ps1'
     $startScript = Join-Path $moduleDir 'Start-ReplyProcessing.ps1'
+    $runner = @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $moduleDir 'dependencies/ReplyAdmin.Runner.dll'))
     . (Join-Path $PSScriptRoot '../Support/MailServer.ps1')
 
     Write-Step "Work directory $work; module $ModulePath"
@@ -748,7 +777,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-idle', 'ra-idle-md', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
+    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -798,6 +827,8 @@ try {
         'mbsync-imap' = 'mbsync (isync) IMAP to IMAP'; 'ra-imap-same' = 'ReplyAdmin IMAP same account, Excl.'
         'ra-md-incl-proc' = 'ReplyAdmin Maildir, Incl., process'; 'ra-idle' = 'ReplyAdmin idle run, IMAP, process'
         'ra-idle-md' = 'ReplyAdmin idle run, Maildir, process'; 'ra-watch' = 'ReplyAdmin IMAP, resident -Watch, Excl.'
+        'ra-md-incl-run' = 'ReplyAdmin Maildir, Incl., runner'; 'ra-imap-excl-run' = 'ReplyAdmin IMAP source, Excl., runner'
+        'ra-idle-run' = 'ReplyAdmin idle run, IMAP, runner'; 'ra-idle-md-run' = 'ReplyAdmin idle run, Maildir, runner'
     }
     $summary = foreach ($set in $sets) {
         $base = $null

@@ -10,6 +10,14 @@ function Get-PwshCommand {
     if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
 }
 
+# How a scheduler starts one run, its arguments to follow: Start-ReplyProcessing.ps1 in pwsh, or (-Runner) the runner
+# with dotnet, as Register-ReplyProcessingSchedule writes them.
+function Get-ScheduledRunCommand([switch] $Runner) {
+    $module = Split-Path $ModulePath
+    if ($Runner) { return @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $module 'dependencies/ReplyAdmin.Runner.dll')) }
+    @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $module 'Start-ReplyProcessing.ps1'))
+}
+
 # A new empty configuration file path in a fresh temp directory.
 function New-TestConfigPath {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("replyadmin-test-" + [guid]::NewGuid().ToString('N').Substring(0, 8))

@@ -35,11 +35,13 @@ namespace ReplyAdmin.Engine.Scheduling
         public SchedulePlatform Platform { get; set; }
         /// <summary>Time between runs; with <see cref="Watch"/>, the longest wait between two runs of the resident process.</summary>
         public TimeSpan Interval { get; set; }
-        /// <summary>True for one resident process that handles replies as they arrive (Start-ReplyProcessing.ps1 -Watch), false for a run every interval.</summary>
+        /// <summary>True for one resident process that handles replies as they arrive (Start-ReplyProcessing.ps1 or the runner with -Watch), false for a run every interval.</summary>
         public bool Watch { get; set; }
         /// <summary>The configuration file each run uses (absolute).</summary>
         public string ConfigPath { get; set; }
-        /// <summary>The script each run starts.</summary>
+        /// <summary>What each run starts: the runner (<c>dotnet ReplyAdmin.Runner.dll</c>) or PowerShell (Start-ReplyProcessing.ps1).</summary>
+        public ScheduleRunner RunWith { get; set; }
+        /// <summary>The script (Start-ReplyProcessing.ps1) or the runner (ReplyAdmin.Runner.dll) each run starts.</summary>
         public string ScriptPath { get; set; }
         /// <summary>The program and its arguments that each run executes.</summary>
         public string[] Command { get; set; } = new string[0];

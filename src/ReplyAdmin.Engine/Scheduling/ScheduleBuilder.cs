@@ -12,7 +12,8 @@ namespace ReplyAdmin.Engine.Scheduling
 {
     /// <summary>
     /// Builds the scheduler texts for unattended processing: systemd units, crontab lines and Windows command
-    /// lines, each running <c>Start-ReplyProcessing.ps1 -ConfigPath</c>: a run every interval, or (watch) one resident
+    /// lines, each running <c>Start-ReplyProcessing.ps1 -ConfigPath</c> in PowerShell or the runner with the same arguments (see
+    /// <see cref="ScheduledProgram"/>): a run every interval, or (watch) one resident
     /// process that handles replies as they arrive. No PowerShell types; pure text.
     /// </summary>
     public static class ScheduleBuilder
@@ -48,16 +49,12 @@ namespace ReplyAdmin.Engine.Scheduling
                     "Use e.g. -Interval (New-TimeSpan -Minutes 5).");
         }
 
-        /// <summary>The program and arguments of one run: <c>pwsh -NoProfile -NonInteractive -File script -ConfigPath config</c>.</summary>
-        /// <param name="pwsh">The PowerShell to start, e.g. <c>/usr/bin/pwsh</c>, or <c>dotnet</c> and the path of <c>pwsh.dll</c>.</param>
-        /// <param name="scriptPath">Full path of <see cref="ScriptName"/>.</param>
+        /// <summary>The program and arguments of one run: <paramref name="program"/>, <c>-ConfigPath config</c>, then <paramref name="runArguments"/>.</summary>
+        /// <param name="program">Start-ReplyProcessing.ps1 in PowerShell, or the runner.</param>
         /// <param name="configPath">Full path of the configuration file.</param>
-        /// <param name="runArguments">Further arguments of the script, e.g. <c>-ThrottleLimit 2</c>; null for none.</param>
-        public static string[] ProcessingCommand(IReadOnlyList<string> pwsh, string scriptPath, string configPath, IReadOnlyList<string> runArguments = null)
-        {
-            if (pwsh == null || pwsh.Count == 0) throw new ArgumentException("The PowerShell command is empty.", nameof(pwsh));
-            return pwsh.Concat(new[] { "-NoProfile", "-NonInteractive", "-File", scriptPath, "-ConfigPath", configPath }).Concat(runArguments ?? new string[0]).ToArray();
-        }
+        /// <param name="runArguments">Further arguments of the run, e.g. <c>-ThrottleLimit 2</c>; null for none.</param>
+        public static string[] ProcessingCommand(ScheduledProgram program, string configPath, IReadOnlyList<string> runArguments = null) =>
+            program.Command.Concat(new[] { "-ConfigPath", configPath }).Concat(runArguments ?? new string[0]).ToArray();
 
         /// <summary>The variable names of the configuration's <c>env:</c> credential references, sorted.</summary>
         public static string[] EnvironmentVariables(ReplyAdminConfiguration configuration)
@@ -147,13 +144,13 @@ namespace ReplyAdmin.Engine.Scheduling
             if (watchTarget == null)
             {
                 text.Append("# Written by Register-ReplyProcessingSchedule (ReplyAdmin). One processing run; ").Append(name).Append(".timer starts it.\n");
-                text.Append("# Exit codes of ").Append(ScriptName).Append(": 0 all handled, 1 some messages failed (retried next run),\n");
+                text.Append("# Exit codes: 0 all handled, 1 some messages failed (retried next run),\n");
                 text.Append("# 2 the run failed, 3 another run was busy (not a failure).\n");
             }
             else
             {
                 text.Append("# Written by Register-ReplyProcessingSchedule -Watch (ReplyAdmin). One resident process: it waits for new\n");
-                text.Append("# replies (IMAP IDLE) and handles them at once, so no run pays PowerShell's start. Unreachable servers are\n");
+                text.Append("# replies (IMAP IDLE) and handles them at once, so no run pays the program's start. Unreachable servers are\n");
                 text.Append("# retried inside; it exits 2 only when it cannot go on (e.g. no readable configuration at start), and\n");
                 text.Append("# systemd starts it again 30 s later.\n");
             }
@@ -173,7 +170,7 @@ namespace ReplyAdmin.Engine.Scheduling
             {
                 text.Append("Restart=on-failure\n");
                 text.Append("RestartSec=30s\n");
-                // systemd's default stop signal, SIGTERM, is handled by Invoke-ReplyProcessing as Ctrl+C; pwsh's own Ctrl+C
+                // systemd's default stop signal, SIGTERM, is handled by Invoke-ReplyProcessing and the runner as Ctrl+C; pwsh's own Ctrl+C
                 // handling (SIGINT) gave exit 0 or 1 depending on timing, so the unit does not send SIGINT.
                 text.Append("# systemctl stop sends SIGTERM: the run in progress ends at its next step, releases its lease and exits 0.\n");
                 text.Append("TimeoutStopSec=90s\n");
@@ -254,11 +251,11 @@ namespace ReplyAdmin.Engine.Scheduling
         /// Plans a systemd service and timer in <paramref name="unitDirectory"/>, or with <paramref name="watch"/> a
         /// resident service alone (it runs at most <paramref name="interval"/> apart); writes nothing.
         /// </summary>
-        public static ProcessingSchedule PlanSystemd(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
+        public static ProcessingSchedule PlanSystemd(string name, TimeSpan interval, ScheduledProgram program,
             string configPath, string unitDirectory, string environmentFile, IReadOnlyList<string> environmentVariables, bool userUnits,
             IReadOnlyList<string> runArguments = null, bool watch = false)
         {
-            var plan = Plan(SchedulePlatform.Systemd, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments, watch);
+            var plan = Plan(SchedulePlatform.Systemd, name, interval, program, configPath, environmentVariables, runArguments, watch);
             var variables = plan.EnvironmentVariables;
             var envFile = variables.Length > 0 ? environmentFile : null;
             var systemctl = userUnits ? "systemctl --user" : "systemctl";
@@ -288,14 +285,14 @@ namespace ReplyAdmin.Engine.Scheduling
 
         /// <summary>Plans a crontab line; writes nothing.</summary>
         /// <exception cref="ReplyAdminException"><c>ScheduleWatchUnsupported</c> with <paramref name="watch"/>: cron starts runs, it keeps no process running.</exception>
-        public static ProcessingSchedule PlanCron(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath,
+        public static ProcessingSchedule PlanCron(string name, TimeSpan interval, ScheduledProgram program,
             string configPath, string logPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null, bool watch = false)
         {
             if (watch)
                 throw new ReplyAdminException(ErrorIds.ScheduleWatchUnsupported, ReplyAdminErrorKind.InvalidArgument,
                     "cron cannot keep a resident process running or start it again when it ends.", name,
                     "Use -Platform Systemd (or a Windows task) for -Watch, or schedule runs with cron without -Watch.");
-            var plan = Plan(SchedulePlatform.Cron, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments);
+            var plan = Plan(SchedulePlatform.Cron, name, interval, program, configPath, environmentVariables, runArguments);
             var notes = new List<string> { "Add the line with 'crontab -e' as the user that runs ReplyAdmin; cron does not overlap-protect, the processing's own lock does." };
             if (plan.EnvironmentVariables.Length > 0)
                 notes.Add($"cron starts jobs without your login environment, so {string.Join(", ", plan.EnvironmentVariables)} will not be set: use file: references (a file readable by its owner alone) or secret: references instead of env:.");
@@ -311,10 +308,10 @@ namespace ReplyAdmin.Engine.Scheduling
         /// Plans a Windows scheduled task (with <paramref name="watch"/>: one started at boot that keeps running);
         /// registering it is up to the caller (it needs the ScheduledTasks module).
         /// </summary>
-        public static ProcessingSchedule PlanWindows(string name, TimeSpan interval, IReadOnlyList<string> pwsh, string scriptPath, string configPath,
+        public static ProcessingSchedule PlanWindows(string name, TimeSpan interval, ScheduledProgram program, string configPath,
             IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments = null, bool watch = false)
         {
-            var plan = Plan(SchedulePlatform.Windows, name, interval, pwsh, scriptPath, configPath, environmentVariables, runArguments, watch);
+            var plan = Plan(SchedulePlatform.Windows, name, interval, program, configPath, environmentVariables, runArguments, watch);
             var notes = new List<string> { "The task runs as the registering user whether logged on or not (S4U logon, no stored password); registering it needs an elevated session." };
             if (plan.EnvironmentVariables.Length > 0)
                 notes.Add($"The task sees machine and user environment variables only: set {string.Join(", ", plan.EnvironmentVariables)} for the user (not in the task), or use secret: references.");
@@ -325,8 +322,8 @@ namespace ReplyAdmin.Engine.Scheduling
 
         // What every platform's plan shares: the checks, the command that runs the processing, the variables it needs.
         // A resident process is the same script with -Watch; the interval becomes its longest wait between two runs.
-        private static ProcessingSchedule Plan(SchedulePlatform platform, string name, TimeSpan interval, IReadOnlyList<string> pwsh,
-            string scriptPath, string configPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments, bool watch = false)
+        private static ProcessingSchedule Plan(SchedulePlatform platform, string name, TimeSpan interval, ScheduledProgram program,
+            string configPath, IReadOnlyList<string> environmentVariables, IReadOnlyList<string> runArguments, bool watch = false)
         {
             ValidateName(name);
             ValidateInterval(interval);
@@ -340,8 +337,9 @@ namespace ReplyAdmin.Engine.Scheduling
                 Interval = interval,
                 Watch = watch,
                 ConfigPath = configPath,
-                ScriptPath = scriptPath,
-                Command = ProcessingCommand(pwsh, scriptPath, configPath, arguments),
+                ScriptPath = program.Path,
+                RunWith = program.Runner,
+                Command = ProcessingCommand(program, configPath, arguments),
                 EnvironmentVariables = (environmentVariables ?? new string[0]).ToArray(),
             };
         }

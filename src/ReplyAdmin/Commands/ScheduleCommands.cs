@@ -12,8 +12,8 @@ namespace ReplyAdmin.Commands
 {
     /// <summary>
     /// Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.
-    /// Each run starts Start-ReplyProcessing.ps1 from the module folder with an absolute
-    /// -ConfigPath, in a fresh 'pwsh -NoProfile -NonInteractive'; with -Watch, one resident process instead (a systemd
+    /// Each run starts the runner ('dotnet ReplyAdmin.Runner.dll', see -RunWith) or Start-ReplyProcessing.ps1 in a fresh
+    /// 'pwsh -NoProfile -NonInteractive', from the module folder with an absolute -ConfigPath; with -Watch, one resident process instead (a systemd
     /// service or a task started at boot) that handles replies as they arrive. On Windows it registers a scheduled task (ScheduledTasks
     /// module); on Linux it writes &lt;Name&gt;.service and &lt;Name&gt;.timer and enables the timer when systemd runs and no
     /// -OutputPath is given; with -Platform Cron it returns the crontab line. Passwords are never written into any of these:
@@ -59,7 +59,15 @@ namespace ReplyAdmin.Commands
         [ValidateRange(0, 1000)]
         public int MaxAttempts { get; set; } = -1;
 
-        /// <summary>The PowerShell each run starts: the path of the pwsh executable (or of pwsh.dll, run with dotnet). Default: the PowerShell of this session.</summary>
+        /// <summary>
+        /// What each run starts: DotNet (the runner, 'dotnet ReplyAdmin.Runner.dll': no PowerShell start, an idle run in about
+        /// a second), PowerShell (Start-ReplyProcessing.ps1), or Auto (default): the runner when a .NET 8 or later runtime is
+        /// installed and the configuration has no secret: reference, else PowerShell.
+        /// </summary>
+        [Parameter]
+        public ScheduleRunner RunWith { get; set; } = ScheduleRunner.Auto;
+
+        /// <summary>The PowerShell each run starts (implies -RunWith PowerShell): the path of the pwsh executable (or of pwsh.dll, run with dotnet). Default: the PowerShell of this session.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string PwshPath { get; set; }
@@ -83,10 +91,7 @@ namespace ReplyAdmin.Commands
             var configuration = LoadConfiguration();
             if (!File.Exists(configPath))
                 WriteWarning($"The configuration file {configPath} does not exist yet; scheduled runs fail until it is configured.");
-            var script = ScriptPath();
-            if (!File.Exists(script))
-                WriteWarning($"{script} does not exist; scheduled runs will fail. Reinstall the module.");
-            var pwsh = PwshPath != null ? GivenPwsh() : PwshCommand();
+            var program = Program(configuration);
             var variables = ScheduleBuilder.EnvironmentVariables(configuration);
             var run = new List<string>();
             if (ThrottleLimit > 0) run.AddRange(new[] { "-ThrottleLimit", ThrottleLimit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
@@ -96,29 +101,29 @@ namespace ReplyAdmin.Commands
             switch (ResolvePlatform())
             {
                 case SchedulePlatform.Windows:
-                    RegisterWindows(pwsh, script, configPath, variables);
+                    RegisterWindows(program, configPath, variables);
                     break;
                 case SchedulePlatform.Cron:
                     var log = LogPath != null
                         ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LogPath)
                         : Path.Combine(Path.GetDirectoryName(configPath), Name + ".log");
-                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, pwsh, script, configPath, log, variables, _runArguments, Watch));
+                    var cron = Invoke(() => ScheduleBuilder.PlanCron(Name, Interval, program, configPath, log, variables, _runArguments, Watch));
                     foreach (var note in cron.Notes) WriteVerbose(note);
                     WriteObject(cron);
                     break;
                 default:
-                    RegisterSystemd(pwsh, script, configPath, variables);
+                    RegisterSystemd(program, configPath, variables);
                     break;
             }
         }
 
-        private void RegisterSystemd(string[] pwsh, string script, string configPath, string[] variables)
+        private void RegisterSystemd(ScheduledProgram program, string configPath, string[] variables)
         {
             var root = SystemdScheduler.IsRoot;
             var directory = OutputPath != null
                 ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath)
                 : SystemdScheduler.DefaultUnitDirectory(root);
-            var plan = Invoke(() => ScheduleBuilder.PlanSystemd(Name, Interval, pwsh, script, configPath, directory,
+            var plan = Invoke(() => ScheduleBuilder.PlanSystemd(Name, Interval, program, configPath, directory,
                 SystemdScheduler.DefaultEnvironmentFile(Name, root), variables, userUnits: !root, _runArguments, Watch));
             var unit = Name + (Watch ? ".service" : ".timer");
 
@@ -156,13 +161,13 @@ namespace ReplyAdmin.Commands
             if (PassThru) WriteObject(plan);
         }
 
-        private void RegisterWindows(string[] pwsh, string script, string configPath, string[] variables)
+        private void RegisterWindows(ScheduledProgram program, string configPath, string[] variables)
         {
             if (InvokeCommand.GetCommand("Register-ScheduledTask", CommandTypes.Cmdlet | CommandTypes.Function) == null)
                 ThrowTerminatingError(Error(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
                     "The ScheduledTasks module (Register-ScheduledTask) is not available in this session.", "ScheduledTasks",
                     "Run on Windows 8 / Server 2012 or later, or use -Platform Cron to get a command line to schedule yourself."));
-            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, pwsh, script, configPath, variables, _runArguments, Watch));
+            var plan = Invoke(() => ScheduleBuilder.PlanWindows(Name, Interval, program, configPath, variables, _runArguments, Watch));
             var arguments = ScheduleBuilder.WindowsCommandLine(new List<string>(plan.Command).GetRange(1, plan.Command.Length - 1));
             var when = Watch ? $"at boot, resident, a run at least every {Interval}" : $"every {Interval}";
             if (ShouldProcess($"Register the scheduled task '{Name}', {when}: {plan.CommandLine}", $"Register the scheduled task '{Name}'?", Caption))
@@ -184,7 +189,7 @@ $principal = New-ScheduledTaskPrincipal -UserId ([Security.Principal.WindowsIden
 Register-ScheduledTask -TaskName $Name -Action $action -Trigger $trigger -Settings $settings -Principal $principal -Description $Description -Force -ErrorAction Stop | Out-Null
 if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
 ", true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null,
-                        Name, plan.Command[0], arguments, Interval, Path.GetDirectoryName(script),
+                        Name, plan.Command[0], arguments, Interval, Path.GetDirectoryName(program.Path),
                         Watch ? "ReplyAdmin: store and forward replies to the mailing lists as they arrive (resident). Exit codes: 0 stopped, 2 the configuration cannot be read."
                             : "ReplyAdmin: store and forward replies to the mailing lists. Exit codes: 0 all handled, 1 some messages failed, 2 run failed, 3 another run busy.",
                         Watch.IsPresent);
@@ -211,12 +216,36 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
             return RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? SchedulePlatform.Systemd : SchedulePlatform.Cron;
         }
 
-        private string ScriptPath()
+        // -RunWith: the runner where it can run (its file, a .NET runtime, no secret: reference), else PowerShell; each choice said in -Verbose.
+        private ScheduledProgram Program(ReplyAdminConfiguration configuration)
         {
             var moduleBase = MyInvocation.MyCommand.Module?.ModuleBase;
             if (string.IsNullOrEmpty(moduleBase))
                 moduleBase = Path.GetDirectoryName(typeof(RegisterReplyProcessingScheduleCommand).Assembly.Location);
-            return Path.Combine(moduleBase, ScheduleBuilder.ScriptName);
+            if (RunWith == ScheduleRunner.DotNet || RunWith == ScheduleRunner.Auto && PwshPath == null)
+            {
+                var runner = Path.Combine(moduleBase, "dependencies", ScheduledProgram.RunnerFileName);
+                var secrets = ScheduledProgram.SecretReferences(configuration);
+                var dotnet = File.Exists(runner) && secrets.Length == 0 ? ScheduledProgram.FindDotNet() : null;
+                var missing = !File.Exists(runner) ? $"the runner {runner} is not part of this installation"
+                    : secrets.Length > 0 ? $"the configuration has secret: references ({string.Join(", ", secrets)}), which only PowerShell's SecretManagement can read"
+                    : dotnet == null ? "no dotnet with a .NET 8 or later runtime was found (DOTNET_HOST_PATH, DOTNET_ROOT, PATH, the default install folders)"
+                    : null;
+                if (missing == null)
+                {
+                    WriteVerbose($"Each run starts the runner with {dotnet}: no PowerShell start.");
+                    return ScheduledProgram.DotNet(dotnet, runner);
+                }
+                if (RunWith == ScheduleRunner.DotNet)
+                    ThrowTerminatingError(Error(ErrorIds.ScheduleRunnerUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
+                        $"Runs cannot start the runner: {missing}.", runner,
+                        "Use -RunWith PowerShell (or Auto); for the runner, install a .NET 8 or later runtime, or use env: or file: references instead of secret:."));
+                WriteVerbose($"Each run starts PowerShell: {missing}.");
+            }
+            var script = Path.Combine(moduleBase, ScheduleBuilder.ScriptName);
+            if (!File.Exists(script))
+                WriteWarning($"{script} does not exist; scheduled runs will fail. Reinstall the module.");
+            return ScheduledProgram.PowerShell(PwshPath != null ? GivenPwsh() : PwshCommand(), script);
         }
 
         // -PwshPath: an installed pwsh (not the one in a NuGet tool cache this session may run from), or a pwsh.dll for dotnet.

@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using ReplyAdmin.Engine.Configuration;
+
+namespace ReplyAdmin.Engine.Scheduling
+{
+    /// <summary>What a scheduled run starts.</summary>
+    public enum ScheduleRunner
+    {
+        /// <summary>The runner where it can run (a .NET 8 or later runtime, no <c>secret:</c> reference), PowerShell otherwise.</summary>
+        Auto,
+        /// <summary><c>dotnet ReplyAdmin.Runner.dll</c>: no PowerShell start and no module import, so a run starts in well under a second.</summary>
+        DotNet,
+        /// <summary><c>pwsh -File Start-ReplyProcessing.ps1</c>: needed for <c>secret:</c> references (SecretManagement).</summary>
+        PowerShell,
+    }
+
+    /// <summary>The program a scheduled run starts and the arguments before <c>-ConfigPath</c>; both take the same arguments.</summary>
+    public sealed class ScheduledProgram
+    {
+        /// <summary>The runner's file, in the module's dependencies folder beside the engine.</summary>
+        public const string RunnerFileName = "ReplyAdmin.Runner.dll";
+
+        private ScheduledProgram(ScheduleRunner runner, string path, string[] command)
+        {
+            Runner = runner;
+            Path = path;
+            Command = command;
+        }
+
+        /// <summary><see cref="ScheduleRunner.DotNet"/> or <see cref="ScheduleRunner.PowerShell"/>.</summary>
+        public ScheduleRunner Runner { get; }
+
+        /// <summary>The script (Start-ReplyProcessing.ps1) or the runner (ReplyAdmin.Runner.dll) each run starts.</summary>
+        public string Path { get; }
+
+        /// <summary>The program and the arguments before <c>-ConfigPath</c>.</summary>
+        public IReadOnlyList<string> Command { get; }
+
+        /// <summary><c>pwsh -NoProfile -NonInteractive -File script</c>.</summary>
+        /// <param name="pwsh">The PowerShell to start, e.g. <c>/usr/bin/pwsh</c>, or <c>dotnet</c> and the path of <c>pwsh.dll</c>.</param>
+        /// <param name="scriptPath">Full path of <see cref="ScheduleBuilder.ScriptName"/>.</param>
+        public static ScheduledProgram PowerShell(IReadOnlyList<string> pwsh, string scriptPath)
+        {
+            if (pwsh == null || pwsh.Count == 0) throw new ArgumentException("The PowerShell command is empty.", nameof(pwsh));
+            return new ScheduledProgram(ScheduleRunner.PowerShell, scriptPath, pwsh.Concat(new[] { "-NoProfile", "-NonInteractive", "-File", scriptPath }).ToArray());
+        }
+
+        /// <summary><c>dotnet ReplyAdmin.Runner.dll</c>.</summary>
+        /// <param name="dotnet">Full path of the dotnet program (<see cref="FindDotNet"/>).</param>
+        /// <param name="runnerPath">Full path of <see cref="RunnerFileName"/>.</param>
+        public static ScheduledProgram DotNet(string dotnet, string runnerPath) =>
+            new ScheduledProgram(ScheduleRunner.DotNet, runnerPath, new[] { dotnet, runnerPath });
+
+        /// <summary>
+        /// The dotnet program that can start the runner: the first of <c>DOTNET_HOST_PATH</c>, <c>$DOTNET_ROOT/dotnet</c>, the
+        /// <c>PATH</c> and the default install folders whose runtimes include .NET 8 or later. Null when there is none.
+        /// </summary>
+        public static string FindDotNet()
+        {
+            var windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+            var name = windows ? "dotnet.exe" : "dotnet";
+            var candidates = new List<string> { Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") };
+            var root = Environment.GetEnvironmentVariable("DOTNET_ROOT");
+            if (!string.IsNullOrEmpty(root)) candidates.Add(System.IO.Path.Combine(root, name));
+            candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+                .Split(new[] { System.IO.Path.PathSeparator }, StringSplitOptions.RemoveEmptyEntries).Select(d => System.IO.Path.Combine(d, name)));
+            candidates.AddRange(windows
+                ? new[] { System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ProgramFiles), "dotnet", name) }
+                : new[] { "/usr/share/dotnet/dotnet", "/usr/lib/dotnet/dotnet", "/usr/local/share/dotnet/dotnet", "/opt/dotnet/dotnet" });
+            return candidates.FirstOrDefault(c => !string.IsNullOrEmpty(c) && System.IO.Path.IsPathRooted(c) && HasRuntime(c));
+        }
+
+        // The muxer finds its runtimes in shared/Microsoft.NETCore.App/<version> beside its real file (the PATH entry is often a link).
+        private static bool HasRuntime(string dotnet)
+        {
+            try
+            {
+                var file = new FileInfo(dotnet);
+                if (!file.Exists) return false;
+                var real = file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
+                var runtimes = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(real), "shared", "Microsoft.NETCore.App");
+                return Directory.Exists(runtimes) && Directory.EnumerateDirectories(runtimes)
+                    .Any(d => Version.TryParse(System.IO.Path.GetFileName(d).Split('-')[0], out var version) && version.Major >= 8);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>The configuration's <c>secret:</c> references (any <c>…Reference</c> field), which only PowerShell can resolve.</summary>
+        public static string[] SecretReferences(ReplyAdminConfiguration configuration)
+        {
+            var found = new SortedSet<string>(StringComparer.Ordinal);
+            Collect(JsonNode.Parse(ConfigurationStore.ToJson(configuration)), null, found);
+            return found.ToArray();
+        }
+
+        private static void Collect(JsonNode node, string property, SortedSet<string> found)
+        {
+            switch (node)
+            {
+                case JsonObject entries:
+                    foreach (var entry in entries) Collect(entry.Value, entry.Key, found);
+                    break;
+                case JsonArray items:
+                    foreach (var item in items) Collect(item, property, found);
+                    break;
+                case JsonValue value when property != null && property.EndsWith("Reference", StringComparison.OrdinalIgnoreCase)
+                                          && value.TryGetValue<string>(out var text) && text.StartsWith("secret:", StringComparison.OrdinalIgnoreCase):
+                    found.Add(text);
+                    break;
+            }
+        }
+    }
+}
