@@ -395,7 +395,7 @@ SyncState $state/
         { $_ -like 'ra-idle*' } {
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
             if ($Key -in 'ra-idle', 'ra-idle-run') {
-                $inbound = "Idle-$($Set.Name)-r$Rep"
+                $inbound = "Idle-$Key-$($Set.Name)-r$Rep"
                 $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $inbound)
                 $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound
             } else {
