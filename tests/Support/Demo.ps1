@@ -73,6 +73,16 @@ try {
         Write-Host ("{0,-22} {1} messages" -f $folder, @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $folder).Count)
     }
 
+    Show-Step 'A scheduled run, as the timer starts it (Register-ReplyProcessingSchedule writes this command)'
+    $late = Join-Path $samples 'late-human.eml'
+    [IO.File]::WriteAllText($late, [IO.File]::ReadAllText((Join-Path $fixtures 'human.eml')).Replace('@customer.test>', '.late@customer.test>'))
+    Add-TestImapMessage -Server $server -User 'inbound@example.test' -Path $late
+    $schedule = Register-ReplyProcessingSchedule -Platform Cron
+    Write-Host "One more reply arrived. Each scheduled run ($($schedule.RunWith)): $($schedule.CommandLine)"
+    $clock = [Diagnostics.Stopwatch]::StartNew()
+    & $schedule.Command[0] @($schedule.Command | Select-Object -Skip 1) | Out-Host
+    Write-Host ('Exit code {0} after {1:N2} s, the process start included.' -f $LASTEXITCODE, $clock.Elapsed.TotalSeconds)
+
     Show-Step 'The journal: what happened to the reply from Bernd?'
     Get-ReplyJournal -From '*bernd*' | Select-Object Time, Subject, Class, Rule, Disposition, Outcome | Format-List | Out-Host
 
