@@ -661,18 +661,10 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         @{ Entry = 'task in PowerShell (Start-ReplyProcessing.ps1)'; Runner = $false }
         @{ Entry = 'run without PowerShell (ReplyAdmin.Runner)'; Runner = $true }
     ) {
-        BeforeAll {
-            $command = @(Get-ScheduledRunCommand -Runner:$Runner)
-            function Invoke-Scheduled([string] $Config, [string[]] $Arguments = @('-TimeoutSeconds', '5')) {
-                $output = & $command[0] @($command | Select-Object -Skip 1) -ConfigPath $Config @Arguments 2>&1
-                [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
-            }
-        }
-
         It 'Exits 0 and prints one summary line when every message was handled' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-Scheduled $scenario.Config
+            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
             $run.ExitCode | Should -Be 0
             $run.Output | Should -HaveCount 1
             $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 1 messages: 1 stored'
@@ -681,7 +673,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         It 'Exits 1 when a message failed and stays at the source' {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-Scheduled $scenario.Config
+            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
             $run.ExitCode | Should -Be 1
             @($run.Output -match '^SmtpForwardRejected: ') | Should -HaveCount 1 -Because 'each failure is one ErrorId: message line'
             @($run.Output -match '^ReplyAdmin run \S+: 1 messages: .*1 failed') | Should -HaveCount 1
@@ -691,7 +683,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
             Set-ReplyMailbox -ConfigPath $scenario.Config -Port (Get-TestMailFreePort)
-            $run = Invoke-Scheduled $scenario.Config
+            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
             $run.ExitCode | Should -Be 2
             @($run.Output -match '^ReplyAdmin run did not complete: ImapConnectFailed: ') | Should -HaveCount 1
             Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
@@ -700,36 +692,17 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         It 'Passes -ThrottleLimit and -MaxAttempts on to the run' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            (Invoke-Scheduled $scenario.Config '-ThrottleLimit', '1', '-MaxAttempts', '2').ExitCode | Should -Be 0
+            (Invoke-ScheduledRun $scenario.Config -Runner:$Runner -Arguments '-ThrottleLimit', '1', '-MaxAttempts', '2').ExitCode | Should -Be 0
             Get-StoredReply $scenario | Should -HaveCount 1
-            (Invoke-Scheduled $scenario.Config '-ThrottleLimit', '99').ExitCode | Should -Be 2 -Because 'an invalid -ThrottleLimit is refused before the run'
+            (Invoke-ScheduledRun $scenario.Config -Runner:$Runner -Arguments '-ThrottleLimit', '99').ExitCode | Should -Be 2 -Because 'an invalid -ThrottleLimit is refused before the run'
         }
 
         It 'Exits 0 with one summary line of 0 messages when nothing waits' {
             $scenario = New-TestScenario
-            $run = Invoke-Scheduled $scenario.Config
+            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
             $run.ExitCode | Should -Be 0
             $run.Output | Should -HaveCount 1
             $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 0 messages:'
-        }
-
-        It 'Refuses an argument it does not know with exit code 2, naming it' -Skip:(-not $Runner) {
-            $scenario = New-TestScenario
-            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-Scheduled $scenario.Config '-ThrottleLimt', '2'
-            $run.ExitCode | Should -Be 2
-            $run.Output[0] | Should -BeLike "ScheduledRunArgumentInvalid: '-ThrottleLimt' is not a parameter*"
-            Get-StoredReply $scenario | Should -BeNullOrEmpty
-        }
-
-        It 'Cannot read a secret: reference and says what to do, with exit code 2' -Skip:(-not $Runner) {
-            $scenario = New-TestScenario
-            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            Set-ReplyMailbox -ConfigPath $scenario.Config -CredentialReference 'secret:ReplyMailbox'
-            $run = Invoke-Scheduled $scenario.Config
-            $run.ExitCode | Should -Be 2
-            @($run.Output -match '^ReplyAdmin run did not complete: CredentialStoreUnavailable: .*secret .ReplyMailbox.') | Should -HaveCount 1
-            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
         }
 
         It 'Exits 3 when another run holds the source' {
@@ -737,8 +710,29 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
             $lock = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'locks') -Filter 'run-*.lock' | Select-Object -First 1
             $held = [IO.File]::Open($lock.FullName, 'Open', 'ReadWrite', 'None')
-            try { (Invoke-Scheduled $scenario.Config).ExitCode | Should -Be 3 }
+            try { (Invoke-ScheduledRun $scenario.Config -Runner:$Runner).ExitCode | Should -Be 3 }
             finally { $held.Dispose() }
+        }
+    }
+
+    Context 'When the runner meets what only it has to check' {
+        It 'Refuses an argument it does not know with exit code 2, naming it' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            $run = Invoke-ScheduledRun $scenario.Config -Runner -Arguments '-ThrottleLimt', '2'
+            $run.ExitCode | Should -Be 2
+            $run.Output[0] | Should -BeLike "ScheduledRunArgumentInvalid: '-ThrottleLimt' is not a parameter*"
+            Get-StoredReply $scenario | Should -BeNullOrEmpty
+        }
+
+        It 'Cannot read a secret: reference and says what to do, with exit code 2' {
+            $scenario = New-TestScenario
+            $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
+            Set-ReplyMailbox -ConfigPath $scenario.Config -CredentialReference 'secret:ReplyMailbox'
+            $run = Invoke-ScheduledRun $scenario.Config -Runner
+            $run.ExitCode | Should -Be 2
+            @($run.Output -match '^ReplyAdmin run did not complete: CredentialStoreUnavailable: .*secret .ReplyMailbox.') | Should -HaveCount 1
+            Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
         }
     }
 

@@ -303,6 +303,16 @@ function Wait-WatcherTotal([hashtable] $Prep, [int] $Total, [int] $Lines, [int] 
     throw "The watcher did not handle $Total messages in 5 minutes: $((Get-Content -LiteralPath $Prep.Log -Tail 10) -join "`n")"
 }
 
+# Loads the set into -Mailbox of -User by doveadm import (not measured); returns the folder that holds it.
+function Import-BenchInbound([object] $Set, [string] $Name, [string] $User, [string] $Mailbox) {
+    $copy = New-MaildirCopy $Set.Path $Name
+    $control = Join-Path $runDir "$Name-control"
+    $null = New-Item -ItemType Directory -Path $control
+    & chown nobody $control
+    $null = Invoke-Doveadm @('import', '-u', $User, '-s', "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", $Mailbox, 'all')
+    "$Mailbox/INBOX"
+}
+
 function Initialize-ExtraScenario {
     param([string] $Key, [object] $Set, [int] $Rep, [string] $Name, [string] $Folder)
     switch ($Key) {
@@ -336,14 +346,9 @@ SyncState $state/
             @{ Rc = $rc }
         }
         'ra-imap-same' {
-            # The inbound mailbox in the reply user's own account, loaded by doveadm import (not measured).
-            $copy = New-MaildirCopy $Set.Path $Name
-            $control = Join-Path $runDir "$Name-control"
-            $null = New-Item -ItemType Directory -Path $control
-            & chown nobody $control
-            $null = Invoke-Doveadm @('import', '-u', 'replies@example.test', '-s', "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "Same-$($Set.Name)-r$Rep", 'all')
+            # The inbound mailbox in the reply user's own account.
+            $inbound = Import-BenchInbound -Set $Set -Name $Name -User 'replies@example.test' -Mailbox "Same-$($Set.Name)-r$Rep"
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
-            $inbound = "Same-$($Set.Name)-r$Rep/INBOX"
             $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound -InboundUser 'replies@example.test' -InboundPasswordVariable 'BENCH_REPLIES_PW'
             @{ Config = $config; Inbound = $inbound }
         }
@@ -382,14 +387,9 @@ SyncState $state/
             $prep
         }
         'ra-imap-excl-run' {
-            # Its own inbound mailbox (the rows before it emptied theirs), loaded by doveadm import (not measured).
-            $copy = New-MaildirCopy $Set.Path $Name
-            $control = Join-Path $runDir "$Name-control"
-            $null = New-Item -ItemType Directory -Path $control
-            & chown nobody $control
-            $null = Invoke-Doveadm @('import', '-u', 'inbound@example.test', '-s', "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "Run-$($Set.Name)-r$Rep", 'all')
+            # Its own inbound mailbox: the rows before it emptied theirs.
+            $inbound = Import-BenchInbound -Set $Set -Name $Name -User 'inbound@example.test' -Mailbox "Run-$($Set.Name)-r$Rep"
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
-            $inbound = "Run-$($Set.Name)-r$Rep/INBOX"
             @{ Config = (New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound); Inbound = $inbound }
         }
         { $_ -like 'ra-idle*' } {

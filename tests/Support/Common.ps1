@@ -18,6 +18,13 @@ function Get-ScheduledRunCommand([switch] $Runner) {
     @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $module 'Start-ReplyProcessing.ps1'))
 }
 
+# One scheduled run in a process of its own, waited for: its exit code and its output and error lines.
+function Invoke-ScheduledRun([string] $Config, [switch] $Runner, [string[]] $Arguments = @('-TimeoutSeconds', '5')) {
+    $command = @(Get-ScheduledRunCommand -Runner:$Runner)
+    $output = & $command[0] @($command | Select-Object -Skip 1) -ConfigPath $Config @Arguments 2>&1
+    [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
+}
+
 # A new empty configuration file path in a fresh temp directory.
 function New-TestConfigPath {
     $dir = Join-Path ([IO.Path]::GetTempPath()) ("replyadmin-test-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
