@@ -16,6 +16,10 @@ namespace ReplyAdmin.Runner
         /// <summary>Runs once (or resident with -Watch) and returns the exit code of Start-ReplyProcessing.ps1.</summary>
         public static int Main(string[] args)
         {
+            // Before the arguments are read: a newer version may take arguments this one does not know.
+            var newer = NewerInstalledRunner();
+            if (newer != null)
+                return RunNewer(newer, args);
             ScheduledRunOptions options;
             try
             {
@@ -27,9 +31,6 @@ namespace ReplyAdmin.Runner
                 Console.Error.WriteLine(e.RecommendedAction);
                 return (int)ScheduledRunExit.Failed;
             }
-            var newer = NewerInstalledRunner();
-            if (newer != null)
-                return RunNewer(newer, args);
             if (options.Help)
             {
                 Console.Out.WriteLine($"ReplyAdmin.Runner {typeof(ScheduledRun).Assembly.GetName().Version} ({AppContext.BaseDirectory})");
