@@ -56,15 +56,10 @@ BeforeAll {
         , @(& sh -c "set -- $unescaped; for a in `"`$@`"; do printf '%s\n' `"`$a`"; done")
     }
 
-    # What every scheduled run must execute: by default the runner, started by the first dotnet on the PATH (this
-    # machine has a .NET runtime and the test configuration no secret: reference); with -PowerShell, the script in pwsh.
+    # What every scheduled run must execute: by default the runner (this machine has a .NET runtime and the test
+    # configuration no secret: reference); with -PowerShell, the script in pwsh.
     function Get-ExpectedCommand([string] $Config, [switch] $PowerShell) {
-        if ($PowerShell) {
-            $script = Join-Path (Get-Module ReplyAdmin).ModuleBase 'Start-ReplyProcessing.ps1'
-            return @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $script, '-ConfigPath', $Config)
-        }
-        $runner = Join-Path (Get-Module ReplyAdmin).ModuleBase 'dependencies/ReplyAdmin.Runner.dll'
-        @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, $runner, '-ConfigPath', $Config)
+        @(Get-ScheduledRunCommand -Runner:(-not $PowerShell)) + @('-ConfigPath', $Config)
     }
 
     # A configuration in a directory whose name needs quoting everywhere: a space, a quote, a percent and a dollar.

@@ -13,7 +13,8 @@ function Get-PwshCommand {
 # How a scheduler starts one run, its arguments to follow: Start-ReplyProcessing.ps1 in pwsh, or (-Runner) the runner
 # with dotnet, as Register-ReplyProcessingSchedule writes them.
 function Get-ScheduledRunCommand([switch] $Runner) {
-    $module = Split-Path $ModulePath
+    # Normalized (no '..'), as the module's own ModuleBase: callers compare it with the commands the module writes.
+    $module = [IO.Path]::GetFullPath((Split-Path $ModulePath))
     if ($Runner) { return @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $module 'dependencies/ReplyAdmin.Runner.dll')) }
     @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $module 'Start-ReplyProcessing.ps1'))
 }
