@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using ReplyAdmin.Engine;
 using ReplyAdmin.Engine.Configuration;
+using ReplyAdmin.Engine.Processing;
 using ReplyAdmin.Engine.Scheduling;
 
 namespace ReplyAdmin.Runner
@@ -38,10 +39,7 @@ namespace ReplyAdmin.Runner
                 return 0;
             }
             using var stopping = new CancellationTokenSource();
-            // SIGTERM (systemctl stop, kill, docker stop) and Ctrl+C end the run at its next step, with the lease given back;
-            // a second signal ends the process at once.
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stopping));
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stopping));
+            using var signals = TerminationSignals.StopOn(stopping.Cancel, () => stopping.IsCancellationRequested, interrupt: true);
             var credentials = new CredentialResolver(NoSecretStore);
             return (int)ScheduledRun.RunAsync(options, credentials, Console.Out, Console.Error, stopping.Token).GetAwaiter().GetResult();
         }
@@ -76,12 +74,6 @@ namespace ReplyAdmin.Runner
             using var child = Process.Start(start);
             child.WaitForExit();
             return child.ExitCode;
-        }
-
-        private static void Stop(PosixSignalContext context, CancellationTokenSource stopping)
-        {
-            context.Cancel = !stopping.IsCancellationRequested;
-            stopping.Cancel();
         }
 
         // secret: references need SecretManagement, a PowerShell module; Register-ReplyProcessingSchedule starts pwsh for them.

@@ -143,9 +143,7 @@ namespace ReplyAdmin.Commands
         // so the engine's reports come back through a queue. Throws the engine's exception when the run fails.
         private T Run<T>(Func<QueueObserver, CredentialResolver, Task<T>> engineCall)
         {
-            // SIGTERM (kill, docker stop, a stopped timer unit) ends the run as Ctrl+C does: at its next step, the lease given
-            // back. Otherwise the process would end at once and other hosts would wait out the lease's time to live.
-            using var termination = StopOnTermination();
+            using var termination = TerminationSignals.StopOn(StopProcessing, () => StopToken.IsCancellationRequested);
             var events = new BlockingCollection<Action>();
             var observer = new QueueObserver(events, this);
             var credentials = new CredentialResolver(SecretManagementAvailable ? name => OnPipelineThread(events, () => LookupSecret(name)) : (Func<string, string>)null);
@@ -164,23 +162,6 @@ namespace ReplyAdmin.Commands
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
-            }
-        }
-
-        // A second SIGTERM ends the process at once, as without this handler.
-        private IDisposable StopOnTermination()
-        {
-            try
-            {
-                return System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-                {
-                    context.Cancel = !StopToken.IsCancellationRequested;
-                    StopProcessing();
-                });
-            }
-            catch (PlatformNotSupportedException)
-            {
-                return null;
             }
         }
 
