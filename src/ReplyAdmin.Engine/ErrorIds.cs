@@ -101,7 +101,6 @@ namespace ReplyAdmin.Engine
         public const string OAuthTenantIdMissing = nameof(OAuthTenantIdMissing);
         public const string OAuthTokenCacheMissing = nameof(OAuthTokenCacheMissing);
         public const string OAuthTokenCacheTooOpen = nameof(OAuthTokenCacheTooOpen);
-        public const string OAuthTokenCacheUnprotected = nameof(OAuthTokenCacheUnprotected);
         public const string OAuthTokenEndpointUnavailable = nameof(OAuthTokenEndpointUnavailable);
         public const string OAuthTokenRequestFailed = nameof(OAuthTokenRequestFailed);
         public const string OAuthTokenSourceMissing = nameof(OAuthTokenSourceMissing);

@@ -1,7 +1,5 @@
 using System;
 using System.IO;
-using System.Reflection;
-using System.Runtime.InteropServices;
 using ReplyAdmin.Engine.Configuration;
 
 namespace ReplyAdmin.Engine.Authentication
@@ -39,16 +37,10 @@ namespace ReplyAdmin.Engine.Authentication
             return File.ReadAllBytes(path);
         }
 
-        // netstandard2.0 has no API for Unix permissions; .NET 7+ (PowerShell 7.3+) has File.SetUnixFileMode.
         private static void SetMode(string path, int mode)
         {
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return; // the user profile's ACL protects it there
-            var modeType = typeof(File).Assembly.GetType("System.IO.UnixFileMode");
-            var method = modeType == null ? null : typeof(File).GetMethod("SetUnixFileMode", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), modeType }, null);
-            if (method == null)
-                throw new ReplyAdminException(ErrorIds.OAuthTokenCacheUnprotected, ReplyAdminErrorKind.SecurityError,
-                    $"This PowerShell cannot restrict '{path}' to its owner.", path, "Run ReplyAdmin on PowerShell 7.3 or later.");
-            method.Invoke(null, new[] { path, Enum.ToObject(modeType, mode) });
+            if (OperatingSystem.IsWindows()) return; // the user profile's ACL protects it there
+            File.SetUnixFileMode(path, (UnixFileMode)mode);
         }
     }
 }

@@ -22,7 +22,7 @@ namespace ReplyAdmin.Engine.Configuration
 
         private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
-        private static readonly JsonSerializerOptions JsonOptions = new JsonSerializerOptions
+        private static readonly JsonSerializerOptions JsonOptions = EngineJsonContext.ForThisRuntime(new JsonSerializerOptions
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -31,7 +31,7 @@ namespace ReplyAdmin.Engine.Configuration
             AllowTrailingCommas = true,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
-        };
+        });
 
         /// <summary>
         /// Steps that turn a file of schema version N (the key) into N + 1, applied in order when a file written by

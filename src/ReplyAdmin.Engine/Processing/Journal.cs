@@ -4,6 +4,7 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ReplyAdmin.Engine.Configuration;
 
 namespace ReplyAdmin.Engine.Processing
 {
@@ -13,14 +14,14 @@ namespace ReplyAdmin.Engine.Processing
     /// </summary>
     public sealed class Journal : IDisposable
     {
-        private static readonly JsonSerializerOptions Options = new JsonSerializerOptions
+        private static readonly JsonSerializerOptions Options = EngineJsonContext.ForThisRuntime(new JsonSerializerOptions
         {
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             Converters = { new JsonStringEnumConverter() },
             // Readable names and subjects in the file; the journal is never embedded in HTML.
             Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        };
+        });
 
         private readonly StreamWriter _writer;
 

@@ -53,7 +53,7 @@ namespace ReplyAdmin.Engine.Scanning
                 if (!path.StartsWith("/", StringComparison.Ordinal) || path.Length > 107)
                     throw new ArgumentException($"'{address}' is not an absolute Unix socket path (at most 107 characters).", nameof(address));
                 display = "unix:" + path;
-                return UnixEndPoint(path);
+                return new UnixDomainSocketEndPoint(path);
             }
             if (text.StartsWith("tcp://", StringComparison.OrdinalIgnoreCase)) text = text.Substring(6);
             var colon = text.LastIndexOf(':');
@@ -64,16 +64,6 @@ namespace ReplyAdmin.Engine.Scanning
                 throw new ArgumentException($"'{host}' in '{address}' is not a host name or IP address.", nameof(address));
             display = $"tcp://{text}";
             return IPAddress.TryParse(host, out var ip) ? (EndPoint)new IPEndPoint(ip, port) : new DnsEndPoint(host, port);
-        }
-
-        // netstandard2.0 has no UnixDomainSocketEndPoint, but every runtime PowerShell 7 runs on does.
-        private static EndPoint UnixEndPoint(string path)
-        {
-            var type = Type.GetType("System.Net.Sockets.UnixDomainSocketEndPoint, System.Net.Sockets")
-                ?? typeof(Socket).Assembly.GetType("System.Net.Sockets.UnixDomainSocketEndPoint");
-            if (type == null)
-                throw new ArgumentException("Unix sockets need PowerShell 7 or later; give clamd's TCP address instead.", nameof(path));
-            return (EndPoint)Activator.CreateInstance(type, path);
         }
 
         /// <inheritdoc />
