@@ -42,7 +42,11 @@ param(
     [string] $OutputPath = (Join-Path $PSScriptRoot 'out'),
 
     # Lay out plain IL only: no ReadyToRun code for the building PowerShell's .NET (tools/ReadyToRun/ReadyToRun.csproj).
-    [switch] $NoReadyToRun
+    [switch] $NoReadyToRun,
+
+    # No native runner (tools/NativeRunner/NativeRunner.csproj): a first build saves some 3 minutes of compiling, and
+    # schedules start the runner with dotnet instead.
+    [switch] $NoNative
 )
 
 Set-StrictMode -Version Latest
@@ -77,6 +81,7 @@ function Invoke-Build {
     Get-ChildItem $publish -Filter *.dll | Where-Object Name -ne 'ReplyAdmin.dll' | Copy-Item -Destination $dependencies
     Copy-Item (Join-Path $publish 'ReplyAdmin.Runner.runtimeconfig.json'), (Join-Path $publish 'ReplyAdmin.Runner.deps.json') $dependencies
     if (-not $NoReadyToRun) { Add-ReadyToRun -Publish $publish }
+    if (-not $NoNative) { Add-NativeRunner }
     Copy-Item (Join-Path $root 'ReplyAdmin.psd1'), (Join-Path $root 'LICENSE') $moduleOut
     Set-ManifestRelease -Path (Join-Path $moduleOut 'ReplyAdmin.psd1')
     Copy-Item (Join-Path $root 'src/ReplyAdmin/*.format.ps1xml') $moduleOut
@@ -103,6 +108,26 @@ function Add-ReadyToRun([string] $Publish) {
         if (Test-Path $target) { Copy-Item $file.FullName $target -Force }
     }
     Write-Host "ReadyToRun code for $framework ($runtime) added to the module's assemblies"
+}
+
+# The runner compiled to one native program for this machine's platform (tools/NativeRunner/NativeRunner.csproj), in
+# dependencies/<platform>/ as ScheduledProgram.NativeRunnerPath expects it. NativeAOT compiles for the platform it runs
+# on and links with the system's C toolchain; without one the module ships the runner for dotnet only. The compiled
+# output stays in <OutputPath>/native between builds, so an unchanged engine is not compiled again.
+function Add-NativeRunner {
+    if (-not $IsLinux) { Write-Host 'No native runner: build.ps1 compiles it on Linux only; schedules start the runner with dotnet.'; return }
+    $linker = @('clang', 'gcc') | Where-Object { Get-Command $_ -CommandType Application -ErrorAction Ignore } | Select-Object -First 1
+    if (-not $linker) {
+        Write-Warning 'No native runner: neither clang nor gcc is installed (apt-get install gcc); schedules start the runner with dotnet.'
+        return
+    }
+    $platform = 'linux-' + [Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
+    $native = Join-Path $OutputPath "native/$platform"
+    Invoke-Native dotnet @('publish', (Join-Path $root 'tools/NativeRunner/NativeRunner.csproj'), '-c', 'Release', '-o', $native, '-r', $platform,
+        "-p:Version=$Version", "-p:CppCompilerAndLinker=$linker", '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $target = New-Item -ItemType Directory -Path (Join-Path $moduleOut "dependencies/$platform")
+    Copy-Item (Join-Path $native 'ReplyAdmin.Runner') $target
+    Write-Host "Native runner for $platform added (dependencies/$platform/ReplyAdmin.Runner)"
 }
 
 # The release notes of $Version: its '## <version>' section of CHANGELOG.md, else the '## Unreleased' one.
@@ -143,14 +168,16 @@ function Invoke-Package {
     Write-Host "Package: $package ($($entries.Count) entries)"
 }
 
-# Dovecot and Postfix come from Debian packages; install them once when absent (needs root or sudo).
+# Dovecot and Postfix (and gcc, which links the native runner) come from Debian packages; install them once when absent
+# (needs root or sudo).
 function Install-MailServer {
     $required = '/usr/sbin/dovecot', '/usr/lib/dovecot/lmtp', '/usr/sbin/postfix', '/usr/bin/openssl', '/usr/bin/mbsync',
-        '/usr/sbin/clamd', '/usr/bin/rspamd', '/usr/sbin/dnsmasq', '/usr/bin/sieve-test', '/usr/share/publicsuffix/public_suffix_list.dat'
+        '/usr/sbin/clamd', '/usr/bin/rspamd', '/usr/sbin/dnsmasq', '/usr/bin/sieve-test', '/usr/share/publicsuffix/public_suffix_list.dat',
+        '/usr/bin/gcc', '/usr/include/stdio.h'
     if (-not ($required | Where-Object { -not (Test-Path $_) })) { return }
-    Write-Host 'Installing Dovecot, Postfix, OpenSSL, isync and the content scanners (clamd, rspamd, dnsmasq) with apt-get...'
+    Write-Host 'Installing Dovecot, Postfix, OpenSSL, isync, the content scanners (clamd, rspamd, dnsmasq) and gcc (for the native runner) with apt-get...'
     $script = 'echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && apt-get update -qq && ' +
-        'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd dovecot-sieve postfix openssl isync clamav-daemon rspamd dnsmasq-base publicsuffix'
+        'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-lmtpd dovecot-sieve postfix openssl isync clamav-daemon rspamd dnsmasq-base publicsuffix gcc libc6-dev'
     if ((& id -u) -eq '0') { Invoke-Native sh @('-c', $script) } else { Invoke-Native sudo @('sh', '-c', $script) }
 }
 
@@ -162,7 +189,6 @@ function Get-PesterModule {
 }
 
 function Invoke-Test {
-    Install-MailServer
     $pester = Get-PesterModule
     Import-Module $pester -Force
     $env:REPLYADMIN_MODULE = Join-Path $moduleOut 'ReplyAdmin.psd1'
@@ -187,7 +213,7 @@ function Invoke-Test {
 
 switch ($Task) {
     'Build' { Invoke-Build }
-    'Test' { Invoke-Build; Invoke-Test }
+    'Test' { Install-MailServer; Invoke-Build; Invoke-Test }
     'Demo' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Support/Demo.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }
     'Package' { Invoke-Build; Invoke-Package }
     'Bench' { Install-MailServer; Invoke-Build; & (Join-Path $root 'tests/Benchmark/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleOut 'ReplyAdmin.psd1') }

@@ -656,15 +656,16 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         }
     }
 
-    # The two programs a schedule starts keep one contract: the same arguments, lines and exit codes.
+    # The three programs a schedule starts keep one contract: the same arguments, lines and exit codes.
     Context 'When run as a scheduled <Entry>' -ForEach @(
-        @{ Entry = 'task in PowerShell (Start-ReplyProcessing.ps1)'; Runner = $false }
-        @{ Entry = 'run without PowerShell (ReplyAdmin.Runner)'; Runner = $true }
+        @{ Entry = 'task in PowerShell (Start-ReplyProcessing.ps1)'; Program = 'PowerShell' }
+        @{ Entry = 'run without PowerShell (dotnet ReplyAdmin.Runner.dll)'; Program = 'DotNet' }
+        @{ Entry = 'native run (ReplyAdmin.Runner compiled for this platform)'; Program = 'Native' }
     ) {
         It 'Exits 0 and prints one summary line when every message was handled' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program
             $run.ExitCode | Should -Be 0
             $run.Output | Should -HaveCount 1
             $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 1 messages: 1 stored'
@@ -673,7 +674,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         It 'Exits 1 when a message failed and stays at the source' {
             $scenario = New-TestScenario -Lists @{ Name = 'news'; Address = 'news@example.test'; Action = 'ForwardAndStoreInImap'; ForwardTo = 'nobody-here@example.test' }
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program
             $run.ExitCode | Should -Be 1
             @($run.Output -match '^SmtpForwardRejected: ') | Should -HaveCount 1 -Because 'each failure is one ErrorId: message line'
             @($run.Output -match '^ReplyAdmin run \S+: 1 messages: .*1 failed') | Should -HaveCount 1
@@ -683,7 +684,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
             Set-ReplyMailbox -ConfigPath $scenario.Config -Port (Get-TestMailFreePort)
-            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program
             $run.ExitCode | Should -Be 2
             @($run.Output -match '^ReplyAdmin run did not complete: ImapConnectFailed: ') | Should -HaveCount 1
             Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
@@ -692,14 +693,14 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
         It 'Passes -ThrottleLimit and -MaxAttempts on to the run' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            (Invoke-ScheduledRun $scenario.Config -Runner:$Runner -Arguments '-ThrottleLimit', '1', '-MaxAttempts', '2').ExitCode | Should -Be 0
+            (Invoke-ScheduledRun $scenario.Config -Program $Program -Arguments '-ThrottleLimit', '1', '-MaxAttempts', '2').ExitCode | Should -Be 0
             Get-StoredReply $scenario | Should -HaveCount 1
-            (Invoke-ScheduledRun $scenario.Config -Runner:$Runner -Arguments '-ThrottleLimit', '99').ExitCode | Should -Be 2 -Because 'an invalid -ThrottleLimit is refused before the run'
+            (Invoke-ScheduledRun $scenario.Config -Program $Program -Arguments '-ThrottleLimit', '99').ExitCode | Should -Be 2 -Because 'an invalid -ThrottleLimit is refused before the run'
         }
 
         It 'Exits 0 with one summary line of 0 messages when nothing waits' {
             $scenario = New-TestScenario
-            $run = Invoke-ScheduledRun $scenario.Config -Runner:$Runner
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program
             $run.ExitCode | Should -Be 0
             $run.Output | Should -HaveCount 1
             $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 0 messages:'
@@ -710,16 +711,16 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             Invoke-ReplyProcessing -ConfigPath $scenario.Config | Out-Null
             $lock = Get-ChildItem (Join-Path (Split-Path $scenario.Config) 'locks') -Filter 'run-*.lock' | Select-Object -First 1
             $held = [IO.File]::Open($lock.FullName, 'Open', 'ReadWrite', 'None')
-            try { (Invoke-ScheduledRun $scenario.Config -Runner:$Runner).ExitCode | Should -Be 3 }
+            try { (Invoke-ScheduledRun $scenario.Config -Program $Program).ExitCode | Should -Be 3 }
             finally { $held.Dispose() }
         }
     }
 
-    Context 'When the runner meets what only it has to check' {
+    Context 'When the <Program> runner meets what only it has to check' -ForEach @(@{ Program = 'DotNet' }, @{ Program = 'Native' }) {
         It 'Refuses an argument it does not know with exit code 2, naming it' {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
-            $run = Invoke-ScheduledRun $scenario.Config -Runner -Arguments '-ThrottleLimt', '2'
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program -Arguments '-ThrottleLimt', '2'
             $run.ExitCode | Should -Be 2
             $run.Output[0] | Should -BeLike "ScheduledRunArgumentInvalid: '-ThrottleLimt' is not a parameter*"
             Get-StoredReply $scenario | Should -BeNullOrEmpty
@@ -729,7 +730,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $scenario = New-TestScenario
             $null = New-TestReply -Directory $scenario.Inbound -Template human -Token $scenario.Token
             Set-ReplyMailbox -ConfigPath $scenario.Config -CredentialReference 'secret:ReplyMailbox'
-            $run = Invoke-ScheduledRun $scenario.Config -Runner
+            $run = Invoke-ScheduledRun $scenario.Config -Program $Program
             $run.ExitCode | Should -Be 2
             @($run.Output -match '^ReplyAdmin run did not complete: CredentialStoreUnavailable: .*secret .ReplyMailbox.') | Should -HaveCount 1
             Get-ChildItem $scenario.Inbound -Filter *.eml | Should -HaveCount 1
@@ -758,14 +759,15 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
     }
 
     Context 'When running resident or stopped through <Entry>' -ForEach @(
-        @{ Entry = 'Start-ReplyProcessing.ps1'; Runner = $false }
-        @{ Entry = 'ReplyAdmin.Runner'; Runner = $true }
+        @{ Entry = 'Start-ReplyProcessing.ps1'; Program = 'PowerShell' }
+        @{ Entry = 'dotnet ReplyAdmin.Runner.dll'; Program = 'DotNet' }
+        @{ Entry = 'the native ReplyAdmin.Runner'; Program = 'Native' }
     ) {
         BeforeAll {
             # One run in a process of its own, as a scheduler or the service starts it, with -Arguments after -ConfigPath.
             # Its output goes to $Out, its errors to "$Out.err".
             function Start-ScheduledRun($Scenario, [string] $Out, [string[]] $Arguments) {
-                $command = @(Get-ScheduledRunCommand -Runner:$Runner)
+                $command = @(Get-ScheduledRunCommand -Program $Program)
                 Start-Process -FilePath $command[0] -PassThru -RedirectStandardOutput $Out -RedirectStandardError "$Out.err" `
                     -ArgumentList (@($command | Select-Object -Skip 1) + @('-ConfigPath', $Scenario.Config) + $Arguments)
             }

@@ -30,9 +30,10 @@ BeforeAll {
     Compress-PSResource -Path (Split-Path $ModulePath) -DestinationPath "$work/build-$oldVersion"
     $package["$oldVersion"] = Join-Path $work "build-$oldVersion/ReplyAdmin.$oldVersion.nupkg"
     $out = Join-Path $work "build-$newVersion"
-    # The newer build is not in CHANGELOG.md: it gets release notes of its own.
+    # The newer build is not in CHANGELOG.md: it gets release notes of its own. It has no native runner (-NoNative
+    # saves 3 minutes of compiling): a native schedule registered under the older version then goes on with its own.
     $log = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot '../build.ps1') -Task Package `
-        -Version $newVersion -OutputPath $out -ReleaseNotes "Test build newer than $oldVersion." 2>&1
+        -Version $newVersion -OutputPath $out -ReleaseNotes "Test build newer than $oldVersion." -NoNative 2>&1
     if ($LASTEXITCODE -ne 0) { throw "build.ps1 -Task Package -Version $newVersion failed: $($log -join "`n")" }
     $package["$newVersion"] = Join-Path $out "ReplyAdmin.$newVersion.nupkg"
 
@@ -83,7 +84,8 @@ Describe 'Installing ReplyAdmin as a package' -Tag Integration {
             }
             finally { $zip.Dispose() }
             foreach ($file in 'ReplyAdmin.psd1', 'ReplyAdmin.dll', 'LICENSE', 'Start-ReplyProcessing.ps1', 'dependencies/ReplyAdmin.Engine.dll', 'dependencies/MimeKit.dll', 'en-US/ReplyAdmin.dll-Help.xml',
-                'dependencies/ReplyAdmin.Runner.dll', 'dependencies/ReplyAdmin.Runner.runtimeconfig.json', 'dependencies/ReplyAdmin.Runner.deps.json') {
+                'dependencies/ReplyAdmin.Runner.dll', 'dependencies/ReplyAdmin.Runner.runtimeconfig.json', 'dependencies/ReplyAdmin.Runner.deps.json',
+                ((Get-NativeRunnerPath).Substring((Split-Path $ModulePath -Resolve).Length + 1) -replace '\\', '/')) {
                 $entries | Should -Contain $file
             }
             # The runner's deps.json is its only one: it lets the .NET host prefer the platform's System.* assemblies.
@@ -116,19 +118,26 @@ $connected = (Test-ReplyImapConnection).Succeeded
 $results = @(Invoke-ReplyProcessing)
 $schedule = Register-ReplyProcessingSchedule -Interval '00:05:00' -Platform Systemd -OutputPath (Join-Path $HOME 'schedule') -PassThru -InformationAction Ignore
 $pwshSchedule = Register-ReplyProcessingSchedule -Name ReplyAdmin-pwsh -RunWith PowerShell -Platform Systemd -OutputPath (Join-Path $HOME 'schedule') -PassThru -InformationAction Ignore
+$dotnetSchedule = Register-ReplyProcessingSchedule -Name ReplyAdmin-dotnet -RunWith DotNet -Platform Systemd -OutputPath (Join-Path $HOME 'schedule') -PassThru -InformationAction Ignore
 $module = Get-Module ReplyAdmin
 [pscustomobject]@{
     Version = "$($module.Version)"; ModuleBase = $module.ModuleBase; Connected = $connected
     Results = @($results | ForEach-Object { '{0} {1}' -f $_.Class, $_.Disposition } | Sort-Object)
-    Command = $schedule.Command; RunWith = "$($schedule.RunWith)"; PwshCommand = $pwshSchedule.Command; ConfigPath = $schedule.ConfigPath
+    Command = $schedule.Command; RunWith = "$($schedule.RunWith)"; PwshCommand = $pwshSchedule.Command; DotNetCommand = $dotnetSchedule.Command
+    ConfigPath = $schedule.ConfigPath; RunnerMode = "$((Get-Item $schedule.ScriptPath).UnixFileMode)"
 } | ConvertTo-Json | Set-Content $env:ADMIN_RESULT
 '@
-            $script:scheduleCommands = @{ DotNet = $installed.Command; PowerShell = $installed.PwshCommand }
+            $script:scheduleCommands = @{ Native = $installed.Command; DotNet = $installed.DotNetCommand; PowerShell = $installed.PwshCommand }
         }
 
-        It 'Registers a schedule that starts the runner' {
-            $installed.RunWith | Should -Be 'DotNet'
-            $installed.Command[1] | Should -Be (Join-Path $adminHome ".local/share/powershell/Modules/ReplyAdmin/$oldVersion/dependencies/ReplyAdmin.Runner.dll")
+        It 'Registers a schedule that starts the native runner, made executable (a package keeps no execute bit)' {
+            $installed.RunWith | Should -Be 'Native'
+            $installed.Command[0] | Should -Be ((Get-NativeRunnerPath) -replace [regex]::Escape((Split-Path $ModulePath -Resolve)), (Join-Path $adminHome ".local/share/powershell/Modules/ReplyAdmin/$oldVersion"))
+            $installed.RunnerMode | Should -BeLike '*UserExecute*'
+        }
+
+        It 'Registers -RunWith DotNet as the runner in the installed folder' {
+            $installed.DotNetCommand[1] | Should -Be (Join-Path $adminHome ".local/share/powershell/Modules/ReplyAdmin/$oldVersion/dependencies/ReplyAdmin.Runner.dll")
         }
 
         It 'Installs into the administrator''s own module path and imports by name' {
@@ -186,9 +195,10 @@ $results = @(Invoke-ReplyProcessing)
             @(Get-TestImapMessage -Server $server -User 'replies@example.test').MessageId | Should -Contain 'human-1.second@customer.test'
         }
 
-        It 'Runs the schedule registered under the older version (<RunWith>), with the newest version installed' -ForEach @(
-            @{ RunWith = 'DotNet'; Token = 'third' }
-            @{ RunWith = 'PowerShell'; Token = 'fourth' }
+        It 'Runs the schedule registered under the older version (<RunWith>), with <Answers>' -ForEach @(
+            @{ RunWith = 'DotNet'; Token = 'third'; Answers = 'the newest version installed'; BannerVersion = 'new' }
+            @{ RunWith = 'PowerShell'; Token = 'fourth'; Answers = 'the newest version installed'; BannerVersion = $null }
+            @{ RunWith = 'Native'; Token = 'fifth'; Answers = 'its own version (the newer build has no native runner)'; BannerVersion = 'old' }
         ) {
             $command = $scheduleCommands[$RunWith]
             $command -join ' ' | Should -BeLike "*/ReplyAdmin/$oldVersion/*" -Because 'the schedule was registered under the older version'
@@ -196,13 +206,13 @@ $results = @(Invoke-ReplyProcessing)
             # The program's own -? banner says which installed version answers; then the run itself.
             $ran = Invoke-AdminStep @"
 `$command = @($(($command | ForEach-Object { "'$($_ -replace "'", "''")'" }) -join ', '))
-`$banner = if ('$RunWith' -eq 'DotNet') { & `$command[0] `$command[1] -? | Select-Object -First 1 } else { '' }
+`$banner = if ('$RunWith' -ne 'PowerShell') { & `$command[0] @(`$command | Select-Object -Skip 1) -? | Select-Object -First 1 } else { '' }
 `$output = & `$command[0] @(`$command | Select-Object -Skip 1) 2>&1
 [pscustomobject]@{ ExitCode = `$LASTEXITCODE; Output = "`$output"; Banner = "`$banner" } | ConvertTo-Json | Set-Content `$env:ADMIN_RESULT
 "@
             $ran.ExitCode | Should -Be 0
             $ran.Output | Should -Match '1 stored'
-            if ($RunWith -eq 'DotNet') { $ran.Banner | Should -BeLike "*/ReplyAdmin/$newVersion/dependencies*" }
+            if ($BannerVersion) { $ran.Banner | Should -BeLike "*/ReplyAdmin/$(if ($BannerVersion -eq 'new') { $newVersion } else { $oldVersion })/dependencies*" }
             @(Get-TestImapMessage -Server $server -User 'replies@example.test').MessageId | Should -Contain "human-1.$Token@customer.test"
         }
     }

@@ -56,10 +56,10 @@ BeforeAll {
         , @(& sh -c "set -- $unescaped; for a in `"`$@`"; do printf '%s\n' `"`$a`"; done")
     }
 
-    # What every scheduled run must execute: by default the runner (this machine has a .NET runtime and the test
-    # configuration no secret: reference); with -PowerShell, the script in pwsh.
-    function Get-ExpectedCommand([string] $Config, [switch] $PowerShell) {
-        @(Get-ScheduledRunCommand -Runner:(-not $PowerShell)) + @('-ConfigPath', $Config)
+    # What every scheduled run must execute: by default the native runner (the built module has one for this platform
+    # and the test configuration no secret: reference); else the -Program given.
+    function Get-ExpectedCommand([string] $Config, [string] $Program = 'Native') {
+        @(Get-ScheduledRunCommand -Program $Program) + @('-ConfigPath', $Config)
     }
 
     # A configuration in a directory whose name needs quoting everywhere: a space, a quote, a percent and a dollar.
@@ -253,27 +253,49 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             Set-ReplyMailbox -ConfigPath $secretConfig -Server 'imap.example.net' -UserName 'replies@example.net' -Folder 'Replies' -CredentialReference 'secret:ReplyMailbox'
         }
 
-        It 'Starts the runner with dotnet by default, and says so in -Verbose' {
+        It 'Starts the native runner by default, and says so in -Verbose' {
             $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -Verbose 4>&1 | Tee-Object -Variable records | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
+            $plan.RunWith | Should -Be 'Native'
+            $plan.ScriptPath | Should -Be (Get-NativeRunnerPath)
+            $plan.Command | Should -Be (Get-ExpectedCommand $config)
+            @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like '*starts the native runner*' }) | Should -HaveCount 1
+        }
+
+        It 'Starts the runner with dotnet with -RunWith DotNet' {
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -RunWith DotNet
             $plan.RunWith | Should -Be 'DotNet'
             $plan.ScriptPath | Should -Be (Join-Path (Get-Module ReplyAdmin).ModuleBase 'dependencies/ReplyAdmin.Runner.dll')
-            $plan.Command | Should -Be (Get-ExpectedCommand $config)
-            @($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] -and $_.Message -like '*starts the runner*' }) | Should -HaveCount 1
+            $plan.Command | Should -Be (Get-ExpectedCommand $config DotNet)
+        }
+
+        It 'Starts the runner with dotnet where the installation has no native runner' {
+            # A copy of the module without dependencies/<platform>/, in a PowerShell of its own (this session has the module loaded).
+            $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'
+            Copy-Item (Get-Module ReplyAdmin).ModuleBase $copy -Recurse
+            Remove-Item (Split-Path (Get-NativeRunnerPath -ModuleBase $copy)) -Recurse
+            $pwsh = @(Get-PwshCommand)
+            $plainConfig = Join-Path (New-TempDirectory) 'config.json'
+            Copy-Item -LiteralPath $config $plainConfig
+            $runWith = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$copy/ReplyAdmin.psd1'; (Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron).RunWith" 2>&1
+            $runWith | Should -Be 'DotNet'
         }
 
         It 'Starts PowerShell for a configuration with a secret: reference, and says why in -Verbose' {
             $plan = Register-ReplyProcessingSchedule -ConfigPath $secretConfig -Platform Cron -Verbose 4>&1 | Tee-Object -Variable records | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
             $plan.RunWith | Should -Be 'PowerShell'
-            $plan.Command | Should -Be (Get-ExpectedCommand $secretConfig -PowerShell)
+            $plan.Command | Should -Be (Get-ExpectedCommand $secretConfig PowerShell)
             ($records | Where-Object { $_ -is [Management.Automation.VerboseRecord] }).Message -join "`n" | Should -BeLike '*secret:ReplyMailbox*'
         }
 
-        It 'Refuses -RunWith DotNet for a configuration with a secret: reference with ScheduleRunnerUnavailable and writes nothing' {
+        It 'Refuses -RunWith <RunWith> for a configuration with a secret: reference with ScheduleRunnerUnavailable and writes nothing' -ForEach @(
+            @{ RunWith = 'DotNet'; Target = '*ReplyAdmin.Runner.dll' }
+            @{ RunWith = 'Native'; Target = '*ReplyAdmin.Runner' }
+        ) {
             $units = Join-Path (New-TempDirectory) 'units'
-            $err = { Register-ReplyProcessingSchedule -ConfigPath $secretConfig -Platform Systemd -OutputPath $units -RunWith DotNet -ErrorAction Stop } |
+            $err = { Register-ReplyProcessingSchedule -ConfigPath $secretConfig -Platform Systemd -OutputPath $units -RunWith $RunWith -ErrorAction Stop } |
                 Should -Throw -ErrorId 'ScheduleRunnerUnavailable,ReplyAdmin.Commands.RegisterReplyProcessingScheduleCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
-            $err.TargetObject | Should -BeLike '*ReplyAdmin.Runner.dll'
+            $err.TargetObject | Should -BeLike $Target
             $err.Exception.Message | Should -BeLike '*secret:ReplyMailbox*'
             Test-Path $units | Should -BeFalse
         }
@@ -281,7 +303,7 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
         It 'Starts PowerShell with -RunWith PowerShell' {
             $plan = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -RunWith PowerShell
             $plan.RunWith | Should -Be 'PowerShell'
-            $plan.Command | Should -Be (Get-ExpectedCommand $config -PowerShell)
+            $plan.Command | Should -Be (Get-ExpectedCommand $config PowerShell)
         }
 
         It 'Passes the run arguments to the runner as to the script' {
@@ -295,17 +317,19 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             # Install-PSResource's layout: ReplyAdmin/<version>/, Update-PSResource adding the new version beside the old.
             $installed = Join-Path (New-TempDirectory) 'ReplyAdmin'
             foreach ($version in '1.0.0', '1.1.0') { Copy-Item (Get-Module ReplyAdmin).ModuleBase (Join-Path $installed $version) -Recurse }
-            function Get-RunnerBanner([string] $Version) {
-                (& dotnet (Join-Path $installed "$Version/dependencies/ReplyAdmin.Runner.dll") -? | Select-Object -First 1)
+            # The first line of '-?': the runner's version and folder.
+            function Get-RunnerBanner([string] $Version, [string] $Program) {
+                $runner = @(Get-ScheduledRunCommand -Program $Program) -replace [regex]::Escape((Get-Module ReplyAdmin).ModuleBase), (Join-Path $installed $Version)
+                (& $runner[0] @($runner | Select-Object -Skip 1) -? | Select-Object -First 1)
             }
         }
 
-        It 'Runs the newest runner installed, as Start-ReplyProcessing.ps1 runs the newest module' {
-            Get-RunnerBanner '1.0.0' | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
+        It 'Runs the newest <Program> runner installed, as Start-ReplyProcessing.ps1 runs the newest module' -ForEach @(@{ Program = 'DotNet' }, @{ Program = 'Native' }) {
+            Get-RunnerBanner '1.0.0' $Program | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
         }
 
-        It 'Runs itself when it is the newest' {
-            Get-RunnerBanner '1.1.0' | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
+        It 'Runs itself when it is the newest (<Program>)' -ForEach @(@{ Program = 'DotNet' }, @{ Program = 'Native' }) {
+            Get-RunnerBanner '1.1.0' $Program | Should -BeLike "*($(Join-Path $installed '1.1.0/dependencies')*"
         }
     }
 

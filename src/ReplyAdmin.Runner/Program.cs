@@ -19,8 +19,10 @@ namespace ReplyAdmin.Runner
         {
             // Before the arguments are read: a newer version may take arguments this one does not know.
             var newer = NewerInstalledRunner();
-            if (newer != null)
+            if (newer != null && (!Native || ScheduledProgram.MakeExecutable(newer)))
                 return RunNewer(newer, args);
+            if (newer != null)
+                Console.Error.WriteLine($"WARNING: {newer} is installed but cannot be made executable (chmod +x); this run uses {Environment.ProcessPath}.");
             ScheduledRunOptions options;
             try
             {
@@ -45,29 +47,37 @@ namespace ReplyAdmin.Runner
         }
 
         // Installed with Install-PSResource, the module sits in ReplyAdmin/<version>/ and Update-PSResource puts the new version
-        // beside the old one: a schedule registered under an older version runs the newest one installed, as
-        // Start-ReplyProcessing.ps1 does.
+        // beside the old one: a schedule registered under an older version runs the newest one installed (the same kind of
+        // runner, at the same place in its folder), as Start-ReplyProcessing.ps1 does.
         private static string NewerInstalledRunner()
         {
-            var dependencies = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-            var own = dependencies.Parent;
-            if (dependencies.Name != "dependencies" || own?.Parent?.Name != "ReplyAdmin" || !Version.TryParse(own.Name, out var ownVersion))
+            var self = Native ? Environment.ProcessPath : typeof(Program).Assembly.Location;
+            if (string.IsNullOrEmpty(self)) return null;
+            // dependencies/ReplyAdmin.Runner.dll, or dependencies/<platform>/ReplyAdmin.Runner for the native runner
+            var own = new FileInfo(self).Directory;
+            while (own != null && own.Name != "dependencies") own = own.Parent;
+            own = own?.Parent;
+            if (own?.Parent?.Name != "ReplyAdmin" || !Version.TryParse(own.Name, out var ownVersion))
                 return null;
-            var newest = own.Parent.EnumerateDirectories()
-                .Select(d => (Directory: d, Version: Version.TryParse(d.Name, out var v) ? v : null))
-                .Where(d => d.Version != null && d.Version > ownVersion && File.Exists(Path.Combine(d.Directory.FullName, "dependencies", ScheduledProgram.RunnerFileName)))
+            var relative = Path.GetRelativePath(own.FullName, self);
+            return own.Parent.EnumerateDirectories()
+                .Select(d => (Runner: Path.Combine(d.FullName, relative), Version: Version.TryParse(d.Name, out var v) ? v : null))
+                .Where(d => d.Version != null && d.Version > ownVersion && File.Exists(d.Runner))
                 .OrderByDescending(d => d.Version)
+                .Select(d => d.Runner)
                 .FirstOrDefault();
-            return newest.Directory == null ? null : Path.Combine(newest.Directory.FullName, "dependencies", ScheduledProgram.RunnerFileName);
         }
+
+        // Compiled ahead of time (NativeAOT), the runner is its own program; otherwise the dotnet muxer runs it.
+        private static bool Native => !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
 
         // Runs the newer runner with the same arguments, output and error, and returns its exit code. This process ignores
         // SIGTERM and Ctrl+C meanwhile: systemd's stop and the terminal send them to both processes, and the newer runner
         // ends its run as asked (a signal passed on as well would be its second, which ends it at once).
         private static int RunNewer(string runner, string[] args)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
-            start.ArgumentList.Add(runner);
+            var start = new ProcessStartInfo(Native ? runner : Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
+            if (!Native) start.ArgumentList.Add(runner);
             foreach (var argument in args) start.ArgumentList.Add(argument);
             using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => context.Cancel = true);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => context.Cancel = true);

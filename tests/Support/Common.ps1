@@ -10,18 +10,28 @@ function Get-PwshCommand {
     if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
 }
 
-# How a scheduler starts one run, its arguments to follow: Start-ReplyProcessing.ps1 in pwsh, or (-Runner) the runner
-# with dotnet, as Register-ReplyProcessingSchedule writes them.
-function Get-ScheduledRunCommand([switch] $Runner) {
+# How a scheduler starts one run, its arguments to follow, as Register-ReplyProcessingSchedule writes it for -RunWith
+# <Program>: Start-ReplyProcessing.ps1 in pwsh (PowerShell), the runner with dotnet (DotNet), or the runner compiled for
+# this platform (Native).
+function Get-ScheduledRunCommand([ValidateSet('PowerShell', 'DotNet', 'Native')] [string] $Program = 'PowerShell') {
     # Normalized (no '..'), as the module's own ModuleBase: callers compare it with the commands the module writes.
     $module = [IO.Path]::GetFullPath((Split-Path $ModulePath))
-    if ($Runner) { return @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $module 'dependencies/ReplyAdmin.Runner.dll')) }
-    @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $module 'Start-ReplyProcessing.ps1'))
+    switch ($Program) {
+        'Native' { @(Get-NativeRunnerPath) }
+        'DotNet' { @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $module 'dependencies/ReplyAdmin.Runner.dll')) }
+        default { @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $module 'Start-ReplyProcessing.ps1')) }
+    }
+}
+
+# The native runner of the built module: dependencies/<platform>/ReplyAdmin.Runner, which build.ps1 compiles for the
+# building machine on Linux where gcc or clang is installed (build.ps1 -Task Test installs gcc). Null when there is none.
+function Get-NativeRunnerPath([string] $ModuleBase = [IO.Path]::GetFullPath((Split-Path $ModulePath))) {
+    Get-ChildItem -Path (Join-Path $ModuleBase 'dependencies/*/ReplyAdmin.Runner*') -File -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty FullName
 }
 
 # One scheduled run in a process of its own, waited for: its exit code and its output and error lines.
-function Invoke-ScheduledRun([string] $Config, [switch] $Runner, [string[]] $Arguments = @('-TimeoutSeconds', '5')) {
-    $command = @(Get-ScheduledRunCommand -Runner:$Runner)
+function Invoke-ScheduledRun([string] $Config, [string] $Program = 'PowerShell', [string[]] $Arguments = @('-TimeoutSeconds', '5')) {
+    $command = @(Get-ScheduledRunCommand -Program $Program)
     $output = & $command[0] @($command | Select-Object -Skip 1) -ConfigPath $Config @Arguments 2>&1
     [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
 }

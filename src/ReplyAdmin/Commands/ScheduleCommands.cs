@@ -12,7 +12,7 @@ namespace ReplyAdmin.Commands
 {
     /// <summary>
     /// Schedules unattended reply processing: a Windows scheduled task, a systemd service and timer, or a cron line.
-    /// Each run starts the runner ('dotnet ReplyAdmin.Runner.dll', see -RunWith) or Start-ReplyProcessing.ps1 in a fresh
+    /// Each run starts the runner (the native ReplyAdmin.Runner or 'dotnet ReplyAdmin.Runner.dll', see -RunWith) or Start-ReplyProcessing.ps1 in a fresh
     /// 'pwsh -NoProfile -NonInteractive', from the module folder with an absolute -ConfigPath; with -Watch, one resident process instead (a systemd
     /// service or a task started at boot) that handles replies as they arrive. On Windows it registers a scheduled task (ScheduledTasks
     /// module); on Linux it writes &lt;Name&gt;.service and &lt;Name&gt;.timer and enables the timer when systemd runs and no
@@ -60,9 +60,11 @@ namespace ReplyAdmin.Commands
         public int MaxAttempts { get; set; } = -1;
 
         /// <summary>
-        /// What each run starts: DotNet (the runner, 'dotnet ReplyAdmin.Runner.dll': no PowerShell start, an idle run in about
-        /// a second), PowerShell (Start-ReplyProcessing.ps1), or Auto (default): the runner when a .NET 8 or later runtime is
-        /// installed and the configuration has no secret: reference, else PowerShell.
+        /// What each run starts: Native (the runner compiled for this platform, dependencies/&lt;platform&gt;/ReplyAdmin.Runner: an
+        /// idle run in about 0.3 s), DotNet (the runner, 'dotnet ReplyAdmin.Runner.dll': no PowerShell start, an idle run in
+        /// about a second), PowerShell (Start-ReplyProcessing.ps1), or Auto (default): Native where the installation has it,
+        /// else DotNet where a .NET 8 or later runtime is installed, else PowerShell; PowerShell for a configuration with
+        /// secret: references.
         /// </summary>
         [Parameter]
         public ScheduleRunner RunWith { get; set; } = ScheduleRunner.Auto;
@@ -216,31 +218,56 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
             return RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? SchedulePlatform.Systemd : SchedulePlatform.Cron;
         }
 
-        // -RunWith: the runner where it can run (its file, a .NET runtime, no secret: reference), else PowerShell; each choice said in -Verbose.
+        // -RunWith: the native runner, else the runner for dotnet, where each can run (its file, a .NET runtime, no secret:
+        // reference), else PowerShell; each choice said in -Verbose.
         private ScheduledProgram Program(ReplyAdminConfiguration configuration)
         {
             var moduleBase = MyInvocation.MyCommand.Module?.ModuleBase;
             if (string.IsNullOrEmpty(moduleBase))
                 moduleBase = Path.GetDirectoryName(typeof(RegisterReplyProcessingScheduleCommand).Assembly.Location);
-            if (RunWith == ScheduleRunner.DotNet || RunWith == ScheduleRunner.Auto && PwshPath == null)
+            var auto = RunWith == ScheduleRunner.Auto && PwshPath == null;
+            if (auto || RunWith == ScheduleRunner.Native || RunWith == ScheduleRunner.DotNet)
             {
-                var runner = Path.Combine(moduleBase, "dependencies", ScheduledProgram.RunnerFileName);
                 var secrets = ScheduledProgram.SecretReferences(configuration);
-                var dotnet = File.Exists(runner) && secrets.Length == 0 ? ScheduledProgram.FindDotNet() : null;
-                var missing = !File.Exists(runner) ? $"the runner {runner} is not part of this installation"
-                    : secrets.Length > 0 ? $"the configuration has secret: references ({string.Join(", ", secrets)}), which only PowerShell's SecretManagement can read"
-                    : dotnet == null ? "no dotnet with a .NET 8 or later runtime was found (DOTNET_HOST_PATH, DOTNET_ROOT, PATH, the default install folders)"
+                var secret = secrets.Length > 0
+                    ? $"the configuration has secret: references ({string.Join(", ", secrets)}), which only PowerShell's SecretManagement can read"
                     : null;
-                if (missing == null)
+                if (auto || RunWith == ScheduleRunner.Native)
                 {
-                    WriteVerbose($"Each run starts the runner with {dotnet}: no PowerShell start.");
-                    return ScheduledProgram.DotNet(dotnet, runner);
+                    var native = ScheduledProgram.NativeRunnerPath(moduleBase);
+                    var missing = secret
+                        ?? (!File.Exists(native) ? $"this installation has no native runner for {ScheduledProgram.Platform} ({native}; build.ps1 compiles it where gcc or clang is installed)"
+                        : !ScheduledProgram.MakeExecutable(native) ? $"{native} is not executable and this user cannot make it so (chmod +x)"
+                        : null);
+                    if (missing == null)
+                    {
+                        WriteVerbose($"Each run starts the native runner {native}: no PowerShell and no .NET runtime to start.");
+                        return ScheduledProgram.Native(native);
+                    }
+                    if (RunWith == ScheduleRunner.Native)
+                        ThrowTerminatingError(Error(ErrorIds.ScheduleRunnerUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
+                            $"Runs cannot start the native runner: {missing}.", native,
+                            "Use -RunWith Auto, DotNet or PowerShell, or use env: or file: references instead of secret:."));
+                    WriteVerbose($"Not the native runner: {missing}.");
                 }
-                if (RunWith == ScheduleRunner.DotNet)
-                    ThrowTerminatingError(Error(ErrorIds.ScheduleRunnerUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
-                        $"Runs cannot start the runner: {missing}.", runner,
-                        "Use -RunWith PowerShell (or Auto); for the runner, install a .NET 8 or later runtime, or use env: or file: references instead of secret:."));
-                WriteVerbose($"Each run starts PowerShell: {missing}.");
+                if (auto || RunWith == ScheduleRunner.DotNet)
+                {
+                    var runner = ScheduledProgram.DotNetRunnerPath(moduleBase);
+                    var dotnet = File.Exists(runner) && secret == null ? ScheduledProgram.FindDotNet() : null;
+                    var missing = !File.Exists(runner) ? $"the runner {runner} is not part of this installation"
+                        : secret
+                        ?? (dotnet == null ? "no dotnet with a .NET 8 or later runtime was found (DOTNET_HOST_PATH, DOTNET_ROOT, PATH, the default install folders)" : null);
+                    if (missing == null)
+                    {
+                        WriteVerbose($"Each run starts the runner with {dotnet}: no PowerShell start.");
+                        return ScheduledProgram.DotNet(dotnet, runner);
+                    }
+                    if (RunWith == ScheduleRunner.DotNet)
+                        ThrowTerminatingError(Error(ErrorIds.ScheduleRunnerUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
+                            $"Runs cannot start the runner: {missing}.", runner,
+                            "Use -RunWith PowerShell (or Auto); for the runner, install a .NET 8 or later runtime, or use env: or file: references instead of secret:."));
+                    WriteVerbose($"Each run starts PowerShell: {missing}.");
+                }
             }
             var script = Path.Combine(moduleBase, ScheduleBuilder.ScriptName);
             if (!File.Exists(script))
