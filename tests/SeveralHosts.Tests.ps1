@@ -137,6 +137,25 @@ Describe 'Two hosts on one inbound mailbox' -Tag Integration {
         $done = @($journal | Where-Object outcome -eq 'Done')
         $done | Should -HaveCount $hosts.Inputs.Count
     }
+
+    It 'Stores every message exactly once when both hosts start the native runner together' {
+        $pair = New-HostsScenario -Count 2 -Messages 40 -Ttl 30
+        $out = "$($pair.Configs[1]).out"
+        $other = Start-Process -FilePath (Get-NativeRunnerPath) -ArgumentList '-ConfigPath', $pair.Configs[1], '-TimeoutSeconds', '30' -RedirectStandardOutput $out -RedirectStandardError "$out.err" -PassThru
+        $run = Invoke-ScheduledRun $pair.Configs[0] -Program Native -Arguments '-TimeoutSeconds', '30'
+        $other.WaitForExit(60000) | Should -BeTrue
+        $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        $other.ExitCode | Should -Be 0 -Because (Get-Content -Raw "$out.err")
+        $summaries = @(@($run.Output) + @(Get-Content $out) | Where-Object { $_ -match '^ReplyAdmin run \S+: \d+ messages: (\d+) stored \(0 forwarded, 0 unrouted\), 0 excluded, 0 rejected, 0 failed' })
+        $summaries | Should -HaveCount 2
+        ($summaries | ForEach-Object { [int] ($_ -replace '^.*messages: (\d+) stored.*$', '$1') } | Measure-Object -Sum).Sum | Should -Be $pair.Inputs.Count
+        $outcome = Measure-Hosts $pair
+        $outcome.Duplicates | Should -Be 0
+        $outcome.Losses | Should -Be 0
+        $outcome.Stored | Should -Be $pair.Inputs.Count
+        $outcome.Waiting | Should -Be 0
+        (Get-ReplyLease -ConfigPath $pair.Configs[0]).State | Should -Be 'Released' -Because 'the native runner gives the lease back at its end'
+    }
 }
 
 Describe 'A staff member moving messages while a run works' -Tag Integration {

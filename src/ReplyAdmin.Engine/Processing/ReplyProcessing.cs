@@ -84,7 +84,10 @@ namespace ReplyAdmin.Engine.Processing
                 // Several hosts on one source: only the holder of its lease acts (see Leases/ImapLease.cs).
                 var lease = whatIf || request.Files != null ? null : await Leases.LeaseGate.TakeAsync(configuration, request.ConfigPath, SourceContextOf(request), source.Description, observer, cancellationToken).ConfigureAwait(false);
                 if (lease is Leases.LeaseGate.Elsewhere elsewhere)
+                {
+                    elsewhere.Summary.RunId = options.RunId;
                     return elsewhere.Summary;
+                }
                 using (lease)
                 using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
                 using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout, relaySigner) : null)
