@@ -197,4 +197,27 @@ Describe 'Invoke-ReplyProcessing with content scanners' -Tag Integration {
             Get-Forwarded $scenario -Expected 0 | Should -BeNullOrEmpty
         }
     }
+
+    Context 'When the native runner scans with clamd and rspamd' {
+        It 'Stores and forwards the clean reply, stores spam as $Junk and quarantines the virus, as a run in PowerShell does' {
+            $scenario = New-ScanScenario
+            $null = New-ScanReply -Directory $scenario.Inbound -Name ham -Token $scenario.Token -Body $hamText
+            $null = New-ScanReply -Directory $scenario.Inbound -Name gtube -Token $scenario.Token -Body $gtubeText
+            $null = New-ScanReply -Directory $scenario.Inbound -Name eicar -Token $scenario.Token -Body 'See the attachment.' -Attachment (Get-TestEicarBytes)
+            $run = Invoke-ScheduledRun $scenario.Config -Program Native
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+            $run.Output | Should -HaveCount 1
+            $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 3 messages: 2 stored \(1 forwarded, 0 unrouted\), 0 excluded, 0 rejected, 1 quarantined, 0 failed'
+            $stored = Get-Stored $scenario
+            $stored | Should -HaveCount 3 -Because 'the clean reply, the spam and the notice about the virus'
+            @($stored | Where-Object { $_.MessageId -like 'ham.*' }).Keywords | Should -Not -Contain '$Junk'
+            @($stored | Where-Object { $_.MessageId -like 'gtube.*' }).Keywords | Should -Contain '$Junk'
+            @($stored | Where-Object { $_.MessageId -like 'eicar.*' }) | Should -BeNullOrEmpty
+            @($stored | Where-Object { $_.Keywords -contains 'ReplyAdmin-Quarantined' }).Subject | Should -BeLike '*Reply quarantined (virus)*'
+            Test-Path (Join-Path $scenario.Inbound 'ReplyAdmin/Quarantine/eicar.eml') | Should -BeTrue
+            $forwarded = @(Get-Forwarded $scenario -Expected 1)
+            $forwarded | Should -HaveCount 1
+            $forwarded[0].MessageId | Should -BeLike 'ham.*'
+        }
+    }
 }

@@ -304,6 +304,27 @@ Describe 'Invoke-ReplyProcessing with OAuth2' -Tag Integration {
             finally { $oauth.Server.Restore('app-smtp') }
         }
     }
+
+    Context 'When the native runner signs in to the reply mailbox with a Microsoft app-only token' {
+        It 'Should get a token from the authority, log in with XOAUTH2 and store the reply' {
+            $oauth.Server.AddSecretClient('app-native', $secret, 'replies@example.test')
+            $scenario = New-ResilienceScenario
+            $msal = Get-MsalParameters 'app-native'
+            Set-ReplyMailbox -ConfigPath $scenario.Config -Authentication OAuth2 -ClientSecretReference 'env:REPLYADMIN_TEST_OAUTH_SECRET' @msal
+            [IO.File]::WriteAllBytes((Join-Path $scenario.Inbound 'one.eml'), (New-ResilienceReply -Token $scenario.Token -Seq 1))
+            $before = $oauth.Server.Count('client_credentials')
+            $logins = @(Select-String -LiteralPath $server.DovecotLogPath -Pattern 'user=<replies@example\.test>, method=XOAUTH2').Count
+            $run = Invoke-ScheduledRun $scenario.Config -Program Native
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+            $run.Output | Should -HaveCount 1
+            $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 1 messages: 1 stored \(0 forwarded, 0 unrouted\), 0 excluded, 0 rejected, 0 failed'
+            $stored = @(Get-ResilienceStored $scenario)
+            $stored | Should -HaveCount 1
+            Get-ResilienceSeq $stored[0].Bytes | Should -Be "$($scenario.Token)-1"
+            $oauth.Server.Count('client_credentials') | Should -Be ($before + 1)
+            @(Select-String -LiteralPath $server.DovecotLogPath -Pattern 'user=<replies@example\.test>, method=XOAUTH2').Count | Should -BeGreaterThan $logins
+        }
+    }
 }
 
 Describe 'Set-ReplyMailbox -Authentication OAuth2' -Tag Unit {

@@ -320,6 +320,31 @@ Describe 'Forwarding with sender authentication' -Tag Integration {
             Get-TestHeaderBlock $f[0].Bytes | Should -Match '(?m)^From: "?ReplyAdmin via news"? <bounces@example\.test>'
         }
     }
+
+    Context 'When the native runner forwards a signed and an unsigned reply of a p=reject domain' {
+        It 'Forwards the signed one unchanged and the unsigned one rewritten, signed and sealed, and the receiver''s DKIM, DMARC and ARC pass' {
+            $native = New-SenderScenario -DnsServer "127.0.0.1:$($scanners.DnsPort)"
+            $inbound = Join-Path $native.Dir 'inbound'
+            $null = New-Item -ItemType Directory -Path $inbound
+            Set-ReplySource -ConfigPath $native.Config -Kind Directory -Path $inbound
+            $signed = "native-dkim-$($native.Token)"; $unsigned = "native-plain-$($native.Token)"
+            [IO.File]::WriteAllBytes("$inbound/signed.eml", (New-TestSignedMessageBytes -Key $customerKey -Text (New-TestReplyText -From 'Anna Kunde <anna@customer.test>' -To 'news@example.test' -Token $signed)))
+            [IO.File]::WriteAllBytes("$inbound/unsigned.eml", [Text.Encoding]::ASCII.GetBytes((New-TestReplyText -From 'Bert Kunde <bert@customer.test>' -To 'news@example.test' -Token $unsigned)))
+            $run = Invoke-ScheduledRun $native.Config -Program Native
+            $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+            $run.Output | Should -HaveCount 1
+            $run.Output[0] | Should -Match '^ReplyAdmin run \S+: 2 messages: 2 stored \(2 forwarded, 0 unrouted\), 0 excluded, 0 rejected, 0 failed'
+            $f = @(Wait-Forwarded -Tokens $signed, $unsigned -Expected 2)
+            $unchanged = @($f | Where-Object Subject -Like "*$signed*"); $rewritten = @($f | Where-Object Subject -Like "*$unsigned*")
+            $unchanged | Should -HaveCount 1
+            $rewritten | Should -HaveCount 1
+            Get-TestHeaderBlock $unchanged[0].Bytes | Should -Match '(?m)^From: Anna Kunde <anna@customer\.test>'
+            Get-TestHeaderBlock $rewritten[0].Bytes | Should -Match '(?m)^From: "?Bert Kunde via news"? <bounces@example\.test>'
+            Test-Receiver $unchanged[0].Bytes | Should -Contain 'DMARC_POLICY_ALLOW'
+            $symbols = Test-Receiver $rewritten[0].Bytes
+            foreach ($symbol in 'R_DKIM_ALLOW', 'DMARC_POLICY_ALLOW', 'ARC_ALLOW') { $symbols | Should -Contain $symbol }
+        }
+    }
 }
 
 Describe 'Test-ReplySenderAuthentication' -Tag Integration {
