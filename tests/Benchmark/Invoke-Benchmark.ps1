@@ -35,6 +35,9 @@
          ra-md-incl-run, ra-imap-excl-run, ra-idle-run, ra-idle-md-run
                        the same whole scheduled runs started as the schedule starts the runner (dotnet
                        ReplyAdmin.Runner.dll, no PowerShell); ra-imap-excl-run on an inbound mailbox of its own
+         ra-md-incl-native, ra-imap-excl-native, ra-idle-native, ra-idle-md-native
+                       the same, started as a default schedule starts them: the native runner
+                       (dependencies/<platform>/ReplyAdmin.Runner, NativeAOT; left out where the module has none)
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
@@ -48,9 +51,11 @@
     The built module manifest (build.ps1 -Task Build lays it out in out/ReplyAdmin).
 .PARAMETER Scenario
     Modes to run (default all): mbsync, doveadm, mbsync-imap, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl,
-    ra-imap-same, ra-md-incl-proc, ra-md-incl-run, ra-imap-excl-run, ra-idle, ra-idle-md, ra-idle-run, ra-idle-md-run, ra-watch.
+    ra-imap-same, ra-md-incl-proc, ra-md-incl-run, ra-imap-excl-run, ra-idle, ra-idle-md, ra-idle-run, ra-idle-md-run,
+    ra-md-incl-native, ra-imap-excl-native, ra-idle-native, ra-idle-md-native, ra-watch.
     The *-proc and ra-idle rows are whole pwsh processes (Start-ReplyProcessing.ps1); the *-run rows the same runs started
-    as the schedule starts the runner (dotnet ReplyAdmin.Runner.dll).
+    as a schedule starts the runner with dotnet (dotnet ReplyAdmin.Runner.dll), the *-native rows as it starts the native
+    runner.
 .PARAMETER Quick
     A smoke run of about a minute: 150 small and 2 large messages, one repetition (explicit counts win).
 .PARAMETER SkipFsyncProbe
@@ -70,8 +75,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch'),
+    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -386,7 +391,7 @@ SyncState $state/
             }
             $prep
         }
-        'ra-imap-excl-run' {
+        { $_ -in 'ra-imap-excl-run', 'ra-imap-excl-native' } {
             # Its own inbound mailbox: the rows before it emptied theirs.
             $inbound = Import-BenchInbound -Set $Set -Name $Name -User 'inbound@example.test' -Mailbox "Run-$($Set.Name)-r$Rep"
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
@@ -394,7 +399,7 @@ SyncState $state/
         }
         { $_ -like 'ra-idle*' } {
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
-            if ($Key -in 'ra-idle', 'ra-idle-run') {
+            if ($Key -in 'ra-idle', 'ra-idle-run', 'ra-idle-native') {
                 $inbound = "Idle-$Key-$($Set.Name)-r$Rep"
                 $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $inbound)
                 $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound
@@ -404,15 +409,17 @@ SyncState $state/
                 $config = New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -MaildirPath $maildir
             }
             # A scheduled run is rarely the first: an earlier one created the folders, the journal and the lock directory.
-            $null = Invoke-Measured -Name "$Name-first" -Command ((Get-RunCommand $Key) + @('-ConfigPath', $config))
+            $null = Invoke-Measured -Name "$Name-first" -Command (@(Get-RunCommand $Key) + @('-ConfigPath', $config))
             @{ Config = $config }
         }
     }
 }
 
-# What a scheduled run starts, before -ConfigPath: the runner for the *-run modes, else Start-ReplyProcessing.ps1 in pwsh.
+# What a scheduled run starts, before -ConfigPath: the runner with dotnet for the *-run modes, the native runner for the
+# *-native ones, else Start-ReplyProcessing.ps1 in pwsh.
 function Get-RunCommand([string] $Key) {
     if ($Key -like '*-run') { return @($runner) }
+    if ($Key -like '*-native') { return @($nativeRunner) }
     @($pwsh) + @('-NoProfile', '-NonInteractive', '-File', $startScript)
 }
 
@@ -465,7 +472,7 @@ function Invoke-ExtraScenario {
         return
     }
     # A scheduled run as the schedule starts it: pwsh -File Start-ReplyProcessing.ps1 -ConfigPath ..., or the runner.
-    $m = Invoke-Measured -Name $Name -Command ((Get-RunCommand $Key) + @('-ConfigPath', $Prep.Config))
+    $m = Invoke-Measured -Name $Name -Command (@(Get-RunCommand $Key) + @('-ConfigPath', $Prep.Config))
     $Row.Seconds = $m.Wall; $Row.ClientCpu = $m.User + $m.Sys; $Row.PeakRssKB = $m.MaxRssKB
     $Row.Note = ((Get-Content -LiteralPath $m.Log | Select-Object -Last 1) -replace '\s+', ' ').Trim()
     if ($Key -in 'ra-idle', 'ra-idle-md') {
@@ -529,7 +536,7 @@ SyncState *
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
             $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch' -or $_ -like 'ra-idle*' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch' -or $_ -like 'ra-idle*' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
     }
 
     $logOffset = Get-LogLength
@@ -555,7 +562,7 @@ SyncState *
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch' -or $_ -like 'ra-idle*' -or $_ -like 'ra-md-incl-*' -and $_ -ne 'ra-md-incl-1' } {
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch' -or $_ -like 'ra-idle*' -or $_ -like 'ra-md-incl-*' -and $_ -ne 'ra-md-incl-1' } {
             Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -like 'ra-md-*') { @{ Config = $config } } else { $prep }); break
         }
         'ra-*' {
@@ -578,7 +585,7 @@ SyncState *
         # ra-watch counted before its one extra reply.
         if ($Key -ne 'ra-watch') { $row.Stored = Get-FolderCount 'replies@example.test' $folder }
         # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
-        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-imap-excl-run', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
     }
     if ($Key -like 'ra-idle*') {
         $row.Stored = $row.Expected = 0
@@ -588,7 +595,7 @@ SyncState *
         $left = Get-FolderCount 'replies@example.test' $prep.Inbound.Replace('/', '.')
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
-    if ($Key -eq 'ra-imap-excl-run') {
+    if ($Key -in 'ra-imap-excl-run', 'ra-imap-excl-native') {
         $left = Get-FolderCount 'inbound@example.test' $prep.Inbound.Replace('/', '.')
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
@@ -696,6 +703,11 @@ try {
     $childScript = Join-Path $PSScriptRoot 'Invoke-BenchmarkChild.ps1'
     $startScript = Join-Path $moduleDir 'Start-ReplyProcessing.ps1'
     $runner = @((Get-Command dotnet -CommandType Application | Select-Object -First 1).Source, (Join-Path $moduleDir 'dependencies/ReplyAdmin.Runner.dll'))
+    $nativeRunner = Get-ChildItem -Path (Join-Path $moduleDir 'dependencies/*/ReplyAdmin.Runner*') -File -ErrorAction Ignore | Select-Object -First 1 -ExpandProperty FullName
+    if (-not $nativeRunner) {
+        Write-Step "No native runner in $moduleDir/dependencies (build.ps1 compiles it where gcc or clang is installed): the *-native rows are left out."
+        $Scenario = @($Scenario | Where-Object { $_ -notlike '*-native' })
+    }
     . (Join-Path $PSScriptRoot '../Support/MailServer.ps1')
 
     Write-Step "Work directory $work; module $ModulePath"
@@ -777,7 +789,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
+    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -829,6 +841,8 @@ try {
         'ra-idle-md' = 'ReplyAdmin idle run, Maildir, process'; 'ra-watch' = 'ReplyAdmin IMAP, resident -Watch, Excl.'
         'ra-md-incl-run' = 'ReplyAdmin Maildir, Incl., runner'; 'ra-imap-excl-run' = 'ReplyAdmin IMAP source, Excl., runner'
         'ra-idle-run' = 'ReplyAdmin idle run, IMAP, runner'; 'ra-idle-md-run' = 'ReplyAdmin idle run, Maildir, runner'
+        'ra-md-incl-native' = 'ReplyAdmin Maildir, Incl., native'; 'ra-imap-excl-native' = 'ReplyAdmin IMAP source, Excl., native'
+        'ra-idle-native' = 'ReplyAdmin idle run, IMAP, native'; 'ra-idle-md-native' = 'ReplyAdmin idle run, Maildir, native'
     }
     $summary = foreach ($set in $sets) {
         $base = $null
