@@ -268,6 +268,23 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             $plan.Command | Should -Be (Get-ExpectedCommand $config DotNet)
         }
 
+        It 'Makes a native runner that lost its execute bit executable, and with -WhatIf only says it would' {
+            # As Install-PSResource leaves it (a package keeps no execute bit), in a PowerShell of its own.
+            $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'
+            Copy-Item (Get-Module ReplyAdmin).ModuleBase $copy -Recurse
+            $native = Get-NativeRunnerPath -ModuleBase $copy
+            & chmod 0644 $native
+            $plainConfig = Join-Path (New-TempDirectory) 'config.json'
+            Copy-Item -LiteralPath $config $plainConfig
+            $pwsh = @(Get-PwshCommand)
+            $script = "Import-Module '$copy/ReplyAdmin.psd1'; `$p = Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron -WhatIf; " +
+                "`"`$(`$p.RunWith) `$([Convert]::ToString([int] (Get-Item '$native').UnixFileMode, 8))`"; `$p = Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron; " +
+                "`"`$(`$p.RunWith) `$([Convert]::ToString([int] (Get-Item '$native').UnixFileMode, 8))`""
+            $lines = @(& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            $lines | Where-Object { $_ -like 'What if:*' } | Should -BeLike "*Make $native executable*"
+            $lines | Where-Object { $_ -like 'Native *' } | Should -Be @('Native 644', 'Native 755')
+        }
+
         It 'Starts the runner with dotnet where the installation has no native runner' {
             # A copy of the module without dependencies/<platform>/, in a PowerShell of its own (this session has the module loaded).
             $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'

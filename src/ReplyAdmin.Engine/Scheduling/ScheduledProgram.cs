@@ -84,6 +84,15 @@ namespace ReplyAdmin.Engine.Scheduling
         public static ScheduledProgram Native(string runnerPath) =>
             new ScheduledProgram(ScheduleRunner.Native, runnerPath, new[] { runnerPath });
 
+        /// <summary>Whether the file exists and has its owner's execute bit (on Windows: whether it exists).</summary>
+        public static bool IsExecutable(string path)
+        {
+            if (!File.Exists(path)) return false;
+            if (OperatingSystem.IsWindows()) return true;
+            try { return (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0; }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return false; }
+        }
+
         /// <summary>
         /// Makes the native runner executable: by its owner, and by the group and others where they may read it. A package
         /// (.nupkg) keeps no execute bit, so Install-PSResource leaves the file at 0644. False where it cannot be made
@@ -92,11 +101,10 @@ namespace ReplyAdmin.Engine.Scheduling
         public static bool MakeExecutable(string path)
         {
             if (!File.Exists(path)) return false;
-            if (OperatingSystem.IsWindows()) return true;
+            if (IsExecutable(path)) return true;
             try
             {
                 var mode = File.GetUnixFileMode(path);
-                if ((mode & UnixFileMode.UserExecute) != 0) return true;
                 var add = UnixFileMode.UserExecute
                     | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupExecute : 0)
                     | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherExecute : 0);

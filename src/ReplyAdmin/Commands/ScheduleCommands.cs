@@ -237,7 +237,7 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
                     var native = ScheduledProgram.NativeRunnerPath(moduleBase);
                     var missing = secret
                         ?? (!File.Exists(native) ? $"this installation has no native runner for {ScheduledProgram.Platform} ({native}; build.ps1 compiles it where gcc or clang is installed)"
-                        : !ScheduledProgram.MakeExecutable(native) ? $"{native} is not executable and this user cannot make it so (chmod +x)"
+                        : !Executable(native) ? $"{native} is not executable and this user cannot make it so (chmod +x)"
                         : null);
                     if (missing == null)
                     {
@@ -274,6 +274,14 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
                 WriteWarning($"{script} does not exist; scheduled runs will fail. Reinstall the module.");
             return ScheduledProgram.PowerShell(PwshPath != null ? GivenPwsh() : PwshCommand(), script);
         }
+
+        // A package keeps no execute bit: Install-PSResource leaves the native runner at 0644. Made executable here (a change,
+        // so -WhatIf only says it would be, and plans the native runner all the same).
+        private bool Executable(string native) =>
+            ScheduledProgram.IsExecutable(native)
+            || (ShouldProcess($"Make {native} executable (chmod +x)", $"Make {native} executable?", Caption)
+                ? ScheduledProgram.MakeExecutable(native)
+                : MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && ((SwitchParameter)whatIf).IsPresent);
 
         // -PwshPath: an installed pwsh (not the one in a NuGet tool cache this session may run from), or a pwsh.dll for dotnet.
         private string[] GivenPwsh()
