@@ -118,6 +118,20 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             $timer.Timer.Keys | Should -Not -Contain 'Persistent'
         }
 
+        It 'Names every env: reference in the plan, the OAuth2 client secret and the DKIM key among them' {
+            $oauthConfig = Join-Path (New-TempDirectory) 'config.json'
+            # Set-ReplySmtpRelay reads the DKIM key to check it.
+            $env:RA_TEST_DKIM_KEY = (& openssl genrsa 2048 2>$null) -join "`n"
+            Add-ReplyList -ConfigPath $oauthConfig -Name 'news' -Address 'news@example.test'
+            Set-ReplyMailbox -ConfigPath $oauthConfig -Server 'imap.example.net' -UserName 'replies@example.net' -Folder 'Replies' -Authentication OAuth2 `
+                -TokenSource MicrosoftClientCredentials -ClientId 'app' -TenantId 'contoso.example' -ClientSecretReference 'env:RA_TEST_OAUTH_SECRET'
+            Set-ReplySmtpRelay -ConfigPath $oauthConfig -Server 'smtp.example.net' -Port 587 -TlsMode StartTls -EnvelopeSender 'bounces@example.net' `
+                -UserName 'relay' -CredentialReference 'env:RA_TEST_RELAY' -DkimDomain 'example.net' -DkimSelector 's1' -DkimKeyReference 'env:RA_TEST_DKIM_KEY'
+            $plan = Register-ReplyProcessingSchedule -ConfigPath $oauthConfig -Platform Systemd -OutputPath (Join-Path (New-TempDirectory) 'units') -PassThru -WhatIf -InformationAction Ignore
+            $plan.EnvironmentVariables | Should -Be @('RA_TEST_DKIM_KEY', 'RA_TEST_OAUTH_SECRET', 'RA_TEST_RELAY')
+            Remove-Item Env:RA_TEST_DKIM_KEY
+        }
+
         It 'Writes no password, and takes env: references from an EnvironmentFile instead of Environment= lines' {
             [Environment]::GetEnvironmentVariable($variable) | Should -Be $secret
             "$serviceText$timerText" | Should -Not -BeLike "*$secret*"

@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
+using System.Text.Json.Nodes;
 
 namespace ReplyAdmin.Engine.Configuration
 {
@@ -58,6 +61,41 @@ namespace ReplyAdmin.Engine.Configuration
             throw new ConfigurationException(ErrorIds.CredentialReferenceInvalid, field,
                 "the value is not a credential reference. The configuration keeps only where a password is found, never the password itself.",
                 field, "Use env:VARIABLE, file:/path/to/password-file or secret:SecretName (SecretManagement).");
+        }
+
+        /// <summary>
+        /// Every credential reference of a configuration (each <c>…Reference</c> field: the mailboxes', the relay's, the
+        /// OAuth2 client secret, certificate and key, the DKIM key), parsed, each once. Invalid ones are left out: loading
+        /// the configuration reports them.
+        /// </summary>
+        public static IReadOnlyList<CredentialReference> AllIn(ReplyAdminConfiguration configuration)
+        {
+            var found = new SortedDictionary<string, CredentialReference>(StringComparer.Ordinal);
+            if (configuration != null) Collect(JsonNode.Parse(ConfigurationStore.ToJson(configuration)), null, found);
+            return found.Values.ToList();
+        }
+
+        private static void Collect(JsonNode node, string property, SortedDictionary<string, CredentialReference> found)
+        {
+            switch (node)
+            {
+                case JsonObject entries:
+                    foreach (var entry in entries) Collect(entry.Value, entry.Key, found);
+                    break;
+                case JsonArray items:
+                    foreach (var item in items) Collect(item, property, found);
+                    break;
+                case JsonValue value when property != null && property.EndsWith("Reference", StringComparison.OrdinalIgnoreCase) && value.TryGetValue<string>(out var text):
+                    try
+                    {
+                        var reference = Parse(text, property);
+                        found[reference.ToString()] = reference;
+                    }
+                    catch (ConfigurationException)
+                    {
+                    }
+                    break;
+            }
         }
 
         private static string Prefix(CredentialSource source) =>

@@ -57,26 +57,9 @@ namespace ReplyAdmin.Engine.Scheduling
             program.Command.Concat(new[] { "-ConfigPath", configPath }).Concat(runArguments ?? new string[0]).ToArray();
 
         /// <summary>The variable names of the configuration's <c>env:</c> credential references, sorted.</summary>
-        public static string[] EnvironmentVariables(ReplyAdminConfiguration configuration)
-        {
-            var references = new[] { configuration?.ReplyMailbox?.CredentialReference, configuration?.Source?.CredentialReference, configuration?.SmtpRelay?.CredentialReference };
-            var names = new List<string>();
-            foreach (var text in references.Where(r => !string.IsNullOrEmpty(r)))
-            {
-                try
-                {
-                    var reference = CredentialReference.Parse(text);
-                    if (reference.Source == CredentialSource.Environment && !names.Contains(reference.Name, StringComparer.Ordinal))
-                        names.Add(reference.Name);
-                }
-                catch (ConfigurationException)
-                {
-                    // an invalid reference is reported when the configuration is loaded; nothing to schedule around it
-                }
-            }
-            names.Sort(StringComparer.Ordinal);
-            return names.ToArray();
-        }
+        public static string[] EnvironmentVariables(ReplyAdminConfiguration configuration) =>
+            CredentialReference.AllIn(configuration).Where(r => r.Source == CredentialSource.Environment).Select(r => r.Name)
+                .Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToArray();
 
         /// <summary>A systemd time span such as <c>5min</c>, <c>1h 30min</c> or <c>90s</c>.</summary>
         public static string SystemdTimeSpan(TimeSpan span)

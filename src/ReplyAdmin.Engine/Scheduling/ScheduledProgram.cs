@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
-using System.Text.Json.Nodes;
 using ReplyAdmin.Engine.Configuration;
 
 namespace ReplyAdmin.Engine.Scheduling
@@ -154,29 +153,8 @@ namespace ReplyAdmin.Engine.Scheduling
             }
         }
 
-        /// <summary>The configuration's <c>secret:</c> references (any <c>…Reference</c> field), which only PowerShell can resolve.</summary>
-        public static string[] SecretReferences(ReplyAdminConfiguration configuration)
-        {
-            var found = new SortedSet<string>(StringComparer.Ordinal);
-            Collect(JsonNode.Parse(ConfigurationStore.ToJson(configuration)), null, found);
-            return found.ToArray();
-        }
-
-        private static void Collect(JsonNode node, string property, SortedSet<string> found)
-        {
-            switch (node)
-            {
-                case JsonObject entries:
-                    foreach (var entry in entries) Collect(entry.Value, entry.Key, found);
-                    break;
-                case JsonArray items:
-                    foreach (var item in items) Collect(item, property, found);
-                    break;
-                case JsonValue value when property != null && property.EndsWith("Reference", StringComparison.OrdinalIgnoreCase)
-                                          && value.TryGetValue<string>(out var text) && text.StartsWith("secret:", StringComparison.OrdinalIgnoreCase):
-                    found.Add(text);
-                    break;
-            }
-        }
+        /// <summary>The configuration's <c>secret:</c> references, which only PowerShell can resolve.</summary>
+        public static string[] SecretReferences(ReplyAdminConfiguration configuration) =>
+            CredentialReference.AllIn(configuration).Where(r => r.Source == CredentialSource.Secret).Select(r => r.ToString()).ToArray();
     }
 }
