@@ -84,13 +84,8 @@ namespace ReplyAdmin.Engine.Scheduling
             new ScheduledProgram(ScheduleRunner.Native, runnerPath, new[] { runnerPath });
 
         /// <summary>Whether the file exists and has its owner's execute bit (on Windows: whether it exists).</summary>
-        public static bool IsExecutable(string path)
-        {
-            if (!File.Exists(path)) return false;
-            if (OperatingSystem.IsWindows()) return true;
-            try { return (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0; }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return false; }
-        }
+        public static bool IsExecutable(string path) =>
+            File.Exists(path) && (OperatingSystem.IsWindows() || UnixPermissions.Get(path) is int mode && (mode & (int)UnixFileMode.UserExecute) != 0);
 
         /// <summary>
         /// Makes the native runner executable: by its owner, and by the group and others where they may read it. A package
@@ -99,21 +94,12 @@ namespace ReplyAdmin.Engine.Scheduling
         /// </summary>
         public static bool MakeExecutable(string path)
         {
-            if (!File.Exists(path)) return false;
             if (IsExecutable(path)) return true;
-            try
-            {
-                var mode = File.GetUnixFileMode(path);
-                var add = UnixFileMode.UserExecute
-                    | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupExecute : 0)
-                    | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherExecute : 0);
-                File.SetUnixFileMode(path, mode | add);
-                return true;
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                return false;
-            }
+            if (!(UnixPermissions.Get(path) is int mode)) return false;
+            var add = (int)UnixFileMode.UserExecute
+                | ((mode & (int)UnixFileMode.GroupRead) != 0 ? (int)UnixFileMode.GroupExecute : 0)
+                | ((mode & (int)UnixFileMode.OtherRead) != 0 ? (int)UnixFileMode.OtherExecute : 0);
+            return UnixPermissions.Set(path, mode | add);
         }
 
         /// <summary>
