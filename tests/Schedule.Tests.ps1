@@ -265,6 +265,23 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
             $secretConfig = Join-Path (New-TempDirectory) 'config.json'
             Add-ReplyList -ConfigPath $secretConfig -Name 'news' -Address 'news@example.test'
             Set-ReplyMailbox -ConfigPath $secretConfig -Server 'imap.example.net' -UserName 'replies@example.net' -Folder 'Replies' -CredentialReference 'secret:ReplyMailbox'
+
+            # A copy of the built module, to change as an installation may have it.
+            function New-ModuleCopy {
+                $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'
+                Copy-Item (Get-Module ReplyAdmin).ModuleBase $copy -Recurse
+                $copy
+            }
+
+            # Runs $Command in a PowerShell of its own that imports the copy (this session has the module loaded), with
+            # $config naming the test configuration in a plainly named folder; returns its output and error lines.
+            function Invoke-InModuleCopy([string] $Copy, [string] $Command) {
+                $plainConfig = Join-Path (New-TempDirectory) 'config.json'
+                Copy-Item -LiteralPath $config $plainConfig
+                $pwsh = @(Get-PwshCommand)
+                @(& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$Copy/ReplyAdmin.psd1'; `$config = '$plainConfig'; $Command" 2>&1 |
+                    ForEach-Object { "$_" })
+            }
         }
 
         It 'Starts the native runner by default, and says so in -Verbose' {
@@ -283,32 +300,23 @@ Describe 'Register-ReplyProcessingSchedule' -Tag Unit {
         }
 
         It 'Makes a native runner that lost its execute bit executable, and with -WhatIf only says it would' {
-            # As Install-PSResource leaves it (a package keeps no execute bit), in a PowerShell of its own.
-            $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'
-            Copy-Item (Get-Module ReplyAdmin).ModuleBase $copy -Recurse
+            # As Install-PSResource leaves it: a package keeps no execute bit.
+            $copy = New-ModuleCopy
             $native = Get-NativeRunnerPath -ModuleBase $copy
             & chmod 0644 $native
-            $plainConfig = Join-Path (New-TempDirectory) 'config.json'
-            Copy-Item -LiteralPath $config $plainConfig
-            $pwsh = @(Get-PwshCommand)
-            $script = "Import-Module '$copy/ReplyAdmin.psd1'; `$p = Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron -WhatIf; " +
-                "`"`$(`$p.RunWith) `$([Convert]::ToString([int] (Get-Item '$native').UnixFileMode, 8))`"; `$p = Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron; " +
-                "`"`$(`$p.RunWith) `$([Convert]::ToString([int] (Get-Item '$native').UnixFileMode, 8))`""
-            $lines = @(& $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" })
+            $lines = Invoke-InModuleCopy $copy (@'
+function Show($plan) {{ "$($plan.RunWith) $([Convert]::ToString([int] (Get-Item '{0}').UnixFileMode, 8))" }}
+Show (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron -WhatIf)
+Show (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron)
+'@ -f $native)
             $lines | Where-Object { $_ -like 'What if:*' } | Should -BeLike "*Make $native executable*"
             $lines | Where-Object { $_ -like 'Native *' } | Should -Be @('Native 644', 'Native 755')
         }
 
         It 'Starts the runner with dotnet where the installation has no native runner' {
-            # A copy of the module without dependencies/<platform>/, in a PowerShell of its own (this session has the module loaded).
-            $copy = Join-Path (New-TempDirectory) 'ReplyAdmin'
-            Copy-Item (Get-Module ReplyAdmin).ModuleBase $copy -Recurse
+            $copy = New-ModuleCopy
             Remove-Item (Split-Path (Get-NativeRunnerPath -ModuleBase $copy)) -Recurse
-            $pwsh = @(Get-PwshCommand)
-            $plainConfig = Join-Path (New-TempDirectory) 'config.json'
-            Copy-Item -LiteralPath $config $plainConfig
-            $runWith = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command "Import-Module '$copy/ReplyAdmin.psd1'; (Register-ReplyProcessingSchedule -ConfigPath '$plainConfig' -Platform Cron).RunWith" 2>&1
-            $runWith | Should -Be 'DotNet'
+            Invoke-InModuleCopy $copy '(Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron).RunWith' | Should -Be 'DotNet'
         }
 
         It 'Starts PowerShell for a configuration with a secret: reference, and says why in -Verbose' {
