@@ -44,11 +44,12 @@ BeforeAll {
             $killed = $false
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             if ($k -eq 0) {
-                # Mid-literal: the server has part of the 5 MB message in tmp/.
+                # Mid-literal: the server has part of the 5 MB message in tmp/. The APPEND lasts some tens of
+                # milliseconds, so look with plain .NET calls every millisecond, not with cmdlets.
                 while (-not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
-                    $partial = @(if (Test-Path $tmp) { Get-ChildItem $tmp -File | Where-Object Length -GT 100KB })
-                    if ($partial.Count -gt 0) { $child.Kill(); $killed = $true; $stats.KillsDuringLargeAppend++; break }
-                    Start-Sleep -Milliseconds 2
+                    $partial = [IO.Directory]::Exists($tmp) -and @([IO.Directory]::GetFiles($tmp) | Where-Object { [IO.FileInfo]::new($_).Length -gt 100KB }).Count -gt 0
+                    if ($partial) { $child.Kill(); $killed = $true; $stats.KillsDuringLargeAppend++; break }
+                    [Threading.Thread]::Sleep(1)
                 }
             }
             else {
@@ -122,21 +123,28 @@ Describe 'ReplyProcessor acknowledgement protocol under SIGKILL' -Tag Integratio
         @{ Kind = 'an IMAP source'; Report = 'IMAP source'; SeedOffset = 1 }
     ) {
         BeforeAll {
-            $scenario = New-ResilienceScenario -Lists $lists
-            $inputs = @(New-CrashInput $scenario.Token)
-            if ($Kind -eq 'an IMAP source') {
-                Set-ResilienceImapSource $scenario
-                Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
-            }
-            else {
-                $i = 0
-                foreach ($item in $inputs) {
-                    $path = Join-Path $scenario.Inbound ('{0:00000}.eml' -f ++$i)
-                    [IO.File]::WriteAllBytes($path, $item.Bytes)
-                    [IO.File]::SetLastWriteTimeUtc($path, [DateTime]::UtcNow.AddMinutes(-100).AddSeconds($i))
+            # On a loaded machine the first run can get past the large APPEND between two looks and then handle
+            # everything, leaving nothing to kill: the harness missed, not the product. Then it starts over with a
+            # new scenario (at most 3 times); the assertions below judge the last one.
+            for ($attempt = 1; $attempt -le 3; $attempt++) {
+                $scenario = New-ResilienceScenario -Lists $lists
+                $inputs = @(New-CrashInput $scenario.Token)
+                if ($Kind -eq 'an IMAP source') {
+                    Set-ResilienceImapSource $scenario
+                    Add-ResilienceImapBytes -User 'inbound@example.test' -Folder $scenario.InboundFolder -Messages @($inputs | ForEach-Object { , $_.Bytes })
                 }
+                else {
+                    $i = 0
+                    foreach ($item in $inputs) {
+                        $path = Join-Path $scenario.Inbound ('{0:00000}.eml' -f ++$i)
+                        [IO.File]::WriteAllBytes($path, $item.Bytes)
+                        [IO.File]::SetLastWriteTimeUtc($path, [DateTime]::UtcNow.AddMinutes(-100).AddSeconds($i))
+                    }
+                }
+                $stats = Invoke-CrashLoop $scenario ([Random]::new($seed + $SeedOffset))
+                if ($stats.KillsDuringLargeAppend -eq 1) { break }
+                Write-Host "Crash test ($Report): attempt $attempt did not catch the large APPEND under way ($($stats.RunsFinishedEarly) runs ended before their kill)."
             }
-            $stats = Invoke-CrashLoop $scenario ([Random]::new($seed + $SeedOffset))
             $outcome = Measure-CrashOutcome $scenario $inputs
             Write-CrashReport $Report $stats $outcome
         }
