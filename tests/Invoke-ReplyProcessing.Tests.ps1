@@ -586,6 +586,7 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             $results = @(Invoke-ReplyProcessing -ConfigPath $scenario.Config -ThrottleLimit $Limit)
             $log = [IO.File]::ReadAllText($server.DovecotLogPath).Substring($logOffset)
             $logins = ([regex]::Matches($log, 'Login: user=<replies@example\.test>')).Count
+            $sourceLogins = ([regex]::Matches($log, 'Login: user=<inbound@example\.test>')).Count
             $stored = @(Get-StoredReply $scenario)
         }
 
@@ -602,7 +603,10 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
 
         It 'Opens at most <Limit> connection(s) to the reply mailbox, more than one when it may' {
             $logins | Should -BeLessOrEqual $Limit
-            if ($Limit -gt 1) { $logins | Should -BeGreaterThan 1 }
+            # Whether two workers ever store at the same moment depends on timing when the source is IMAP: the
+            # workers also meet at its headers, so one of the two mailboxes sees a second connection.
+            if ($Limit -gt 1 -and $Kind -eq 'Directory') { $logins | Should -BeGreaterThan 1 }
+            if ($Limit -gt 1 -and $Kind -eq 'Imap') { [Math]::Max($logins, $sourceLogins) | Should -BeGreaterThan 1 }
         }
 
         if ($Limit -eq 1) {
