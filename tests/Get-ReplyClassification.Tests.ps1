@@ -141,6 +141,40 @@ Describe 'Get-ReplyClassification' -Tag Unit {
         }
     }
 
+    # A run classifies a batch on headers first and fetches, together, the starts of the messages whose class the
+    # headers leave open; then it classifies those again with the start (ReplyProcessor.OpenBodiesAsync).
+    Context 'When the engine classifies on headers alone' {
+        BeforeAll {
+            $classifier = (Get-ReplyAdminType 'ReplyAdmin.Engine.Classification.ReplyClassifier')::new()
+        }
+
+        It 'Says the body is wanted where the headers leave the class open, and decides with it' {
+            $message = New-PlainReply -Subject 'Urlaub bis 20. August' -Text 'Guten Tag, ich bin bis zum 20. August im Urlaub und lese keine E-Mails.'
+            $onHeaders = $classifier.Classify($message.Headers, $null)
+            $onHeaders.BodyWanted | Should -BeTrue
+            $onHeaders.BodyRead | Should -BeFalse
+            $withBody = $classifier.Classify($message)
+            $withBody.BodyWanted | Should -BeFalse
+            $withBody.BodyRead | Should -BeTrue
+            $withBody.Class | Should -Be 'AutoReply'
+        }
+
+        It 'Wants no body where the headers decide: <Scenario>' -TestCases @(
+            @{ Scenario = 'an Exchange OOF with marker headers'; File = 'autoreply/exchange-english-oof-headers.eml' }
+            @{ Scenario = 'a German Exchange NDR'; File = 'bounce/exchange-german-unzustellbar.eml' }
+            @{ Scenario = 'our own forward'; File = 'loop/our-own-forward.eml' }
+        ) {
+            param($Scenario, $File)
+            $message = $MimeMessage::Load((Join-Path $fixtureRoot $File))
+            try {
+                $onHeaders = $classifier.Classify($message.Headers, $null)
+                $onHeaders.BodyWanted | Should -BeFalse
+                $onHeaders.Class | Should -Be $classifier.Classify($message).Class
+            }
+            finally { $message.Dispose() }
+        }
+    }
+
     Context 'When a delivery report says what happened' {
         It 'Classifies <Scenario> as <Class> of kind <Kind> by rule <Rule>' -TestCases @(
             @{ Scenario = 'an Exim success DSN (Action: delivered)'; File = 'autoreply/dsn-action-delivered-exim.eml'; Class = 'AutoReply'; Kind = 'DeliveryReceipt'; Rule = 'DeliveryStatusDelivered' }

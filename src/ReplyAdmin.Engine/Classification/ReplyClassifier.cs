@@ -91,7 +91,8 @@ namespace ReplyAdmin.Engine.Classification
             var score = Score.Of(found);
             var bodyRead = false;
             var bodyUnreadable = false;
-            if (loadMessage != null && NeedsBody(score, found))
+            var bodyWanted = NeedsBody(score, found);
+            if (loadMessage != null && bodyWanted)
             {
                 MimeMessage message = null;
                 try
@@ -120,6 +121,8 @@ namespace ReplyAdmin.Engine.Classification
             var verdict = Decide(score, found, bodyRead);
             if (bodyUnreadable && verdict.Confidence > 0.6)
                 verdict = Verdict(verdict.Class, verdict.Kind, verdict.Rule, 0.6, found, bodyRead); // decided without the body it wanted
+            if (loadMessage == null && bodyWanted)
+                verdict = new ReplyClassification(verdict.Class, verdict.Kind, verdict.Rule, verdict.Confidence, verdict.Evidence, false, bodyWanted: true);
             return verdict;
         }
 

@@ -1,5 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using MimeKit;
@@ -25,6 +28,7 @@ namespace ReplyAdmin.Engine.Processing
         private MimeMessage _parsed;
         private MimeMessage _classified;
         private MimeMessage _enclosed;
+        private ExceptionDispatchInfo _startFailure;
 
         public MessageLoader(IReplySource source, SourceMessage message, CancellationToken cancellationToken)
         {
@@ -33,18 +37,59 @@ namespace ReplyAdmin.Engine.Processing
             _cancellationToken = cancellationToken;
         }
 
-        /// <summary>MimeKit's full parse of the message's start (of all of it where the source sends no less), for the classifier.</summary>
-        // Synchronous because the classifier asks for the body only when header evidence leaves it in doubt, from inside its rules.
-        public MimeMessage LoadForClassification()
+        /// <summary>The verdict on the headers alone, where the run classified them before loading anything; null otherwise.</summary>
+        public ReplyClassification HeaderVerdict { get; set; }
+
+        /// <summary>
+        /// Fetches the starts the classifier will read (see <see cref="ReplyClassification.BodyWanted"/>) ahead of it: the
+        /// messages the start covers whole in one command where the source allows, the others one by one. The classifier
+        /// asks synchronously from inside its rules; loaded here, it never waits on the network with a thread held (on a
+        /// socket's own thread that wait could never end). A failure is kept and thrown where the classifier asks.
+        /// </summary>
+        public static async Task LoadStartsAsync(IReadOnlyList<MessageLoader> loaders, CancellationToken cancellationToken)
         {
-            if (_classified != null) return _classified;
-            var stream = _stream;
-            if (stream == null)
+            var whole = loaders.Where(l => l._message.Size <= ClassificationBytes && !l.HasOriginal).ToList();
+            if (whole.Count > 1 && whole[0]._source is IBatchFetchSource batch)
             {
-                stream = _source.OpenMessageStartAsync(_message, ClassificationBytes, _cancellationToken).GetAwaiter().GetResult();
+                IReadOnlyList<Stream> streams = null;
+                try
+                {
+                    streams = await batch.OpenMessagesAsync(whole.Select(l => l._message).ToList(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!(e is OperationCanceledException))
+                {
+                    // Left to the fetches one by one, which tell a gone message from a failure.
+                }
+                for (var i = 0; streams != null && i < whole.Count; i++)
+                    if (streams[i] != null) whole[i].Provide(streams[i]);
+            }
+            foreach (var loader in loaders)
+                await loader.LoadStartAsync().ConfigureAwait(false);
+        }
+
+        private async Task LoadStartAsync()
+        {
+            if (_stream != null || _start != null || _startFailure != null) return;
+            try
+            {
+                var stream = await _source.OpenMessageStartAsync(_message, ClassificationBytes, _cancellationToken).ConfigureAwait(false);
                 if (stream.Length >= _message.Size) _stream = stream; // the whole message: kept for storing
                 else _start = stream;
             }
+            catch (Exception e)
+            {
+                _startFailure = ExceptionDispatchInfo.Capture(e);
+            }
+        }
+
+        /// <summary>MimeKit's full parse of the message's start (of all of it where the source sends no less), for the classifier.</summary>
+        public MimeMessage LoadForClassification()
+        {
+            if (_classified != null) return _classified;
+            if (_stream == null && _start == null && _startFailure == null)
+                LoadStartAsync().GetAwaiter().GetResult(); // not loaded ahead: a caller outside a run's batches
+            _startFailure?.Throw();
+            var stream = _stream ?? _start;
             stream.Position = 0;
             _classified = MessageHeaderReader.ReadMessage(stream, persistent: true);
             return _classified;

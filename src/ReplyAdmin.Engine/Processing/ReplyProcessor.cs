@@ -117,12 +117,14 @@ namespace ReplyAdmin.Engine.Processing
             var work = new List<WorkItem>(batch.Count);
             try
             {
-                foreach (var message in batch)
+                var bodies = await OpenBodiesAsync(batch, loadFailure == null, maxSize, cancellationToken).ConfigureAwait(false);
+                for (var i = 0; i < batch.Count; i++)
                 {
+                    var message = batch[i];
                     cancellationToken.ThrowIfCancellationRequested();
                     if (run.ProgressDue(out var handled))
                         _observer.Progress(handled, run.Total, message.Headers?["Subject"] ?? message.Id);
-                    work.Add(loadFailure != null || message.Gone ? Undecided(message, loadFailure) : Decide(message, maxSize, cancellationToken));
+                    work.Add(loadFailure != null || message.Gone ? Undecided(message, bodies[i], loadFailure) : Decide(message, bodies[i], maxSize, cancellationToken));
                 }
                 foreach (var item in work.Where(w => w.Live))
                     await ScanAsync(item, cancellationToken).ConfigureAwait(false);
@@ -153,16 +155,41 @@ namespace ReplyAdmin.Engine.Processing
         }
 
         // A message whose headers could not be loaded, or that is gone: nothing is decided or done for it.
-        private WorkItem Undecided(SourceMessage message, ReplyAdminException loadFailure)
+        private WorkItem Undecided(SourceMessage message, MessageLoader body, ReplyAdminException loadFailure)
         {
             var result = new ProcessingResult { RunId = _options.RunId, SourceId = message.Id, Size = message.Size };
             if (message.Gone) GoneMessages.Mark(result, "it was no longer there when this run read its headers");
             else _failures.Fail(result, loadFailure);
-            return new WorkItem(message, result, new MessageLoader(_source, message, CancellationToken.None));
+            return new WorkItem(message, result, body);
+        }
+
+        // The batch's bodies, not loaded yet, except the starts the classifier will read: where the headers leave a
+        // message's class open, the classifier reads its start, and those starts are fetched here for the whole batch.
+        private async Task<MessageLoader[]> OpenBodiesAsync(List<SourceMessage> batch, bool headersRead, long maxSize, CancellationToken cancellationToken)
+        {
+            var bodies = batch.Select(m => new MessageLoader(_source, m, cancellationToken)).ToArray();
+            if (!headersRead) return bodies;
+            var wanted = new List<MessageLoader>();
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var message = batch[i];
+                if (message.Gone || message.Headers == null || message.Headers.Count == 0 || message.Size > maxSize) continue;
+                try
+                {
+                    bodies[i].HeaderVerdict = _classifier.Classify(message.Headers, null);
+                }
+                catch (Exception)
+                {
+                    continue; // Decide classifies it again, and a failure there is this message's alone
+                }
+                if (bodies[i].HeaderVerdict.BodyWanted) wanted.Add(bodies[i]);
+            }
+            await MessageLoader.LoadStartsAsync(wanted, cancellationToken).ConfigureAwait(false);
+            return bodies;
         }
 
         // Step 1 of the protocol: read, resolve, classify, decide. A failure here is the message's alone.
-        private WorkItem Decide(SourceMessage message, long maxSize, CancellationToken cancellationToken)
+        private WorkItem Decide(SourceMessage message, MessageLoader body, long maxSize, CancellationToken cancellationToken)
         {
             var result = new ProcessingResult
             {
@@ -171,7 +198,7 @@ namespace ReplyAdmin.Engine.Processing
                 Size = message.Size,
                 Outcome = _options.WhatIf ? ReplyOutcome.WhatIf : ReplyOutcome.Done,
             };
-            var item = new WorkItem(message, result, new MessageLoader(_source, message, cancellationToken));
+            var item = new WorkItem(message, result, body);
             try
             {
                 item.Decision = Decide(message, result, item.Body, maxSize);
@@ -210,7 +237,8 @@ namespace ReplyAdmin.Engine.Processing
                 var parseError = "it does not parse";
                 try
                 {
-                    classification = _classifier.Classify(headers, body.LoadForClassification);
+                    classification = body.HeaderVerdict != null && !body.HeaderVerdict.BodyWanted ? body.HeaderVerdict
+                        : _classifier.Classify(headers, body.LoadForClassification);
                 }
                 catch (FormatException e)
                 {
