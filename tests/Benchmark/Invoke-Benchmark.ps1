@@ -915,7 +915,7 @@ try {
     if ($idleRows) {
         Write-Host ''
         Write-Host 'An idle scheduled run in parts (Measure-IdleRun.ps1, one more fresh process per repetition; medians): wall ms / CPU ms / JIT-compiled methods.'
-        $parts = 'start', 'import', 'config', 'source', 'reply', 'finish', 'warm'
+        $parts = 'start', 'import', 'config', 'open', 'finish', 'warm'
         Write-Host (('{0,-38}' -f 'mode') + (($parts | ForEach-Object { '{0,19}' -f $_ }) -join ''))
         foreach ($key in @($idleRows.Key | Select-Object -Unique)) {
             $these = @($idleRows | Where-Object Key -EQ $key)
@@ -925,7 +925,7 @@ try {
             }
             Write-Host (('{0,-38}' -f $labels[$key]) + ($cells -join ''))
         }
-        Write-Host 'start: process start to the first script line; config: reading the configuration; source: the run until the source is open (for IMAP: TCP, TLS, login, lease, SELECT); reply: the reply folder open and the waiting messages listed; finish: the rest; warm: the same idle run again in that process (what a resident -Watch process pays for a look), not part of the scheduled run.'
+        Write-Host 'start: process start to the first script line; config: reading the configuration; open: the run until the source and the reply folder are open, at once (for IMAP each: TCP, TLS, login, SELECT; the lease), and the waiting messages listed; finish: the rest; warm: the same idle run again in that process (what a resident -Watch process pays for a look), not part of the scheduled run.'
     }
     Write-Host ''
     if ($classification) {

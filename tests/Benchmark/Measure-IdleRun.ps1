@@ -9,9 +9,9 @@
       start      process start to this script's first line (the runtime, PowerShell's own start, compiling this script)
       import     Import-Module ReplyAdmin
       config     reading and checking the configuration (Get-ReplyMailbox; the run reads it again, by then warm)
-      source     Invoke-ReplyProcessing until the source is open: credential, for an IMAP source the first TCP, TLS
-                 and login, the lease and SELECT (the parts of the run come from its verbose messages)
-      reply      until the reply folder is open and the run knows what waits at the source (TCP, TLS, login, SELECT)
+      open       Invoke-ReplyProcessing until the source and the reply folder are open (at once: for IMAP each a TCP
+                 connection, TLS and a login; the lease, SELECT) and the run knows what waits at the source (the run's
+                 verbose messages say when)
       finish     the rest of the run: nothing to handle, the summary, logout
       warm       the same idle run again in this process, the median of three (what a resident process, started with
                  -Watch, pays for a look that finds nothing; not part of a scheduled run)
@@ -35,11 +35,9 @@ Import-Module $ModulePath
 $marks.import = Get-Mark
 $null = Get-ReplyMailbox -ConfigPath $ConfigPath
 $marks.config = Get-Mark
-# The run's verbose messages say when the source is open and when the reply folder is open and the waiting messages known.
+# The run's verbose messages say when the source and the reply folder are open and the waiting messages known.
 Invoke-ReplyProcessing -ConfigPath $ConfigPath -Summary -Verbose 4>&1 | ForEach-Object {
-    if ($_ -isnot [System.Management.Automation.VerboseRecord]) { return }
-    if ($_.Message -like 'Opening the reply folder*') { $marks.source = Get-Mark }
-    elseif ($_.Message -like '* messages wait at the source*') { $marks.reply = Get-Mark }
+    if ($_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like '* messages wait at the source*') { $marks.open = Get-Mark }
 }
 $marks.finish = Get-Mark
 $result = [ordered]@{}

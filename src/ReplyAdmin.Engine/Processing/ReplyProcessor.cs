@@ -81,10 +81,11 @@ namespace ReplyAdmin.Engine.Processing
             // A pinned certificate that expired or names another host is accepted with a warning, once per run.
             var certificateWarnings = new HashSet<string>();
             Imap.CertificateCheck.Warn.Value = warning => { lock (certificateWarnings) if (!certificateWarnings.Add(warning)) return; _observer.Warning(warning); };
+            // Both at once: each is a connection, a TLS handshake and a login, and neither waits for the other. Should both
+            // fail, the source's error is the one reported.
             _observer.Verbose($"Opening the source {_source.Description}.");
-            await _source.OpenAsync(cancellationToken).ConfigureAwait(false);
             _observer.Verbose($"Opening the reply folder {_store.Description}.");
-            await _store.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(_source.OpenAsync(cancellationToken), _store.OpenAsync(cancellationToken)).ConfigureAwait(false);
 
             var maxSize = _store.ServerAppendLimit.HasValue ? Math.Min(_options.MaxMessageSize, _store.ServerAppendLimit.Value) : _options.MaxMessageSize;
             var waiting = await _source.ListAsync(cancellationToken).ConfigureAwait(false);
