@@ -156,6 +156,24 @@ Describe 'Two hosts on one inbound mailbox' -Tag Integration {
         $outcome.Waiting | Should -Be 0
         (Get-ReplyLease -ConfigPath $pair.Configs[0]).State | Should -Be 'Released' -Because 'the native runner gives the lease back at its end'
     }
+
+    It 'Takes, uses and gives back the lease of every shard when the native runner runs over shards, without waiting out a timeout' {
+        # The runner lets socket completions run on the socket threads: a connection closed synchronously there (LOGOUT, a
+        # lease's release) would wait out the network timeout (60 s here) instead of ending the run.
+        $sharded = New-HostsScenario -Count 1 -Messages 30 -Ttl 30 -Shards 3 -Later
+        $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
+        $delivered = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 }) # shard 2's folder does not exist
+        Send-HostsInput $sharded $delivered
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $run = Invoke-ScheduledRun $sharded.Configs[0] -Program Native -Arguments '-TimeoutSeconds', '60'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because ($run.Output -join "`n")
+        $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
+        $outcome = Measure-Hosts ([pscustomobject]@{ Scenario = $sharded.Scenario; Inputs = $delivered; Units = $sharded.Units })
+        $outcome.Losses | Should -Be 0
+        $outcome.Duplicates | Should -Be 0
+        $outcome.Stored | Should -Be $delivered.Count
+        @(Get-ReplyLease -ConfigPath $sharded.Configs[0]).State | Sort-Object -Unique | Should -Be 'Released'
+    }
 }
 
 Describe 'A staff member moving messages while a run works' -Tag Integration {

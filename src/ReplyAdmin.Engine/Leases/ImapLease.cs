@@ -82,6 +82,7 @@ namespace ReplyAdmin.Engine.Leases
             }
             catch
             {
+                await Processing.SocketThreads.LeaveAsync();
                 session.Dispose();
                 throw;
             }

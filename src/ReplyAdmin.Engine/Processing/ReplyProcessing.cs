@@ -101,9 +101,16 @@ namespace ReplyAdmin.Engine.Processing
                         // The reply folder in the inbound mailbox's own account: unchanged replies are copied on the server,
                         // fenced by the lease like the APPEND it replaces.
                         serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox), lease));
-                    var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
-                    summary.Lease = lease?.Status;
-                    return summary;
+                    try
+                    {
+                        var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
+                        summary.Lease = lease?.Status;
+                        return summary;
+                    }
+                    finally
+                    {
+                        await SocketThreads.LeaveAsync(); // the usings close connections
+                    }
                 }
             }
         }
@@ -133,6 +140,7 @@ namespace ReplyAdmin.Engine.Processing
             using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
             using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
             using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
+            try
             {
                 var scanner = configuration.Scanner;
                 foreach (var unit in units)
@@ -148,6 +156,7 @@ namespace ReplyAdmin.Engine.Processing
                             continue;
                         }
                         using (lease)
+                        try
                         {
                             var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
                             var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
@@ -171,8 +180,16 @@ namespace ReplyAdmin.Engine.Processing
                             if (lease != null) total.Units.Add(lease.Status);
                             total.Add(part);
                         }
+                        finally
+                        {
+                            await SocketThreads.LeaveAsync(); // the usings close the unit's connections
+                        }
                     }
                 }
+            }
+            finally
+            {
+                await SocketThreads.LeaveAsync(); // the usings close connections
             }
             if (missingCount == units.Count)
                 throw missing;
