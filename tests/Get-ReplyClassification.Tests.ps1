@@ -10,6 +10,13 @@ BeforeDiscovery {
         }
     }
 
+    # Fixtures whose headers decide their class without the body.
+    $headerDecidedCases = @(
+        @{ Scenario = 'Exchange OOF with marker headers'; File = 'autoreply/exchange-english-oof-headers.eml' }
+        @{ Scenario = 'German Exchange NDR'; File = 'bounce/exchange-german-unzustellbar.eml' }
+        @{ Scenario = 'our own forward'; File = 'loop/our-own-forward.eml' }
+    )
+
     $generatedRoot = Join-Path $PSScriptRoot 'fixtures/corpus-generated'
     $generatedCases = foreach ($row in Import-Csv -Path (Join-Path $generatedRoot 'labels.tsv') -Delimiter "`t") {
         @{ Scenario = $row.file; File = (Join-Path $generatedRoot $row.file); Label = $row.class; Note = $row.note }
@@ -87,11 +94,7 @@ Describe 'Get-ReplyClassification' -Tag Unit {
             $result.Rule | Should -Be 'AutoSubmittedNo'
         }
 
-        It 'Decides <Scenario> from the headers alone' -TestCases @(
-            @{ Scenario = 'Exchange OOF with marker headers'; File = 'autoreply/exchange-english-oof-headers.eml' }
-            @{ Scenario = 'German Exchange NDR'; File = 'bounce/exchange-german-unzustellbar.eml' }
-            @{ Scenario = 'our own forward'; File = 'loop/our-own-forward.eml' }
-        ) {
+        It 'Decides <Scenario> from the headers alone' -TestCases $headerDecidedCases {
             param($Scenario, $File)
             (Get-ReplyClassification -LiteralPath (Join-Path $fixtureRoot $File)).BodyRead | Should -BeFalse
         }
@@ -159,11 +162,7 @@ Describe 'Get-ReplyClassification' -Tag Unit {
             $withBody.Class | Should -Be 'AutoReply'
         }
 
-        It 'Wants no body where the headers decide: <Scenario>' -TestCases @(
-            @{ Scenario = 'an Exchange OOF with marker headers'; File = 'autoreply/exchange-english-oof-headers.eml' }
-            @{ Scenario = 'a German Exchange NDR'; File = 'bounce/exchange-german-unzustellbar.eml' }
-            @{ Scenario = 'our own forward'; File = 'loop/our-own-forward.eml' }
-        ) {
+        It 'Wants no body where the headers decide: <Scenario>' -TestCases $headerDecidedCases {
             param($Scenario, $File)
             $message = $MimeMessage::Load((Join-Path $fixtureRoot $File))
             try {
