@@ -76,11 +76,8 @@ Describe 'Get-ReplyLease' -Tag Integration {
     }
 
     It 'Lists the source folder and every shard, each with its own holder and epoch, after a run over shards' {
-        $sharded = New-HostsScenario -Count 2 -Messages 30 -Ttl 30 -Shards 3 -Later
-        $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
-        # Shard 2 gets nothing: its folder does not exist yet (the delivery side creates it with its first reply).
-        $delivered = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 })
-        Send-HostsInput $sharded $delivered
+        $sharded = New-ShardedHostsScenario -Count 2 -Messages 30
+        $delivered = $sharded.Inputs
         # -WhatIf reads every unit and takes no lease.
         (Invoke-ReplyProcessing -ConfigPath $sharded.Configs[1] -Summary -WhatIf).Total | Should -Be $delivered.Count
         @(Get-ReplyLease -ConfigPath $sharded.Configs[0] | Where-Object State -ne 'Free') | Should -BeNullOrEmpty
@@ -94,7 +91,7 @@ Describe 'Get-ReplyLease' -Tag Integration {
             $lease.State | Should -Be 'Released'
             $lease.Epoch | Should -Be 1
         }
-        (Measure-Hosts ([pscustomobject]@{ Scenario = $sharded.Scenario; Inputs = $delivered; Units = $sharded.Units })).Losses | Should -Be 0
+        (Measure-Hosts $sharded).Losses | Should -Be 0
     }
 
     It 'Returns nothing for a directory source' {
@@ -160,18 +157,15 @@ Describe 'Two hosts on one inbound mailbox' -Tag Integration {
     It 'Takes, uses and gives back the lease of every shard when the native runner runs over shards, without waiting out a timeout' {
         # The runner lets socket completions run on the socket threads: a connection closed synchronously there (LOGOUT, a
         # lease's release) would wait out the network timeout (60 s here) instead of ending the run.
-        $sharded = New-HostsScenario -Count 1 -Messages 30 -Ttl 30 -Shards 3 -Later
-        $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
-        $delivered = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 }) # shard 2's folder does not exist
-        Send-HostsInput $sharded $delivered
+        $sharded = New-ShardedHostsScenario -Count 1 -Messages 30
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $run = Invoke-ScheduledRun $sharded.Configs[0] -Program Native -Arguments '-TimeoutSeconds', '60'
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 30 -Because ($run.Output -join "`n")
         $run.ExitCode | Should -Be 0 -Because ($run.Output -join "`n")
-        $outcome = Measure-Hosts ([pscustomobject]@{ Scenario = $sharded.Scenario; Inputs = $delivered; Units = $sharded.Units })
+        $outcome = Measure-Hosts $sharded
         $outcome.Losses | Should -Be 0
         $outcome.Duplicates | Should -Be 0
-        $outcome.Stored | Should -Be $delivered.Count
+        $outcome.Stored | Should -Be $sharded.Inputs.Count
         @(Get-ReplyLease -ConfigPath $sharded.Configs[0]).State | Sort-Object -Unique | Should -Be 'Released'
     }
 }

@@ -53,6 +53,16 @@ function Send-HostsInput($Hosts, $Inputs) {
     }
 }
 
+# A scenario over 3 shards, delivered except shard 2, whose folder then does not exist yet (the delivery side creates it
+# with its first reply). Its Inputs are what was delivered, what Measure-Hosts then looks for.
+function New-ShardedHostsScenario([int] $Count, [int] $Messages) {
+    $sharded = New-HostsScenario -Count $Count -Messages $Messages -Ttl 30 -Shards 3 -Later
+    $rule = Get-ReplyAdminType 'ReplyAdmin.Engine.Leases.ShardRule'
+    $sharded.Inputs = @($sharded.Inputs | Where-Object { $rule::ShardOf($_.MessageId, 3) -ne 2 })
+    Send-HostsInput $sharded $sharded.Inputs
+    $sharded
+}
+
 # The reply folder against the inputs: copies per input (by X-Test-Seq), notices, losses.
 function Measure-Hosts($Hosts) {
     $stored = @(Get-ResilienceStored $Hosts.Scenario)
