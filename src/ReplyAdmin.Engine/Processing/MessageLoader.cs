@@ -83,12 +83,13 @@ namespace ReplyAdmin.Engine.Processing
         }
 
         /// <summary>MimeKit's full parse of the message's start (of all of it where the source sends no less), for the classifier.</summary>
+        /// <exception cref="InvalidOperationException">The start was not loaded first (<see cref="LoadStartsAsync"/>).</exception>
         public MimeMessage LoadForClassification()
         {
             if (_classified != null) return _classified;
-            if (_stream == null && _start == null && _startFailure == null)
-                LoadStartAsync().GetAwaiter().GetResult(); // not loaded ahead: a caller outside a run's batches
             _startFailure?.Throw();
+            if (_stream == null && _start == null)
+                throw new InvalidOperationException($"The start of message {_message.Id} was not loaded before classifying: call LoadStartsAsync first.");
             var stream = _stream ?? _start;
             stream.Position = 0;
             _classified = MessageHeaderReader.ReadMessage(stream, persistent: true);

@@ -181,7 +181,9 @@ namespace ReplyAdmin.Engine.Processing
                 }
                 catch (Exception)
                 {
-                    continue; // Decide classifies it again, and a failure there is this message's alone
+                    // Decide classifies it again (a failure there is this message's alone), and may then read the start.
+                    wanted.Add(bodies[i]);
+                    continue;
                 }
                 if (bodies[i].HeaderVerdict.BodyWanted) wanted.Add(bodies[i]);
             }
