@@ -299,3 +299,32 @@ Describe 'Forwards repeated on another host' -Tag Integration {
         $ids[1] | Should -Be $ids[0]
     }
 }
+
+Describe 'ImapReplySource.LoadHeadersAsync when a person took a message just before' -Tag Integration {
+    It 'Marks that message Gone and reads the headers of the rest' {
+        $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
+        $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
+        $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
+        $none = [Threading.CancellationToken]::None
+        $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
+        try {
+            $source.OpenAsync($none).GetAwaiter().GetResult()
+            $listed = $source.ListAsync($none).GetAwaiter().GetResult()
+            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+            try {
+                $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
+                $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
+                [void] $inbox.Open('ReadWrite')
+                $null = $inbox.MoveTo($listed[4].Handle, $staff)
+            }
+            finally { $client.Disconnect($true); $client.Dispose() }
+            $source.LoadHeadersAsync($listed, $none).GetAwaiter().GetResult()
+        }
+        finally { $source.Dispose() }
+        $listed[4].Gone | Should -BeTrue
+        $listed[4].Headers | Should -BeNullOrEmpty
+        $listed[4].HeaderError | Should -BeNullOrEmpty
+        @($listed | Where-Object { $_.Headers -and $_.Headers['Message-ID'] }) | Should -HaveCount 5
+        @($listed | Where-Object Gone) | Should -HaveCount 1
+    }
+}

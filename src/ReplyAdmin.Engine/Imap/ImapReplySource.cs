@@ -72,31 +72,34 @@ namespace ReplyAdmin.Engine.Imap
             return messages;
         });
 
+        // How often a batch's headers are fetched while other sessions keep expunging messages of it (several hosts, staff).
+        private const int HeaderFetches = 3;
+
         /// <inheritdoc />
         public async Task LoadHeadersAsync(IReadOnlyList<SourceMessage> batch, CancellationToken cancellationToken)
         {
             if (batch.Count == 0) return;
             var byUid = new Dictionary<uint, IMessageSummary>();
-            try
+            IReadOnlyList<SourceMessage> fetch = batch;
+            HashSet<uint> present = null; // asked only when some message came without headers
+            for (var attempt = 1; ; attempt++)
             {
-                await FetchHeadersAsync(batch, byUid, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await FetchHeadersAsync(fetch, byUid, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ReplyAdminException e) when (e.Scope == FailureScope.Message && attempt < HeaderFetches)
+                {
+                    // A message expunged by another session while the FETCH ran can leave an answer MailKit cannot parse
+                    // ("Syntax error in BODY. Unexpected token: NIL"): which messages are still there decides below.
+                }
+                var missing = batch.Where(m => !byUid.ContainsKey(((UniqueId)m.Handle).Id)).ToList();
+                if (missing.Count == 0) break;
+                // No headers is what the server answers for a message that is gone; one that is still there is fetched again.
+                present = await PresentAsync(missing, cancellationToken).ConfigureAwait(false);
+                fetch = missing.Where(m => present.Contains(((UniqueId)m.Handle).Id)).ToList();
+                if (fetch.Count == 0 || attempt == HeaderFetches) break;
             }
-            catch (ReplyAdminException e) when (e.Scope == FailureScope.Message)
-            {
-                // A message expunged by another session while the FETCH ran can leave an answer MailKit cannot parse
-                // ("Syntax error in BODY. Unexpected token: NIL"): which messages are still there decides below.
-            }
-            var missing = batch.Where(m => !byUid.ContainsKey(((UniqueId)m.Handle).Id)).ToList();
-            if (missing.Count == 0)
-            {
-                foreach (var message in batch) message.Headers = byUid[((UniqueId)message.Handle).Id].Headers;
-                return;
-            }
-            // No headers is what the server answers for a message that is gone; one that is still there is fetched again.
-            var present = await PresentAsync(missing, cancellationToken).ConfigureAwait(false);
-            var again = missing.Where(m => present.Contains(((UniqueId)m.Handle).Id)).ToList();
-            if (again.Count > 0)
-                await FetchHeadersAsync(again, byUid, cancellationToken).ConfigureAwait(false);
             foreach (var message in batch)
             {
                 if (byUid.TryGetValue(((UniqueId)message.Handle).Id, out var summary))
