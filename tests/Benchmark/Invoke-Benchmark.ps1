@@ -118,6 +118,15 @@ function Get-PwshCommand {
     if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') { @($process, (Join-Path $PSHOME 'pwsh.dll')) } else { @($process) }
 }
 
+# Each repetition's ratio against the anchor's run of the same repetition (interleaved, so under the same load): how far
+# one run's ratio strays from the ratio of the medians. mbsync's own time varies most (its APPENDs commit one by one).
+function Get-PairedRatio([object[]] $Rows, [string] $Set, [string] $Key, [string] $AnchorKey) {
+    foreach ($row in @($Rows | Where-Object { $_.Set -eq $Set -and $_.Key -eq $Key } | Sort-Object Rep)) {
+        $anchor = $Rows | Where-Object { $_.Set -eq $Set -and $_.Key -eq $AnchorKey -and $_.Rep -eq $row.Rep } | Select-Object -First 1
+        if ($anchor -and $row.Seconds -gt 0) { $anchor.Seconds / $row.Seconds }
+    }
+}
+
 function Get-Median([double[]] $Values) {
     $sorted = @($Values | Sort-Object)
     if ($sorted.Count -eq 0) { return [double]::NaN }
@@ -899,6 +908,19 @@ try {
     Write-Host 'x mbs-imap: the IMAP-source rows against mbsync copying IMAP to IMAP. Rows marked "process" are whole pwsh processes (start, import, run).'
     Write-Host 'cli CPU: CPU seconds of the process doing the work (for pwsh children: during the workload only); dov CPU: all Dovecot processes.'
     Write-Host ('peak RSS: whole process (pwsh children include PowerShell itself: an idle pwsh with the module peaks at {0:N0} MB); stored: messages in the destination / expected.' -f $idleRssMB)
+    $paired = foreach ($line in $summary | Where-Object { $_.Key -like 'ra-*' -and $_.Key -notlike 'ra-idle*' }) {
+        $lists = foreach ($anchorKey in 'mbsync', 'mbsync-imap') {
+            if ($anchorKey -eq 'mbsync-imap' -and -not ($line.Key -like '*imap*' -or $line.Key -eq 'ra-watch')) { continue }
+            $ratios = @(Get-PairedRatio $rows $line.Set $line.Key $anchorKey)
+            if ($ratios.Count -gt 1) { 'x {0}: {1}' -f $anchorKey, (($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', ') }
+        }
+        if ($lists) { '{0,-6} {1,-36} {2}' -f $line.Set, $line.Mode, ($lists -join '; ') }
+    }
+    if ($paired) {
+        Write-Host ''
+        Write-Host 'Ratios per repetition, each against the mbsync run of the same repetition (the table gives the ratio of the medians):'
+        $paired | ForEach-Object { Write-Host $_ }
+    }
     Write-Host ''
     Write-Host 'Where the time goes (medians): CPU per message in the client and in Dovecot, and the share of the wall time in which'
     Write-Host 'neither computed (waiting: fsync, latency, or other load on the machine); JIT and allocations of the pwsh children.'
