@@ -246,31 +246,31 @@ Describe 'A staff member moving messages while a run works' -Tag Integration {
 
 Describe 'ImapReplySource.MoveAsync when a person took a message just before' -Tag Integration {
     It 'Marks that message Gone and moves the rest, failing none' {
-        $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
-        $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
-        $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
-        $none = [Threading.CancellationToken]::None
-        $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
+        $taken = New-SourceWithTakenMessage -Index 2
         try {
-            $source.OpenAsync($none).GetAwaiter().GetResult()
-            $listed = $source.ListAsync($none).GetAwaiter().GetResult() # as the engine list: MoveAsync takes it as it is
-            # Another session (a person) moves the third message away while this one still has the folder selected.
-            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
-            try {
-                $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
-                $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
-                [void] $inbox.Open('ReadWrite')
-                $null = $inbox.MoveTo($listed[2].Handle, $staff)
-            }
-            finally { $client.Disconnect($true); $client.Dispose() }
             $processed = (Get-ReplyAdminType 'ReplyAdmin.Engine.Processing.SourceDestination')::Processed
-            $source.MoveAsync($listed, $processed, 'test', $none).GetAwaiter().GetResult()
+            $taken.Source.MoveAsync($taken.Listed, $processed, 'test', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
         }
-        finally { $source.Dispose() }
+        finally { $taken.Source.Dispose() }
+        $listed = $taken.Listed
         $listed[2].Gone | Should -BeTrue
         $listed[2].AcknowledgedTo | Should -BeNullOrEmpty
         @($listed | Where-Object { $_.AcknowledgedTo }) | Should -HaveCount 5
-        (Get-WaitingCount $single) | Should -Be 0
+        (Get-WaitingCount $taken.Hosts) | Should -Be 0
+    }
+}
+
+Describe 'ImapReplySource.LoadHeadersAsync when a person took a message just before' -Tag Integration {
+    It 'Marks that message Gone and reads the headers of the rest' {
+        $taken = New-SourceWithTakenMessage -Index 4
+        try { $taken.Source.LoadHeadersAsync($taken.Listed, [Threading.CancellationToken]::None).GetAwaiter().GetResult() }
+        finally { $taken.Source.Dispose() }
+        $listed = $taken.Listed
+        $listed[4].Gone | Should -BeTrue
+        $listed[4].Headers | Should -BeNullOrEmpty
+        $listed[4].HeaderError | Should -BeNullOrEmpty
+        @($listed | Where-Object { $_.Headers -and $_.Headers['Message-ID'] }) | Should -HaveCount 5
+        @($listed | Where-Object Gone) | Should -HaveCount 1
     }
 }
 
@@ -297,34 +297,5 @@ Describe 'Forwards repeated on another host' -Tag Integration {
         $ids | Should -HaveCount 2
         $ids[0] | Should -Match '^<fwd\.[0-9a-f]{32}@'
         $ids[1] | Should -Be $ids[0]
-    }
-}
-
-Describe 'ImapReplySource.LoadHeadersAsync when a person took a message just before' -Tag Integration {
-    It 'Marks that message Gone and reads the headers of the rest' {
-        $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
-        $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
-        $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
-        $none = [Threading.CancellationToken]::None
-        $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
-        try {
-            $source.OpenAsync($none).GetAwaiter().GetResult()
-            $listed = $source.ListAsync($none).GetAwaiter().GetResult()
-            $client = Connect-TestImap -Server $server -User 'inbound@example.test'
-            try {
-                $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
-                $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
-                [void] $inbox.Open('ReadWrite')
-                $null = $inbox.MoveTo($listed[4].Handle, $staff)
-            }
-            finally { $client.Disconnect($true); $client.Dispose() }
-            $source.LoadHeadersAsync($listed, $none).GetAwaiter().GetResult()
-        }
-        finally { $source.Dispose() }
-        $listed[4].Gone | Should -BeTrue
-        $listed[4].Headers | Should -BeNullOrEmpty
-        $listed[4].HeaderError | Should -BeNullOrEmpty
-        @($listed | Where-Object { $_.Headers -and $_.Headers['Message-ID'] }) | Should -HaveCount 5
-        @($listed | Where-Object Gone) | Should -HaveCount 1
     }
 }

@@ -101,3 +101,28 @@ function Get-WaitingCount($Hosts) {
 }
 
 function Get-HostJournal([string[]] $Configs) { foreach ($c in $Configs) { Get-ResilienceJournal $c } }
+
+# An ImapReplySource on a one-host scenario of 6 messages, opened and listed as the engine lists them, after which
+# another session (a person) moves listed message -Index away while this one still has the folder selected. The
+# caller disposes .Source.
+function New-SourceWithTakenMessage([int] $Index) {
+    $single = New-HostsScenario -Count 1 -Messages 6 -Ttl 30
+    $settings = Get-ReplySource -ConfigPath $single.Scenario.Config
+    $credential = [Net.NetworkCredential]::new('inbound@example.test', $env:REPLYADMIN_TEST_INBOUND_PW)
+    $none = [Threading.CancellationToken]::None
+    $source = (Get-ReplyAdminType 'ReplyAdmin.Engine.Imap.ImapReplySource')::new($settings, $credential, [TimeSpan]::FromSeconds(30), $false)
+    try {
+        $null = $source.OpenAsync($none).GetAwaiter().GetResult() # a Task<bool> underneath
+        $listed = $source.ListAsync($none).GetAwaiter().GetResult()
+        $client = Connect-TestImap -Server $server -User 'inbound@example.test'
+        try {
+            $inbox = Get-TestImapFolder -Client $client -Folder $single.Scenario.InboundFolder
+            $staff = Get-TestImapFolder -Client $client -Folder "$($single.Scenario.InboundFolder)/Staff" -Create
+            [void] $inbox.Open('ReadWrite')
+            $null = $inbox.MoveTo($listed[$Index].Handle, $staff)
+        }
+        finally { $client.Disconnect($true); $client.Dispose() }
+    }
+    catch { $source.Dispose(); throw }
+    [pscustomobject]@{ Source = $source; Listed = $listed; Hosts = $single }
+}
