@@ -500,3 +500,88 @@ Show (Register-ReplyProcessingSchedule -ConfigPath $config -Platform Cron)
         }
     }
 }
+
+Describe 'Unregister-ReplyProcessingSchedule' -Tag Unit {
+    It 'Declares its output type' {
+        (Get-Command Unregister-ReplyProcessingSchedule).OutputType.Name | Should -Be 'ReplyAdmin.Engine.Scheduling.ProcessingSchedule'
+    }
+
+    Context 'When removing units written into -OutputPath' -Skip:$IsWindows {
+        It 'Deletes the timer and the service, and returns what it removed' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -InformationAction Ignore
+            $removed = Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -PassThru -InformationAction Ignore
+            @(Get-ChildItem $units) | Should -BeNullOrEmpty
+            $removed.Applied | Should -BeTrue
+            $removed.Watch | Should -BeFalse
+            @($removed.Files.Path | ForEach-Object { Split-Path $_ -Leaf }) | Sort-Object | Should -Be @('ReplyAdmin.service', 'ReplyAdmin.timer')
+            $removed.Files[0].Content | Should -Match 'Description=ReplyAdmin: '
+        }
+
+        It 'Takes the name from what Register-ReplyProcessingSchedule -PassThru returns, and leaves other schedules' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Keep' -InformationAction Ignore
+            Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Shop' -PassThru -InformationAction Ignore |
+                Unregister-ReplyProcessingSchedule -OutputPath $units -InformationAction Ignore
+            (Get-ChildItem $units).Name | Sort-Object | Should -Be @('Keep.service', 'Keep.timer')
+        }
+
+        It 'Deletes the service of a resident (-Watch) schedule' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -Watch -OutputPath $units -InformationAction Ignore
+            $removed = Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -PassThru -InformationAction Ignore
+            @(Get-ChildItem $units) | Should -BeNullOrEmpty
+            $removed.Watch | Should -BeTrue
+        }
+
+        It 'Changes nothing with -WhatIf, and returns what it would remove' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -InformationAction Ignore
+            $plan = Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -PassThru -WhatIf -InformationAction Ignore
+            (Get-ChildItem $units).Name | Sort-Object | Should -Be @('ReplyAdmin.service', 'ReplyAdmin.timer')
+            $plan.Applied | Should -BeFalse
+            $plan.Files | Should -HaveCount 2
+        }
+
+        It 'Completes the names of the schedules in the unit directory, and no other unit' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Shop' -InformationAction Ignore
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Support' -Watch -InformationAction Ignore
+            Set-Content -LiteralPath (Join-Path $units 'Sync.service') -Value "[Unit]`nDescription=Another program`n"
+            $line = "Unregister-ReplyProcessingSchedule -OutputPath '$units' -Name S"
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('Shop', 'Support')
+        }
+    }
+
+    Context 'When the name finds nothing of ReplyAdmin''s' -Skip:$IsWindows {
+        It 'Reports a name without units with ScheduleNotFound' {
+            $units = New-TempDirectory
+            $err = { Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -Name 'Nothing' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleNotFound,ReplyAdmin.Commands.UnregisterReplyProcessingScheduleCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err.TargetObject | Should -Be 'Nothing'
+        }
+
+        It 'Refuses a unit another program wrote with ScheduleNotReplyAdmin, and removes neither of the pair' {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $null = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'nginx' -InformationAction Ignore
+            Set-Content -LiteralPath (Join-Path $units 'nginx.service') -Value "[Unit]`nDescription=A web server`n[Service]`nExecStart=/usr/sbin/nginx`n"
+            $err = { Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -Name 'nginx' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleNotReplyAdmin,ReplyAdmin.Commands.UnregisterReplyProcessingScheduleCommand' -PassThru
+            $err.TargetObject | Should -Be (Join-Path $units 'nginx.service')
+            (Get-ChildItem $units).Name | Sort-Object | Should -Be @('nginx.service', 'nginx.timer')
+        }
+
+        It 'Refuses -Platform Cron, which installs nothing, with ScheduleCronNotInstalled' {
+            $err = { Unregister-ReplyProcessingSchedule -Platform Cron -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleCronNotInstalled,ReplyAdmin.Commands.UnregisterReplyProcessingScheduleCommand' -PassThru
+            $err.Exception.Message | Should -Match 'crontab'
+        }
+
+        It 'Refuses a name Register-ReplyProcessingSchedule would refuse with ScheduleNameInvalid' {
+            $units = New-TempDirectory
+            { Unregister-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -Name '../evil' -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleNameInvalid,ReplyAdmin.Commands.UnregisterReplyProcessingScheduleCommand'
+        }
+    }
+}

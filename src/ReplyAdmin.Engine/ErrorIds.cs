@@ -138,10 +138,15 @@ namespace ReplyAdmin.Engine
         public const string ScannerTimeoutOutOfRange = nameof(ScannerTimeoutOutOfRange);
 
         public const string ScheduleArgumentInvalid = nameof(ScheduleArgumentInvalid);
+        public const string ScheduleCronNotInstalled = nameof(ScheduleCronNotInstalled);
+        public const string ScheduleDisableFailed = nameof(ScheduleDisableFailed);
         public const string ScheduleEnableFailed = nameof(ScheduleEnableFailed);
         public const string ScheduleIntervalUnsupported = nameof(ScheduleIntervalUnsupported);
         public const string ScheduleNameInvalid = nameof(ScheduleNameInvalid);
+        public const string ScheduleNotFound = nameof(ScheduleNotFound);
+        public const string ScheduleNotReplyAdmin = nameof(ScheduleNotReplyAdmin);
         public const string ScheduleRegisterFailed = nameof(ScheduleRegisterFailed);
+        public const string ScheduleRemoveFailed = nameof(ScheduleRemoveFailed);
         public const string ScheduleRunnerUnavailable = nameof(ScheduleRunnerUnavailable);
         public const string ScheduleWatchUnsupported = nameof(ScheduleWatchUnsupported);
         public const string ScheduleWriteFailed = nameof(ScheduleWriteFailed);

@@ -27,6 +27,9 @@ namespace ReplyAdmin.Engine.Scheduling
         /// <summary>The longest interval between runs.</summary>
         public static readonly TimeSpan MaximumInterval = TimeSpan.FromDays(1);
 
+        // How each unit written here describes itself: Unregister-ReplyProcessingSchedule removes only units that begin a line with it.
+        internal const string UnitDescription = "Description=ReplyAdmin: ";
+
         private static readonly Regex NamePattern = new Regex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", RegexOptions.CultureInvariant);
 
         /// <summary>Checks a task or unit name: ASCII letters, digits, '_', '.' and '-', at most 64 characters.</summary>
@@ -138,7 +141,7 @@ namespace ReplyAdmin.Engine.Scheduling
                 text.Append("# systemd starts it again 30 s later.\n");
             }
             text.Append("[Unit]\n");
-            text.Append("Description=ReplyAdmin: store and forward replies to the mailing lists\n");
+            text.Append(UnitDescription).Append("store and forward replies to the mailing lists\n");
             text.Append("Wants=network-online.target\n");
             text.Append("After=network-online.target\n");
             text.Append('\n');
@@ -188,7 +191,7 @@ namespace ReplyAdmin.Engine.Scheduling
             var text = new StringBuilder();
             text.Append("# Written by Register-ReplyProcessingSchedule (ReplyAdmin).\n");
             text.Append("[Unit]\n");
-            text.Append("Description=ReplyAdmin: process replies every ").Append(SystemdTimeSpan(interval)).Append('\n');
+            text.Append(UnitDescription).Append("process replies every ").Append(SystemdTimeSpan(interval)).Append('\n');
             text.Append('\n');
             text.Append("[Timer]\n");
             text.Append("OnBootSec=2min\n");

@@ -10,7 +10,7 @@ using ReplyAdmin.Engine.Configuration;
 
 namespace ReplyAdmin.Engine.Scheduling
 {
-    /// <summary>Writes systemd units and activates them with systemctl.</summary>
+    /// <summary>Writes systemd units and activates them with systemctl; finds, deactivates and deletes them again.</summary>
     public static class SystemdScheduler
     {
         /// <summary>True when systemd is the running init system (<c>/run/systemd/system</c> exists).</summary>
@@ -63,13 +63,98 @@ namespace ReplyAdmin.Engine.Scheduling
         /// <exception cref="ReplyAdminException"><c>ScheduleEnableFailed</c>: systemctl failed.</exception>
         public static void Enable(string unit, bool userUnits)
         {
-            var prefix = userUnits ? new[] { "--user" } : new string[0];
-            Systemctl(prefix.Concat(new[] { "daemon-reload" }));
-            Systemctl(prefix.Concat(new[] { "enable", "--now", unit }));
+            const string advice = "Run the command yourself to see the cause; the unit files are in place.";
+            Systemctl(userUnits, new[] { "daemon-reload" }, ErrorIds.ScheduleEnableFailed, advice);
+            Systemctl(userUnits, new[] { "enable", "--now", unit }, ErrorIds.ScheduleEnableFailed, advice);
         }
 
-        private static void Systemctl(IEnumerable<string> arguments)
+        /// <summary>
+        /// The unit files of the schedule <paramref name="name"/> in <paramref name="directory"/>: its timer (absent for a
+        /// resident -Watch schedule) and its service.
+        /// </summary>
+        /// <exception cref="ReplyAdminException"><c>ScheduleNameInvalid</c>; <c>ScheduleNotFound</c>: neither file is there;
+        /// <c>ScheduleNotReplyAdmin</c>: a file of that name was not written by Register-ReplyProcessingSchedule.</exception>
+        public static ScheduleFile[] FindUnits(string name, string directory)
         {
+            ScheduleBuilder.ValidateName(name);
+            var units = new List<ScheduleFile>();
+            foreach (var path in new[] { Path.Combine(directory, name + ".timer"), Path.Combine(directory, name + ".service") })
+            {
+                if (!File.Exists(path)) continue;
+                string content;
+                try
+                {
+                    content = File.ReadAllText(path);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    throw new ReplyAdminException(ErrorIds.ScheduleRemoveFailed, ReplyAdminErrorKind.ReadError, $"The unit '{path}' cannot be read: {e.Message}", path,
+                        "Run as root for /etc/systemd/system.", e);
+                }
+                // Only a unit Register-ReplyProcessingSchedule wrote: a mistyped -Name must not take another program's unit.
+                if (!IsReplyAdminUnit(content))
+                    throw new ReplyAdminException(ErrorIds.ScheduleNotReplyAdmin, ReplyAdminErrorKind.InvalidArgument,
+                        $"The unit '{path}' was not written by Register-ReplyProcessingSchedule; nothing was removed.", path,
+                        "Check -Name: it is the name given to Register-ReplyProcessingSchedule (default ReplyAdmin).");
+                units.Add(new ScheduleFile { Path = path, Content = content });
+            }
+            if (units.Count == 0)
+                throw new ReplyAdminException(ErrorIds.ScheduleNotFound, ReplyAdminErrorKind.ObjectNotFound,
+                    $"There is no schedule '{name}' in {directory} (no {name}.timer or {name}.service).", name,
+                    "Give the -Name used with Register-ReplyProcessingSchedule, and its -OutputPath if the units were written there.");
+            return units.ToArray();
+        }
+
+        /// <summary>The names of the schedules Register-ReplyProcessingSchedule wrote into <paramref name="directory"/>; none where it cannot be read.</summary>
+        public static IReadOnlyList<string> ScheduleNames(string directory)
+        {
+            try
+            {
+                if (!Directory.Exists(directory)) return new string[0];
+                return Directory.GetFiles(directory, "*.timer").Concat(Directory.GetFiles(directory, "*.service"))
+                    .Where(path => IsReplyAdminUnit(File.ReadAllText(path)))
+                    .Select(path => Path.GetFileNameWithoutExtension(path)).Distinct(StringComparer.Ordinal).OrderBy(name => name, StringComparer.OrdinalIgnoreCase).ToList();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return new string[0];
+            }
+        }
+
+        private static bool IsReplyAdminUnit(string content) => ("\n" + content).Contains("\n" + ScheduleBuilder.UnitDescription);
+
+        /// <summary>
+        /// Runs <c>systemctl [--user] disable --now</c> for the units: the timer starts no more runs, and a run or a resident
+        /// process in progress gets SIGTERM, on which it ends at its next step and gives its lease back.
+        /// </summary>
+        /// <exception cref="ReplyAdminException"><c>ScheduleDisableFailed</c>: systemctl failed.</exception>
+        public static void Disable(IEnumerable<string> units, bool userUnits) =>
+            Systemctl(userUnits, new[] { "disable", "--now" }.Concat(units), ErrorIds.ScheduleDisableFailed,
+                "Run the command yourself to see the cause; the unit files are still in place.");
+
+        /// <summary>Deletes the unit files, then runs <c>systemctl [--user] daemon-reload</c> when <paramref name="reload"/>.</summary>
+        /// <exception cref="ReplyAdminException"><c>ScheduleRemoveFailed</c>; <c>ScheduleDisableFailed</c>: the reload failed.</exception>
+        public static void DeleteUnits(IEnumerable<ScheduleFile> units, bool userUnits, bool reload)
+        {
+            foreach (var unit in units)
+            {
+                try
+                {
+                    File.Delete(unit.Path);
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    throw new ReplyAdminException(ErrorIds.ScheduleRemoveFailed, ReplyAdminErrorKind.WriteError, $"The unit '{unit.Path}' cannot be deleted: {e.Message}", unit.Path,
+                        "Run as root for /etc/systemd/system.", e);
+                }
+            }
+            if (reload)
+                Systemctl(userUnits, new[] { "daemon-reload" }, ErrorIds.ScheduleDisableFailed, "Run 'systemctl daemon-reload' yourself; the unit files are gone.");
+        }
+
+        private static void Systemctl(bool userUnits, IEnumerable<string> arguments, string errorId, string advice)
+        {
+            if (userUnits) arguments = new[] { "--user" }.Concat(arguments);
             var line = string.Join(" ", arguments);
             var start = new ProcessStartInfo("systemctl", line)
             {
@@ -87,15 +172,14 @@ namespace ReplyAdmin.Engine.Scheduling
                     process.WaitForExit();
                     var error = errorTask.GetAwaiter().GetResult().Trim();
                     if (process.ExitCode != 0)
-                        throw new ReplyAdminException(ErrorIds.ScheduleEnableFailed, ReplyAdminErrorKind.NotSpecified,
-                            $"'systemctl {line}' failed with exit code {process.ExitCode}: {error}", "systemctl " + line,
-                            "Run the command yourself to see the cause; the unit files are in place.");
+                        throw new ReplyAdminException(errorId, ReplyAdminErrorKind.NotSpecified,
+                            $"'systemctl {line}' failed with exit code {process.ExitCode}: {error}", "systemctl " + line, advice);
                 }
             }
             catch (System.ComponentModel.Win32Exception e)
             {
-                throw new ReplyAdminException(ErrorIds.ScheduleEnableFailed, ReplyAdminErrorKind.ResourceUnavailable,
-                    $"systemctl cannot be started: {e.Message}", "systemctl " + line, "Enable the timer by hand once systemd is available.", e);
+                throw new ReplyAdminException(errorId, ReplyAdminErrorKind.ResourceUnavailable,
+                    $"systemctl cannot be started: {e.Message}", "systemctl " + line, advice, e);
             }
         }
     }

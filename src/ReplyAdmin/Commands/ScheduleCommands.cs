@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using ReplyAdmin.Engine;
@@ -330,6 +331,148 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
                 $"The PowerShell executable of this session cannot be found (process '{process}', PSHOME '{psHome}').", psHome,
                 "Run Register-ReplyProcessingSchedule from pwsh itself."));
             return null; // not reached
+        }
+    }
+
+    /// <summary>
+    /// Removes a schedule Register-ReplyProcessingSchedule created. On Linux it stops and disables the systemd timer and
+    /// service (systemctl disable --now: no more runs, and a run or resident process in progress ends at its next step and
+    /// gives its lease back), deletes their unit files and reloads systemd; with -OutputPath it only deletes the files
+    /// there. On Windows it stops and removes the scheduled task. It removes only units and tasks that
+    /// Register-ReplyProcessingSchedule wrote, and leaves the EnvironmentFile with the values of env: references in place.
+    /// </summary>
+    [Cmdlet(VerbsLifecycle.Unregister, "ReplyProcessingSchedule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [OutputType(typeof(ProcessingSchedule))]
+    public sealed class UnregisterReplyProcessingScheduleCommand : PSCmdlet
+    {
+        private const string Caption = "Unregister-ReplyProcessingSchedule";
+
+        /// <summary>Name of the scheduled task or of the systemd units, as given to Register-ReplyProcessingSchedule (default ReplyAdmin).</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ScheduleNameCompleter))]
+        public string Name { get; set; } = "ReplyAdmin";
+
+        /// <summary>Auto (default: a scheduled task on Windows, systemd elsewhere), Windows or Systemd. Cron is refused: Register-ReplyProcessingSchedule installs no cron line.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public SchedulePlatform Platform { get; set; } = SchedulePlatform.Auto;
+
+        /// <summary>The directory given to Register-ReplyProcessingSchedule -OutputPath: the unit files there are deleted, nothing is disabled. Default: /etc/systemd/system as root, else ~/.config/systemd/user.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string OutputPath { get; set; }
+
+        /// <summary>Output what was (or, with -WhatIf, would be) removed.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            var platform = Platform != SchedulePlatform.Auto ? Platform
+                : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? SchedulePlatform.Windows : SchedulePlatform.Systemd;
+            if (platform == SchedulePlatform.Cron)
+                Fail(new ReplyAdminException(ErrorIds.ScheduleCronNotInstalled, ReplyAdminErrorKind.InvalidArgument,
+                    $"There is no cron schedule '{Name}' to remove: Register-ReplyProcessingSchedule -Platform Cron only returns the crontab line.", Name,
+                    $"Delete the line yourself with 'crontab -e' (it appends to {Name}.log unless -LogPath named another file)."));
+            var schedule = platform == SchedulePlatform.Windows ? UnregisterWindows() : UnregisterSystemd();
+            foreach (var note in schedule.Notes)
+                WriteInformation(new HostInformationMessage { Message = note }, new[] { "PSHOST" });
+            if (PassThru) WriteObject(schedule);
+        }
+
+        private ProcessingSchedule UnregisterSystemd()
+        {
+            var root = SystemdScheduler.IsRoot;
+            var directory = OutputPath != null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath) : SystemdScheduler.DefaultUnitDirectory(root);
+            var units = Invoke(() => SystemdScheduler.FindUnits(Name, directory));
+            var names = units.Select(u => Path.GetFileName(u.Path)).ToArray();
+            var schedule = new ProcessingSchedule { Name = Name, Platform = SchedulePlatform.Systemd, Files = units, Watch = !names.Any(n => n.EndsWith(".timer", StringComparison.Ordinal)) };
+            var systemctl = OutputPath == null && SystemdScheduler.IsRunning;
+            var action = (systemctl ? $"Stop and disable {string.Join(" and ", names)} (systemctl{(root ? "" : " --user")} disable --now), then delete " : "Delete ")
+                + string.Join(" and ", units.Select(u => u.Path));
+            if (!ShouldProcess(action, action + "?", Caption))
+                return schedule;
+            if (systemctl)
+            {
+                Invoke(() => { SystemdScheduler.Disable(names, userUnits: !root); return 0; });
+                WriteVerbose($"Stopped and disabled {string.Join(" and ", names)}.");
+            }
+            Invoke(() => { SystemdScheduler.DeleteUnits(units, userUnits: !root, reload: systemctl); return 0; });
+            foreach (var unit in units) WriteVerbose($"Deleted {unit.Path}.");
+            schedule.Applied = true;
+            var notes = new List<string>();
+            if (OutputPath == null && !SystemdScheduler.IsRunning)
+                notes.Add($"systemd is not running here, so {string.Join(" and ", names)} could not be disabled: remove their links under {directory}/*.wants/ if any are left.");
+            var environmentFile = SystemdScheduler.DefaultEnvironmentFile(Name, root);
+            if (OutputPath == null && File.Exists(environmentFile))
+                notes.Add($"{environmentFile} is left in place: it holds the values of the env: references. Delete it when no schedule needs them.");
+            schedule.Notes = notes.ToArray();
+            return schedule;
+        }
+
+        private ProcessingSchedule UnregisterWindows()
+        {
+            if (InvokeCommand.GetCommand("Unregister-ScheduledTask", CommandTypes.Cmdlet | CommandTypes.Function) == null)
+                Fail(new ReplyAdminException(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
+                    "The ScheduledTasks module (Unregister-ScheduledTask) is not available in this session.", "ScheduledTasks",
+                    "Run on Windows 8 / Server 2012 or later."));
+            var found = InvokeCommand.InvokeScript("param($Name) @(Get-ScheduledTask -TaskName $Name -ErrorAction SilentlyContinue | ForEach-Object Description)",
+                true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, Name);
+            if (found.Count == 0)
+                Fail(new ReplyAdminException(ErrorIds.ScheduleNotFound, ReplyAdminErrorKind.ObjectNotFound, $"There is no scheduled task '{Name}'.", Name,
+                    "Give the -Name used with Register-ReplyProcessingSchedule (Get-ScheduledTask lists the tasks)."));
+            if (!(found[0]?.BaseObject is string description && description.StartsWith("ReplyAdmin:", StringComparison.Ordinal)))
+                Fail(new ReplyAdminException(ErrorIds.ScheduleNotReplyAdmin, ReplyAdminErrorKind.InvalidArgument,
+                    $"The scheduled task '{Name}' was not registered by Register-ReplyProcessingSchedule; nothing was removed.", Name,
+                    "Check -Name: it is the name given to Register-ReplyProcessingSchedule (default ReplyAdmin)."));
+            var schedule = new ProcessingSchedule { Name = Name, Platform = SchedulePlatform.Windows };
+            if (!ShouldProcess($"Stop and remove the scheduled task '{Name}'", $"Remove the scheduled task '{Name}'?", Caption))
+                return schedule;
+            try
+            {
+                InvokeCommand.InvokeScript("param($Name) Stop-ScheduledTask -TaskName $Name -ErrorAction SilentlyContinue; Unregister-ScheduledTask -TaskName $Name -Confirm:$false -ErrorAction Stop",
+                    true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, Name);
+            }
+            catch (RuntimeException e)
+            {
+                Fail(new ReplyAdminException(ErrorIds.ScheduleRemoveFailed, ReplyAdminErrorKind.NotSpecified,
+                    $"The scheduled task '{Name}' could not be removed: {e.Message}", Name, "Run PowerShell as administrator, then try again.", e));
+            }
+            WriteVerbose($"Removed the scheduled task '{Name}'.");
+            schedule.Applied = true;
+            return schedule;
+        }
+
+        // Not a ReplyAdminCmdlet (it reads no configuration, so it has no -ConfigPath): its errors take the same one way to records.
+        private T Invoke<T>(Func<T> call)
+        {
+            try
+            {
+                return call();
+            }
+            catch (ReplyAdminException e)
+            {
+                Fail(e);
+                throw; // not reached
+            }
+        }
+
+        private void Fail(ReplyAdminException e) => ThrowTerminatingError(ReplyAdminCmdlet.ToErrorRecord(e));
+    }
+
+    /// <summary>Completes the names of the schedules in the systemd unit directory (the -OutputPath typed, else the default one).</summary>
+    public sealed class ScheduleNameCompleter : IArgumentCompleter
+    {
+        /// <inheritdoc />
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters)
+        {
+            var given = fakeBoundParameters?["OutputPath"];
+            var directory = (given is PSObject wrapped ? wrapped.BaseObject : given) as string ?? SystemdScheduler.DefaultUnitDirectory(SystemdScheduler.IsRoot);
+            var word = (wordToComplete ?? string.Empty).Trim('\'', '"');
+            foreach (var name in SystemdScheduler.ScheduleNames(directory).Where(n => n.StartsWith(word, StringComparison.OrdinalIgnoreCase)))
+                yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
         }
     }
 }
