@@ -26,7 +26,7 @@ namespace ReplyAdmin.Engine.Scheduling
         public override string ToString() => Path;
     }
 
-    /// <summary>What Register-ReplyProcessingSchedule created, or would create.</summary>
+    /// <summary>What Register-ReplyProcessingSchedule created (or would create), or what Unregister-ReplyProcessingSchedule removed (or would remove).</summary>
     public sealed class ProcessingSchedule
     {
         /// <summary>Task or unit name.</summary>
@@ -59,7 +59,7 @@ namespace ReplyAdmin.Engine.Scheduling
         public string[] EnvironmentVariables { get; set; } = new string[0];
         /// <summary>The command that activates the schedule, when it still has to be run by hand.</summary>
         public string EnableCommand { get; set; }
-        /// <summary>True when the files were written or the task was registered; false under -WhatIf, or for cron.</summary>
+        /// <summary>True when the files were written or the task was registered (by Unregister: removed); false under -WhatIf, or for cron.</summary>
         public bool Applied { get; set; }
         /// <summary>True when the timer or task was also activated (systemctl enable --now, or a registered task).</summary>
         public bool Enabled { get; set; }
