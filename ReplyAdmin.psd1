@@ -26,7 +26,7 @@
         'Get-ReplyClassification',
         'Get-ReplyJournal',
         'Get-ReplyMailClientSetting', 'Export-ReplyMailClientProfile',
-        'Register-ReplyProcessingSchedule', 'Unregister-ReplyProcessingSchedule',
+        'Register-ReplyProcessingSchedule', 'Get-ReplyProcessingSchedule', 'Unregister-ReplyProcessingSchedule',
         'Get-ReplySenderAuthentication', 'Set-ReplySenderAuthentication', 'Test-ReplySenderAuthentication'
     )
     FunctionsToExport    = @()

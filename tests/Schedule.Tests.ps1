@@ -585,3 +585,81 @@ Describe 'Unregister-ReplyProcessingSchedule' -Tag Unit {
         }
     }
 }
+
+Describe 'Get-ReplyProcessingSchedule' -Tag Unit {
+    It 'Declares its output type' {
+        (Get-Command Get-ReplyProcessingSchedule).OutputType.Name | Should -Be 'ReplyAdmin.Engine.Scheduling.ProcessingSchedule'
+    }
+
+    Context 'When reading the units back from -OutputPath' -Skip:$IsWindows {
+        BeforeAll {
+            $units = Join-Path (New-TempDirectory) 'units'
+            $timed = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Shop' -Interval '01:30:00' -ThrottleLimit 2 -PassThru -InformationAction Ignore
+            $resident = Register-ReplyProcessingSchedule -ConfigPath $config -Platform Systemd -OutputPath $units -Name 'Support' -Watch -Interval '00:10:00' -PassThru -InformationAction Ignore
+            Set-Content -LiteralPath (Join-Path $units 'Sync.service') -Value "[Unit]`nDescription=Another program`n[Service]`nExecStart=/usr/bin/sync`n"
+            $listed = @(Get-ReplyProcessingSchedule -Platform Systemd -OutputPath $units)
+        }
+
+        It 'Lists the schedules Register-ReplyProcessingSchedule wrote, and no other unit' {
+            $listed.Name | Should -Be @('Shop', 'Support')
+        }
+
+        It 'Gives back the command each run executes, word for word, quoting and all' {
+            # The configuration's directory name has a space, a quote, a percent and a dollar.
+            ($listed | Where-Object Name -eq 'Shop').Command | Should -Be $timed.Command
+            ($listed | Where-Object Name -eq 'Support').Command | Should -Be $resident.Command
+            ($listed | Where-Object Name -eq 'Shop').ConfigPath | Should -Be $config
+        }
+
+        It 'Reads the interval from the timer, and for a resident process its longest wait' {
+            ($listed | Where-Object Name -eq 'Shop').Interval | Should -Be ([TimeSpan] '01:30:00')
+            ($listed | Where-Object Name -eq 'Shop').Watch | Should -BeFalse
+            ($listed | Where-Object Name -eq 'Support').Interval | Should -Be ([TimeSpan] '00:10:00')
+            ($listed | Where-Object Name -eq 'Support').Watch | Should -BeTrue
+        }
+
+        It 'Names the program each run starts, as registering chose it' {
+            foreach ($schedule in $listed) {
+                $schedule.RunWith | Should -Be $timed.RunWith
+                $schedule.ScriptPath | Should -Be $timed.ScriptPath
+            }
+        }
+
+        It 'Returns the EnvironmentFile for the env: reference and the unit files with their content' {
+            ($listed | Where-Object Name -eq 'Shop').EnvironmentFile | Should -Be $timed.EnvironmentFile
+            ($listed | Where-Object Name -eq 'Shop').Files.Content | Should -Be $timed.Files.Content
+        }
+
+        It 'Says the units in -OutputPath are not enabled' {
+            $listed.Enabled | Should -Not -Contain $true
+        }
+
+        It 'Filters by name with wildcards' {
+            (Get-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -Name 'Su*').Name | Should -Be 'Support'
+        }
+
+        It 'Reports a name that matches nothing with ScheduleNotFound and still lists the others' {
+            $found = @(Get-ReplyProcessingSchedule -Platform Systemd -OutputPath $units -Name 'Nothing', 'Shop' -ErrorVariable failed -ErrorAction SilentlyContinue)
+            $found.Name | Should -Be 'Shop'
+            $failed | Should -HaveCount 1
+            $failed[0].FullyQualifiedErrorId | Should -Be 'ScheduleNotFound,ReplyAdmin.Commands.GetReplyProcessingScheduleCommand'
+            $failed[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $failed[0].TargetObject | Should -Be 'Nothing'
+        }
+
+        It 'Hands its schedules to Unregister-ReplyProcessingSchedule through the pipeline' {
+            $copy = Join-Path (New-TempDirectory) 'units'
+            $null = New-Item -ItemType Directory -Path $copy
+            Copy-Item -Path (Join-Path $units '*') -Destination $copy
+            Get-ReplyProcessingSchedule -Platform Systemd -OutputPath $copy | Unregister-ReplyProcessingSchedule -OutputPath $copy -InformationAction Ignore
+            (Get-ChildItem $copy).Name | Should -Be @('Sync.service')
+        }
+    }
+
+    Context 'When asked for cron' {
+        It 'Refuses -Platform Cron, which installs nothing, with ScheduleCronNotInstalled' {
+            { Get-ReplyProcessingSchedule -Platform Cron -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ScheduleCronNotInstalled,ReplyAdmin.Commands.GetReplyProcessingScheduleCommand'
+        }
+    }
+}

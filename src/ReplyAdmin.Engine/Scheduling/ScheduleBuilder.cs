@@ -85,6 +85,50 @@ namespace ReplyAdmin.Engine.Scheduling
             return "\"" + argument.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("%", "%%").Replace("$", "$$") + "\"";
         }
 
+        /// <summary>The words of an <c>ExecStart=</c> line written with <see cref="SystemdQuote"/>: the command a schedule runs.</summary>
+        public static string[] SystemdSplit(string line)
+        {
+            var words = new List<string>();
+            var i = 0;
+            while (i < line.Length)
+            {
+                while (i < line.Length && line[i] == ' ') i++;
+                if (i >= line.Length) break;
+                var word = new StringBuilder();
+                if (line[i] == '"')
+                {
+                    for (i++; i < line.Length && line[i] != '"'; i++)
+                    {
+                        if (line[i] == '\\' && i + 1 < line.Length) i++;
+                        word.Append(line[i]);
+                    }
+                    i++; // the closing quote
+                }
+                else
+                {
+                    while (i < line.Length && line[i] != ' ') word.Append(line[i++]);
+                }
+                words.Add(word.Replace("%%", "%").Replace("$$", "$").ToString());
+            }
+            return words.ToArray();
+        }
+
+        /// <summary>A time span as <see cref="SystemdTimeSpan"/> writes it (<c>1h 30min</c>); null when it is not one.</summary>
+        public static TimeSpan? ParseSystemdTimeSpan(string text)
+        {
+            var total = TimeSpan.Zero;
+            var parts = (text ?? string.Empty).Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            foreach (var part in parts)
+            {
+                var match = Regex.Match(part, "^([0-9]+)(d|h|min|s)$", RegexOptions.CultureInvariant);
+                if (!match.Success) return null;
+                var value = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+                total += match.Groups[2].Value == "d" ? TimeSpan.FromDays(value) : match.Groups[2].Value == "h" ? TimeSpan.FromHours(value)
+                    : match.Groups[2].Value == "min" ? TimeSpan.FromMinutes(value) : TimeSpan.FromSeconds(value);
+            }
+            return parts.Length > 0 ? total : (TimeSpan?)null;
+        }
+
         /// <summary>Quotes one argument for a POSIX shell in a crontab line (single quotes; <c>%</c> escaped for cron).</summary>
         /// <exception cref="ReplyAdminException"><c>ScheduleArgumentInvalid</c>: the argument contains a line break or NUL.</exception>
         public static string CronQuote(string argument)

@@ -64,6 +64,23 @@ namespace ReplyAdmin.Engine.Scheduling
         /// <summary>The program and the arguments before <c>-ConfigPath</c>.</summary>
         public IReadOnlyList<string> Command { get; }
 
+        /// <summary>
+        /// The program of a command a schedule runs (<see cref="ScheduleBuilder.ProcessingCommand"/>): what comes before
+        /// <c>-ConfigPath</c>, recognised by the file it starts; null when it is none of the three.
+        /// </summary>
+        public static ScheduledProgram FromCommand(IReadOnlyList<string> command)
+        {
+            var at = command.ToList().IndexOf("-ConfigPath");
+            if (at < 1) return null;
+            var started = command[at - 1];
+            var head = command.Take(at).ToArray();
+            var file = System.IO.Path.GetFileName(started);
+            if (file == RunnerFileName) return new ScheduledProgram(ScheduleRunner.DotNet, started, head);
+            if (file == NativeRunnerFileName && at == 1) return new ScheduledProgram(ScheduleRunner.Native, started, head);
+            if (file == ScheduleBuilder.ScriptName) return new ScheduledProgram(ScheduleRunner.PowerShell, started, head);
+            return null;
+        }
+
         /// <summary><c>pwsh -NoProfile -NonInteractive -File script</c>.</summary>
         /// <param name="pwsh">The PowerShell to start, e.g. <c>/usr/bin/pwsh</c>, or <c>dotnet</c> and the path of <c>pwsh.dll</c>.</param>
         /// <param name="scriptPath">Full path of <see cref="ScheduleBuilder.ScriptName"/>.</param>

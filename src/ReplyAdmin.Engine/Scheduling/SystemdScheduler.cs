@@ -69,8 +69,8 @@ namespace ReplyAdmin.Engine.Scheduling
         }
 
         /// <summary>
-        /// The unit files of the schedule <paramref name="name"/> in <paramref name="directory"/>: its timer (absent for a
-        /// resident -Watch schedule) and its service.
+        /// The unit files of the schedule <paramref name="name"/> in <paramref name="directory"/>, as Register-ReplyProcessingSchedule
+        /// plans them: its service, and its timer (none for a resident -Watch schedule).
         /// </summary>
         /// <exception cref="ReplyAdminException"><c>ScheduleNameInvalid</c>; <c>ScheduleNotFound</c>: neither file is there;
         /// <c>ScheduleNotReplyAdmin</c>: a file of that name was not written by Register-ReplyProcessingSchedule.</exception>
@@ -78,7 +78,7 @@ namespace ReplyAdmin.Engine.Scheduling
         {
             ScheduleBuilder.ValidateName(name);
             var units = new List<ScheduleFile>();
-            foreach (var path in new[] { Path.Combine(directory, name + ".timer"), Path.Combine(directory, name + ".service") })
+            foreach (var path in new[] { Path.Combine(directory, name + ".service"), Path.Combine(directory, name + ".timer") })
             {
                 if (!File.Exists(path)) continue;
                 string content;
@@ -101,7 +101,7 @@ namespace ReplyAdmin.Engine.Scheduling
             if (units.Count == 0)
                 throw new ReplyAdminException(ErrorIds.ScheduleNotFound, ReplyAdminErrorKind.ObjectNotFound,
                     $"There is no schedule '{name}' in {directory} (no {name}.timer or {name}.service).", name,
-                    "Give the -Name used with Register-ReplyProcessingSchedule, and its -OutputPath if the units were written there.");
+                    "Get-ReplyProcessingSchedule lists the schedules; give the -OutputPath too if the units were written there.");
             return units.ToArray();
         }
 
@@ -118,6 +118,60 @@ namespace ReplyAdmin.Engine.Scheduling
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
                 return new string[0];
+            }
+        }
+
+        /// <summary>
+        /// A schedule in <paramref name="directory"/> as its unit files say: what each run starts (command, program,
+        /// configuration), how often, and the EnvironmentFile. <see cref="ProcessingSchedule.Enabled"/> is not read here.
+        /// </summary>
+        /// <exception cref="ReplyAdminException">As <see cref="FindUnits"/>.</exception>
+        public static ProcessingSchedule Read(string name, string directory)
+        {
+            var units = FindUnits(name, directory);
+            var service = units.FirstOrDefault(u => u.Path.EndsWith(".service", StringComparison.Ordinal));
+            var timer = units.FirstOrDefault(u => u.Path.EndsWith(".timer", StringComparison.Ordinal));
+            var schedule = new ProcessingSchedule { Name = name, Platform = SchedulePlatform.Systemd, Files = units, Watch = timer == null, Applied = true };
+            var execStart = Setting(service, "ExecStart");
+            if (execStart != null)
+            {
+                schedule.CommandLine = execStart;
+                schedule.Command = ScheduleBuilder.SystemdSplit(execStart);
+                var at = Array.IndexOf(schedule.Command, "-ConfigPath");
+                if (at >= 0 && at + 1 < schedule.Command.Length) schedule.ConfigPath = schedule.Command[at + 1];
+                var program = ScheduledProgram.FromCommand(schedule.Command);
+                if (program != null)
+                {
+                    schedule.RunWith = program.Runner;
+                    schedule.ScriptPath = program.Path;
+                }
+                // A resident process waits at most -WatchIntervalSeconds between two runs; a timer starts one every OnUnitActiveSec.
+                var wait = Array.IndexOf(schedule.Command, "-WatchIntervalSeconds");
+                if (schedule.Watch && wait >= 0 && wait + 1 < schedule.Command.Length && long.TryParse(schedule.Command[wait + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+                    schedule.Interval = TimeSpan.FromSeconds(seconds);
+            }
+            if (ScheduleBuilder.ParseSystemdTimeSpan(Setting(timer, "OnUnitActiveSec")) is TimeSpan every)
+                schedule.Interval = every;
+            var environmentFile = Setting(service, "EnvironmentFile");
+            if (environmentFile != null)
+                schedule.EnvironmentFile = environmentFile.TrimStart('-').Replace("%%", "%");
+            return schedule;
+        }
+
+        // The value of the first "Key=" line of a unit, or null.
+        private static string Setting(ScheduleFile unit, string key) =>
+            unit?.Content.Split('\n').Select(line => line.TrimEnd('\r')).FirstOrDefault(line => line.StartsWith(key + "=", StringComparison.Ordinal))?.Substring(key.Length + 1);
+
+        /// <summary>Whether systemd has the unit enabled (<c>systemctl [--user] is-enabled</c> succeeds).</summary>
+        public static bool IsEnabled(string unit, bool userUnits)
+        {
+            try
+            {
+                return RunSystemctl(userUnits, new[] { "is-enabled", "--quiet", unit }).ExitCode == 0;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                return false;
             }
         }
 
@@ -154,32 +208,37 @@ namespace ReplyAdmin.Engine.Scheduling
 
         private static void Systemctl(bool userUnits, IEnumerable<string> arguments, string errorId, string advice)
         {
-            if (userUnits) arguments = new[] { "--user" }.Concat(arguments);
-            var line = string.Join(" ", arguments);
-            var start = new ProcessStartInfo("systemctl", line)
+            var line = string.Join(" ", (userUnits ? new[] { "--user" } : new string[0]).Concat(arguments));
+            try
+            {
+                var (exitCode, error) = RunSystemctl(userUnits, arguments);
+                if (exitCode != 0)
+                    throw new ReplyAdminException(errorId, ReplyAdminErrorKind.NotSpecified,
+                        $"'systemctl {line}' failed with exit code {exitCode}: {error}", "systemctl " + line, advice);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new ReplyAdminException(errorId, ReplyAdminErrorKind.ResourceUnavailable,
+                    $"systemctl cannot be started: {e.Message}", "systemctl " + line, advice, e);
+            }
+        }
+
+        // Runs systemctl and returns its exit code and standard error. Win32Exception: it cannot be started.
+        private static (int ExitCode, string Error) RunSystemctl(bool userUnits, IEnumerable<string> arguments)
+        {
+            var start = new ProcessStartInfo("systemctl", string.Join(" ", (userUnits ? new[] { "--user" } : new string[0]).Concat(arguments)))
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 CreateNoWindow = true,
             };
-            try
+            using (var process = Process.Start(start))
             {
-                using (var process = Process.Start(start))
-                {
-                    var errorTask = process.StandardError.ReadToEndAsync();
-                    process.StandardOutput.ReadToEnd();
-                    process.WaitForExit();
-                    var error = errorTask.GetAwaiter().GetResult().Trim();
-                    if (process.ExitCode != 0)
-                        throw new ReplyAdminException(errorId, ReplyAdminErrorKind.NotSpecified,
-                            $"'systemctl {line}' failed with exit code {process.ExitCode}: {error}", "systemctl " + line, advice);
-                }
-            }
-            catch (System.ComponentModel.Win32Exception e)
-            {
-                throw new ReplyAdminException(errorId, ReplyAdminErrorKind.ResourceUnavailable,
-                    $"systemctl cannot be started: {e.Message}", "systemctl " + line, advice, e);
+                var errorTask = process.StandardError.ReadToEndAsync();
+                process.StandardOutput.ReadToEnd();
+                process.WaitForExit();
+                return (process.ExitCode, errorTask.GetAwaiter().GetResult().Trim());
             }
         }
     }

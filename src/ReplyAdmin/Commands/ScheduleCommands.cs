@@ -335,6 +335,146 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
     }
 
     /// <summary>
+    /// What the cmdlets that find schedules Register-ReplyProcessingSchedule created share: the scheduler, the unit
+    /// directory, and their errors. They read no configuration, so they have no -ConfigPath.
+    /// </summary>
+    public abstract class ScheduleLookupCmdlet : PSCmdlet
+    {
+        /// <summary>Auto (default: a scheduled task on Windows, systemd elsewhere), Windows or Systemd. Cron is refused: Register-ReplyProcessingSchedule installs no cron line.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public SchedulePlatform Platform { get; set; } = SchedulePlatform.Auto;
+
+        /// <summary>The directory given to Register-ReplyProcessingSchedule -OutputPath. Default: /etc/systemd/system as root, else ~/.config/systemd/user.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string OutputPath { get; set; }
+
+        /// <summary>Where the systemd units are: -OutputPath, else the default unit directory of this user.</summary>
+        protected string UnitDirectory => OutputPath != null
+            ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath)
+            : SystemdScheduler.DefaultUnitDirectory(SystemdScheduler.IsRoot);
+
+        /// <summary>-Platform, with Auto resolved; a terminating ScheduleCronNotInstalled error for Cron.</summary>
+        protected SchedulePlatform ResolvePlatform(string name)
+        {
+            var platform = Platform != SchedulePlatform.Auto ? Platform
+                : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? SchedulePlatform.Windows : SchedulePlatform.Systemd;
+            if (platform == SchedulePlatform.Cron)
+                Fail(new ReplyAdminException(ErrorIds.ScheduleCronNotInstalled, ReplyAdminErrorKind.InvalidArgument,
+                    "Register-ReplyProcessingSchedule -Platform Cron installs nothing: it only returns the crontab line.", name,
+                    $"See it with 'crontab -l' and change it with 'crontab -e' (it appends to {name}.log unless -LogPath named another file)."));
+            return platform;
+        }
+
+        /// <summary>A terminating error when the ScheduledTasks module is missing.</summary>
+        protected void RequireScheduledTasks(string command)
+        {
+            if (InvokeCommand.GetCommand(command, CommandTypes.Cmdlet | CommandTypes.Function) == null)
+                Fail(new ReplyAdminException(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
+                    $"The ScheduledTasks module ({command}) is not available in this session.", "ScheduledTasks", "Run on Windows 8 / Server 2012 or later."));
+        }
+
+        /// <summary>Runs an engine call; an engine error becomes a terminating error record, the same way as in every ReplyAdmin cmdlet.</summary>
+        protected T Invoke<T>(Func<T> call)
+        {
+            try
+            {
+                return call();
+            }
+            catch (ReplyAdminException e)
+            {
+                Fail(e);
+                throw; // not reached
+            }
+        }
+
+        /// <summary>Ends the command with the error record of <paramref name="e"/>.</summary>
+        protected void Fail(ReplyAdminException e) => ThrowTerminatingError(ReplyAdminCmdlet.ToErrorRecord(e));
+
+        /// <summary>Tells the user something, as Register-ReplyProcessingSchedule's notes (information stream, shown by the console).</summary>
+        protected void WriteNote(string message) => WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
+    }
+
+    /// <summary>
+    /// Lists the schedules Register-ReplyProcessingSchedule created, as their systemd units or Windows tasks say: what each
+    /// run starts, with which configuration, how often, and whether the scheduler has it enabled.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ReplyProcessingSchedule")]
+    [OutputType(typeof(ProcessingSchedule))]
+    public sealed class GetReplyProcessingScheduleCommand : ScheduleLookupCmdlet
+    {
+        /// <summary>Names of the schedules (wildcards allowed); default: all of them.</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(ScheduleNameCompleter))]
+        public string[] Name { get; set; } = { "*" };
+
+        /// <inheritdoc />
+        protected override void ProcessRecord()
+        {
+            if (ResolvePlatform(Name[0]) == SchedulePlatform.Windows)
+            {
+                GetWindows();
+                return;
+            }
+            var directory = UnitDirectory;
+            var names = SystemdScheduler.ScheduleNames(directory);
+            var systemctl = OutputPath == null && SystemdScheduler.IsRunning;
+            foreach (var pattern in Name)
+            {
+                var matching = names.Where(n => new WildcardPattern(pattern, WildcardOptions.IgnoreCase).IsMatch(n)).ToList();
+                if (matching.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
+                {
+                    try { SystemdScheduler.FindUnits(pattern, directory); } // says why: no such units, not ReplyAdmin's, or an invalid name
+                    catch (ReplyAdminException e) { WriteError(ReplyAdminCmdlet.ToErrorRecord(e)); }
+                    continue;
+                }
+                foreach (var name in matching)
+                {
+                    ProcessingSchedule schedule;
+                    try
+                    {
+                        schedule = SystemdScheduler.Read(name, directory);
+                    }
+                    catch (ReplyAdminException e)
+                    {
+                        WriteError(ReplyAdminCmdlet.ToErrorRecord(e));
+                        continue;
+                    }
+                    schedule.Enabled = systemctl && SystemdScheduler.IsEnabled(name + (schedule.Watch ? ".service" : ".timer"), !SystemdScheduler.IsRoot);
+                    WriteObject(schedule);
+                }
+            }
+        }
+
+        private void GetWindows()
+        {
+            RequireScheduledTasks("Get-ScheduledTask");
+            var tasks = InvokeCommand.InvokeScript(@"
+param($Patterns)
+foreach ($task in Get-ScheduledTask -ErrorAction SilentlyContinue | Where-Object { $_.Description -like 'ReplyAdmin:*' }) {
+    if (-not ($Patterns | Where-Object { $task.TaskName -like $_ })) { continue }
+    $action = @($task.Actions)[0]
+    [pscustomobject]@{ Name = $task.TaskName; Execute = $action.Execute; Arguments = $action.Arguments; Resident = $task.Description -like '*(resident)*'; Enabled = $task.State -ne 'Disabled' }
+}", true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, new object[] { Name });
+            foreach (var task in tasks)
+            {
+                var arguments = task.Properties["Arguments"].Value as string;
+                WriteObject(new ProcessingSchedule
+                {
+                    Name = task.Properties["Name"].Value as string,
+                    Platform = SchedulePlatform.Windows,
+                    Watch = task.Properties["Resident"].Value is bool resident && resident,
+                    CommandLine = ScheduleBuilder.WindowsCommandLine(new[] { task.Properties["Execute"].Value as string }) + (string.IsNullOrEmpty(arguments) ? "" : " " + arguments),
+                    Applied = true,
+                    Enabled = task.Properties["Enabled"].Value is bool enabled && enabled,
+                });
+            }
+        }
+    }
+
+    /// <summary>
     /// Removes a schedule Register-ReplyProcessingSchedule created. On Linux it stops and disables the systemd timer and
     /// service (systemctl disable --now: no more runs, and a run or resident process in progress ends at its next step and
     /// gives its lease back), deletes their unit files and reloads systemd; with -OutputPath it only deletes the files
@@ -343,7 +483,7 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
     /// </summary>
     [Cmdlet(VerbsLifecycle.Unregister, "ReplyProcessingSchedule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ProcessingSchedule))]
-    public sealed class UnregisterReplyProcessingScheduleCommand : PSCmdlet
+    public sealed class UnregisterReplyProcessingScheduleCommand : ScheduleLookupCmdlet
     {
         private const string Caption = "Unregister-ReplyProcessingSchedule";
 
@@ -353,15 +493,6 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
         [ArgumentCompleter(typeof(ScheduleNameCompleter))]
         public string Name { get; set; } = "ReplyAdmin";
 
-        /// <summary>Auto (default: a scheduled task on Windows, systemd elsewhere), Windows or Systemd. Cron is refused: Register-ReplyProcessingSchedule installs no cron line.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
-        public SchedulePlatform Platform { get; set; } = SchedulePlatform.Auto;
-
-        /// <summary>The directory given to Register-ReplyProcessingSchedule -OutputPath: the unit files there are deleted, nothing is disabled. Default: /etc/systemd/system as root, else ~/.config/systemd/user.</summary>
-        [Parameter]
-        [ValidateNotNullOrEmpty]
-        public string OutputPath { get; set; }
-
         /// <summary>Output what was (or, with -WhatIf, would be) removed.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -369,22 +500,15 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            var platform = Platform != SchedulePlatform.Auto ? Platform
-                : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? SchedulePlatform.Windows : SchedulePlatform.Systemd;
-            if (platform == SchedulePlatform.Cron)
-                Fail(new ReplyAdminException(ErrorIds.ScheduleCronNotInstalled, ReplyAdminErrorKind.InvalidArgument,
-                    $"There is no cron schedule '{Name}' to remove: Register-ReplyProcessingSchedule -Platform Cron only returns the crontab line.", Name,
-                    $"Delete the line yourself with 'crontab -e' (it appends to {Name}.log unless -LogPath named another file)."));
-            var schedule = platform == SchedulePlatform.Windows ? UnregisterWindows() : UnregisterSystemd();
-            foreach (var note in schedule.Notes)
-                WriteInformation(new HostInformationMessage { Message = note }, new[] { "PSHOST" });
+            var schedule = ResolvePlatform(Name) == SchedulePlatform.Windows ? UnregisterWindows() : UnregisterSystemd();
+            foreach (var note in schedule.Notes) WriteNote(note);
             if (PassThru) WriteObject(schedule);
         }
 
         private ProcessingSchedule UnregisterSystemd()
         {
             var root = SystemdScheduler.IsRoot;
-            var directory = OutputPath != null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutputPath) : SystemdScheduler.DefaultUnitDirectory(root);
+            var directory = UnitDirectory;
             var units = Invoke(() => SystemdScheduler.FindUnits(Name, directory));
             var names = units.Select(u => Path.GetFileName(u.Path)).ToArray();
             var schedule = new ProcessingSchedule { Name = Name, Platform = SchedulePlatform.Systemd, Files = units, Watch = !names.Any(n => n.EndsWith(".timer", StringComparison.Ordinal)) };
@@ -413,15 +537,12 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
 
         private ProcessingSchedule UnregisterWindows()
         {
-            if (InvokeCommand.GetCommand("Unregister-ScheduledTask", CommandTypes.Cmdlet | CommandTypes.Function) == null)
-                Fail(new ReplyAdminException(ErrorIds.ScheduledTasksUnavailable, ReplyAdminErrorKind.ResourceUnavailable,
-                    "The ScheduledTasks module (Unregister-ScheduledTask) is not available in this session.", "ScheduledTasks",
-                    "Run on Windows 8 / Server 2012 or later."));
+            RequireScheduledTasks("Unregister-ScheduledTask");
             var found = InvokeCommand.InvokeScript("param($Name) @(Get-ScheduledTask -TaskName $Name -ErrorAction SilentlyContinue | ForEach-Object Description)",
                 true, System.Management.Automation.Runspaces.PipelineResultTypes.None, null, Name);
             if (found.Count == 0)
                 Fail(new ReplyAdminException(ErrorIds.ScheduleNotFound, ReplyAdminErrorKind.ObjectNotFound, $"There is no scheduled task '{Name}'.", Name,
-                    "Give the -Name used with Register-ReplyProcessingSchedule (Get-ScheduledTask lists the tasks)."));
+                    "Give the -Name used with Register-ReplyProcessingSchedule (Get-ReplyProcessingSchedule lists them)."));
             if (!(found[0]?.BaseObject is string description && description.StartsWith("ReplyAdmin:", StringComparison.Ordinal)))
                 Fail(new ReplyAdminException(ErrorIds.ScheduleNotReplyAdmin, ReplyAdminErrorKind.InvalidArgument,
                     $"The scheduled task '{Name}' was not registered by Register-ReplyProcessingSchedule; nothing was removed.", Name,
@@ -443,22 +564,6 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
             schedule.Applied = true;
             return schedule;
         }
-
-        // Not a ReplyAdminCmdlet (it reads no configuration, so it has no -ConfigPath): its errors take the same one way to records.
-        private T Invoke<T>(Func<T> call)
-        {
-            try
-            {
-                return call();
-            }
-            catch (ReplyAdminException e)
-            {
-                Fail(e);
-                throw; // not reached
-            }
-        }
-
-        private void Fail(ReplyAdminException e) => ThrowTerminatingError(ReplyAdminCmdlet.ToErrorRecord(e));
     }
 
     /// <summary>Completes the names of the schedules in the systemd unit directory (the -OutputPath typed, else the default one).</summary>
