@@ -49,7 +49,10 @@ namespace ReplyAdmin.Commands
         }
 
         /// <summary>Runs an engine call; an engine error becomes a terminating error record.</summary>
-        protected T Invoke<T>(Func<T> call)
+        protected T Invoke<T>(Func<T> call) => Invoke(this, call);
+
+        /// <summary>Runs an engine call for <paramref name="cmdlet"/>; an engine error becomes its terminating error record.</summary>
+        internal static T Invoke<T>(Cmdlet cmdlet, Func<T> call)
         {
             try
             {
@@ -57,7 +60,7 @@ namespace ReplyAdmin.Commands
             }
             catch (ReplyAdminException e)
             {
-                ThrowTerminatingError(ToErrorRecord(e));
+                cmdlet.ThrowTerminatingError(ToErrorRecord(e));
                 throw; // not reached
             }
         }
@@ -76,8 +79,11 @@ namespace ReplyAdmin.Commands
         });
 
         /// <summary>Tells the user something: shown in the console like Write-Host, and capturable from the information stream (6).</summary>
-        protected void WriteHostInformation(string message) =>
-            WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
+        protected void WriteHostInformation(string message) => WriteHostInformation(this, message);
+
+        /// <inheritdoc cref="WriteHostInformation(string)"/>
+        internal static void WriteHostInformation(Cmdlet cmdlet, string message) =>
+            cmdlet.WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
 
         /// <summary>Writes an engine error as a non-terminating error record.</summary>
         protected void WriteEngineError(ReplyAdminException e) => WriteError(ToErrorRecord(e));
@@ -145,10 +151,13 @@ namespace ReplyAdmin.Commands
     public sealed class ListNameCompleter : IArgumentCompleter
     {
         /// <summary>The -ConfigPath already typed on the command line, else the default configuration file.</summary>
-        internal static string ConfigPathOf(IDictionary fakeBoundParameters)
+        internal static string ConfigPathOf(IDictionary fakeBoundParameters) => BoundString(fakeBoundParameters, "ConfigPath") ?? ConfigurationStore.DefaultPath;
+
+        /// <summary>The text already typed on the command line for parameter <paramref name="name"/>, or null.</summary>
+        internal static string BoundString(IDictionary fakeBoundParameters, string name)
         {
-            var value = fakeBoundParameters?["ConfigPath"];
-            return (value is PSObject wrapped ? wrapped.BaseObject : value) as string ?? ConfigurationStore.DefaultPath;
+            var value = fakeBoundParameters?[name];
+            return (value is PSObject wrapped ? wrapped.BaseObject : value) as string;
         }
 
         /// <inheritdoc />

@@ -167,7 +167,7 @@ namespace ReplyAdmin.Engine.Scheduling
         {
             try
             {
-                return RunSystemctl(userUnits, new[] { "is-enabled", "--quiet", unit }).ExitCode == 0;
+                return RunSystemctl(SystemctlArguments(userUnits, new[] { "is-enabled", "--quiet", unit })).ExitCode == 0;
             }
             catch (System.ComponentModel.Win32Exception)
             {
@@ -208,10 +208,10 @@ namespace ReplyAdmin.Engine.Scheduling
 
         private static void Systemctl(bool userUnits, IEnumerable<string> arguments, string errorId, string advice)
         {
-            var line = string.Join(" ", (userUnits ? new[] { "--user" } : new string[0]).Concat(arguments));
+            var line = SystemctlArguments(userUnits, arguments);
             try
             {
-                var (exitCode, error) = RunSystemctl(userUnits, arguments);
+                var (exitCode, error) = RunSystemctl(line);
                 if (exitCode != 0)
                     throw new ReplyAdminException(errorId, ReplyAdminErrorKind.NotSpecified,
                         $"'systemctl {line}' failed with exit code {exitCode}: {error}", "systemctl " + line, advice);
@@ -223,10 +223,13 @@ namespace ReplyAdmin.Engine.Scheduling
             }
         }
 
-        // Runs systemctl and returns its exit code and standard error. Win32Exception: it cannot be started.
-        private static (int ExitCode, string Error) RunSystemctl(bool userUnits, IEnumerable<string> arguments)
+        private static string SystemctlArguments(bool userUnits, IEnumerable<string> arguments) =>
+            string.Join(" ", (userUnits ? new[] { "--user" } : new string[0]).Concat(arguments));
+
+        // Runs systemctl with the argument line and returns its exit code and standard error. Win32Exception: it cannot be started.
+        private static (int ExitCode, string Error) RunSystemctl(string arguments)
         {
-            var start = new ProcessStartInfo("systemctl", string.Join(" ", (userUnits ? new[] { "--user" } : new string[0]).Concat(arguments)))
+            var start = new ProcessStartInfo("systemctl", arguments)
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,

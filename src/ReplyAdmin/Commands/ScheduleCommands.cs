@@ -375,24 +375,13 @@ if ($Watch) { Start-ScheduledTask -TaskName $Name -ErrorAction Stop }
         }
 
         /// <summary>Runs an engine call; an engine error becomes a terminating error record, the same way as in every ReplyAdmin cmdlet.</summary>
-        protected T Invoke<T>(Func<T> call)
-        {
-            try
-            {
-                return call();
-            }
-            catch (ReplyAdminException e)
-            {
-                Fail(e);
-                throw; // not reached
-            }
-        }
+        protected T Invoke<T>(Func<T> call) => ReplyAdminCmdlet.Invoke(this, call);
 
         /// <summary>Ends the command with the error record of <paramref name="e"/>.</summary>
         protected void Fail(ReplyAdminException e) => ThrowTerminatingError(ReplyAdminCmdlet.ToErrorRecord(e));
 
         /// <summary>Tells the user something, as Register-ReplyProcessingSchedule's notes (information stream, shown by the console).</summary>
-        protected void WriteNote(string message) => WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
+        protected void WriteNote(string message) => ReplyAdminCmdlet.WriteHostInformation(this, message);
     }
 
     /// <summary>
@@ -509,9 +498,10 @@ foreach ($task in Get-ScheduledTask -ErrorAction SilentlyContinue | Where-Object
         {
             var root = SystemdScheduler.IsRoot;
             var directory = UnitDirectory;
-            var units = Invoke(() => SystemdScheduler.FindUnits(Name, directory));
+            var schedule = Invoke(() => SystemdScheduler.Read(Name, directory));
+            schedule.Applied = false; // here: removed
+            var units = schedule.Files;
             var names = units.Select(u => Path.GetFileName(u.Path)).ToArray();
-            var schedule = new ProcessingSchedule { Name = Name, Platform = SchedulePlatform.Systemd, Files = units, Watch = !names.Any(n => n.EndsWith(".timer", StringComparison.Ordinal)) };
             var systemctl = OutputPath == null && SystemdScheduler.IsRunning;
             var action = (systemctl ? $"Stop and disable {string.Join(" and ", names)} (systemctl{(root ? "" : " --user")} disable --now), then delete " : "Delete ")
                 + string.Join(" and ", units.Select(u => u.Path));
@@ -573,8 +563,7 @@ foreach ($task in Get-ScheduledTask -ErrorAction SilentlyContinue | Where-Object
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters)
         {
-            var given = fakeBoundParameters?["OutputPath"];
-            var directory = (given is PSObject wrapped ? wrapped.BaseObject : given) as string ?? SystemdScheduler.DefaultUnitDirectory(SystemdScheduler.IsRoot);
+            var directory = ListNameCompleter.BoundString(fakeBoundParameters, "OutputPath") ?? SystemdScheduler.DefaultUnitDirectory(SystemdScheduler.IsRoot);
             var word = (wordToComplete ?? string.Empty).Trim('\'', '"');
             foreach (var name in SystemdScheduler.ScheduleNames(directory).Where(n => n.StartsWith(word, StringComparison.OrdinalIgnoreCase)))
                 yield return new CompletionResult(name, name, CompletionResultType.ParameterValue, name);
