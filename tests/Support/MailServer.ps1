@@ -293,7 +293,11 @@ function Start-TestMailServer {
         # (passdb oauth2), and Postfix offers SMTP AUTH through Dovecot's SASL, so the relay takes tokens too.
         [string] $OAuthIntrospectionUrl,
         # Lines appended to Postfix's main.cf (later settings win), e.g. header_checks or virtual_alias_maps of one test file.
-        [string] $PostfixExtraConfig
+        [string] $PostfixExtraConfig,
+        # Folders shared between users (RFC 4314 ACL, Dovecot's acl plugin; `doveadm acl set` shares one): each user sees
+        # another's folders shared with it as "shared/<user>/<folder>" (separator '/' in every namespace: user names hold
+        # dots), listed through the shared-mailboxes dictionary as a mail client needs.
+        [switch] $SharedFolders
     )
     $clock = [System.Diagnostics.Stopwatch]::StartNew()
     $id = (New-TestMailRandomString -Length 8).ToLowerInvariant()
@@ -407,6 +411,7 @@ active_value = true
             $oauthPassdb += "`nauth_failure_delay = 0`nservice anvil {`n  unix_listener anvil-auth-penalty {`n    mode = 0`n  }`n}"
             $postfixSasl = "smtpd_sasl_auth_enable = yes`nsmtpd_sasl_type = dovecot`nsmtpd_sasl_path = inet:127.0.0.1:$($server.SaslPort)`n"
         }
+        $plugins = @(if ($Quota.Count -gt 0) { 'quota' }) + @(if ($SharedFolders) { 'acl' })
         # A standalone config (no conf.d include): base_dir/state_dir inside the root so the system
         # instance is never touched; instance_name keeps process titles apart.
         $dovecotConf = @"
@@ -427,10 +432,13 @@ mail_location = maildir:$($server.MailDir)/%u
 mail_max_userip_connections = 100
 postmaster_address = postmaster@example.test
 lmtp_save_to_detail_mailbox = no
-$(if ($Quota.Count -gt 0) { "mail_plugins = `$mail_plugins quota`nprotocol imap {`n  mail_plugins = `$mail_plugins imap_quota`n}`nplugin {`n  quota = maildir:User quota`n}" })
+$(if ($plugins) { "mail_plugins = `$mail_plugins $($plugins -join ' ')`nprotocol imap {`n  mail_plugins = `$mail_plugins $(($plugins | ForEach-Object { "imap_$_" }) -join ' ')`n}" })
+$(if ($Quota.Count -gt 0) { "plugin {`n  quota = maildir:User quota`n}" })
 namespace inbox {
   inbox = yes
+$(if ($SharedFolders) { "  separator = /" })
 }
+$(if ($SharedFolders) { "plugin {`n  acl = vfile`n  acl_shared_dict = file:$($server.MailDir)/shared-mailboxes`n}`nnamespace shared {`n  type = shared`n  separator = /`n  prefix = shared/%%u/`n  location = maildir:$($server.MailDir)/%%u`n  subscriptions = no`n  list = children`n}" })
 $oauthPassdb
 passdb {
   driver = passwd-file

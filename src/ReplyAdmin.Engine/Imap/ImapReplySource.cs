@@ -333,41 +333,129 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <summary>
-        /// The server-side copy into <paramref name="mailbox"/>'s folder when it is in this source's own account: the same
-        /// host, port and user and the same way of logging in. Null otherwise (another account needs FETCH and APPEND).
+        /// The server-side copy into <paramref name="mailbox"/>'s folder when this source's session can reach it: in this
+        /// source's own account (the same host, port and user and the same way of logging in), or, on the same host and
+        /// port, as a folder the reply account shares with this one (RFC 4314 ACL, e.g. Dovecot's
+        /// <c>shared/&lt;user&gt;/&lt;folder&gt;</c>), found and checked at the first copy. Null otherwise (FETCH and APPEND).
         /// </summary>
-        public IServerSideCopy ServerCopyInto(ReplyMailboxSettings mailbox)
+        /// <param name="mailbox">The reply mailbox.</param>
+        /// <param name="replyUidValidity">The reply folder's UIDVALIDITY as its own account sees it
+        /// (<see cref="ImapReplyStore.UidValidityAsync"/>): a shared folder is used only when it is the same folder.</param>
+        public IServerSideCopy ServerCopyInto(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity = null)
         {
-            if (mailbox == null || _readOnly) return null;
-            var same = string.Equals(mailbox.Host?.Trim(), _settings.Host?.Trim(), StringComparison.OrdinalIgnoreCase)
-                && mailbox.Port == _settings.Port
-                && string.Equals(mailbox.UserName, _settings.UserName, StringComparison.Ordinal)
-                && (mailbox.Authentication?.Method ?? AuthenticationMethod.Password) == (_settings.Authentication?.Method ?? AuthenticationMethod.Password);
-            return same && !string.Equals(mailbox.Folder, _settings.Folder, StringComparison.Ordinal) ? new ServerCopy(this, mailbox.Folder) : null;
+            if (mailbox == null || _readOnly || string.IsNullOrEmpty(mailbox.Folder)) return null;
+            var sameServer = string.Equals(mailbox.Host?.Trim(), _settings.Host?.Trim(), StringComparison.OrdinalIgnoreCase) && mailbox.Port == _settings.Port;
+            if (!sameServer) return null;
+            if (!string.Equals(mailbox.UserName, _settings.UserName, StringComparison.Ordinal))
+                return replyUidValidity == null ? null : new SharedServerCopy(this, mailbox, replyUidValidity);
+            var sameLogin = (mailbox.Authentication?.Method ?? AuthenticationMethod.Password) == (_settings.Authentication?.Method ?? AuthenticationMethod.Password);
+            return sameLogin && !string.Equals(mailbox.Folder, _settings.Folder, StringComparison.Ordinal) ? new ServerCopy(this, mailbox.Folder, serverPath: false) : null;
         }
 
         private sealed class ServerCopy : IServerSideCopy
         {
             private readonly ImapReplySource _source;
             private readonly string _folder;
+            private readonly bool _serverPath;
 
-            public ServerCopy(ImapReplySource source, string folder)
+            public ServerCopy(ImapReplySource source, string folder, bool serverPath)
             {
                 _source = source;
                 _folder = folder;
+                _serverPath = serverPath;
             }
 
             public Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>
-                _source.CopyAsync(_folder, messages, keywords, cancellationToken);
+                _source.CopyAsync(_folder, _serverPath, messages, keywords, cancellationToken);
         }
 
-        private Task<IReadOnlyList<uint?>> CopyAsync(string folder, IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>
+        // The reply folder as another account shares it: looked up once, at the first copy; until then, and for good when
+        // it is not shared (or not as the same folder), replies are appended as before.
+        private sealed class SharedServerCopy : IServerSideCopy
+        {
+            private readonly ImapReplySource _source;
+            private readonly ReplyMailboxSettings _mailbox;
+            private readonly Func<CancellationToken, Task<uint>> _replyUidValidity;
+            private readonly object _gate = new object();
+            private Task<ServerCopy> _found;
+
+            public SharedServerCopy(ImapReplySource source, ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity)
+            {
+                _source = source;
+                _mailbox = mailbox;
+                _replyUidValidity = replyUidValidity;
+            }
+
+            public async Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken)
+            {
+                Task<ServerCopy> found;
+                lock (_gate) found = _found ?? (_found = FindAsync(cancellationToken));
+                ServerCopy copy;
+                try
+                {
+                    copy = await found.ConfigureAwait(false);
+                }
+                catch
+                {
+                    // A lost connection fails this batch like any other step; the next batch looks again.
+                    lock (_gate) if (_found == found) _found = null;
+                    throw;
+                }
+                return copy == null ? null : await copy.CopyAsync(messages, keywords, cancellationToken).ConfigureAwait(false);
+            }
+
+            private async Task<ServerCopy> FindAsync(CancellationToken cancellationToken)
+            {
+                var path = await _source.SharedPathAsync(_mailbox, _replyUidValidity, cancellationToken).ConfigureAwait(false);
+                return path == null ? null : new ServerCopy(_source, path, serverPath: true);
+            }
+        }
+
+        // The server's path of the reply folder in a shared namespace of this account (<prefix><user><separator><folder>,
+        // as Dovecot and Cyrus name other users' folders), when this account may add messages to it and set their seen flag
+        // and keywords (MYRIGHTS r, i, s, w), and it has the reply folder's UIDVALIDITY; null when any of that is not so.
+        private Task<string> SharedPathAsync(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity, CancellationToken cancellationToken) =>
+            _sessions.UseAsync(async session =>
+        {
+            var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
+            const MailKit.Net.Imap.ImapCapabilities needed = MailKit.Net.Imap.ImapCapabilities.Acl | MailKit.Net.Imap.ImapCapabilities.UidPlus | MailKit.Net.Imap.ImapCapabilities.Namespace;
+            if ((client.Capabilities & needed) != needed) return null;
+            // RFC 2342's "other users' namespaces" (Dovecot reports its shared/%%u/ there, Cyrus its user.): prefix + user.
+            foreach (var space in client.OtherNamespaces)
+            {
+                var separator = space.DirectorySeparator;
+                var prefix = string.IsNullOrEmpty(space.Path) || space.Path[space.Path.Length - 1] == separator ? space.Path : space.Path + separator;
+                if (mailbox.UserName.IndexOf(separator) >= 0) continue;
+                var path = prefix + mailbox.UserName + separator + mailbox.Folder.Replace('/', separator);
+                var uidValidity = await session.Run(async () =>
+                {
+                    try
+                    {
+                        var folder = await client.GetFolderAsync(path, cancellationToken).ConfigureAwait(false);
+                        var rights = await folder.GetMyAccessRightsAsync(cancellationToken).ConfigureAwait(false);
+                        if (!new[] { AccessRight.OpenFolder, AccessRight.AppendMessages, AccessRight.SetMessageSeen, AccessRight.SetMessageFlags }.All(rights.Contains))
+                            return (uint?)null;
+                        await folder.StatusAsync(StatusItems.UidValidity, cancellationToken).ConfigureAwait(false);
+                        return folder.UidValidity;
+                    }
+                    catch (Exception e) when (e is FolderNotFoundException || e is MailKit.Net.Imap.ImapCommandException)
+                    {
+                        return null; // not there, or not for this account
+                    }
+                }, $"look for the reply folder as '{path}'", path).ConfigureAwait(false);
+                if (uidValidity.HasValue && uidValidity.Value == await replyUidValidity(cancellationToken).ConfigureAwait(false))
+                    return path;
+            }
+            return null;
+        });
+
+        private Task<IReadOnlyList<uint?>> CopyAsync(string folder, bool serverPath, IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>
             messages.Count == 0 ? Task.FromResult<IReadOnlyList<uint?>>(new uint?[0]) : _sessions.UseAsync<IReadOnlyList<uint?>>(async session =>
         {
             var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
             // Without UIDPLUS (COPYUID) the copies cannot be found to set their keywords, nor a vanished message told apart.
             if ((client.Capabilities & MailKit.Net.Imap.ImapCapabilities.UidPlus) == 0) return null;
-            var target = await session.OpenAsync(folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+            var target = await session.OpenAsync(folder, FolderAccess.None, cancellationToken, serverPath: serverPath).ConfigureAwait(false);
             var inbox = await InboxAsync(session, cancellationToken).ConfigureAwait(false);
             var uids = messages.Select(m => (UniqueId)m.Handle).ToList();
             // One UID COPY for the set: atomic on the server (all or none), like the MULTIAPPEND it replaces.
@@ -381,7 +469,7 @@ namespace ReplyAdmin.Engine.Imap
                 .GroupBy(i => string.Join(" ", keywords[i].OrderBy(k => k, StringComparer.Ordinal)));
             if (groups.Any())
             {
-                var replies = await session.OpenAsync(folder, FolderAccess.ReadWrite, cancellationToken).ConfigureAwait(false);
+                var replies = await session.OpenAsync(folder, FolderAccess.ReadWrite, cancellationToken, serverPath: serverPath).ConfigureAwait(false);
                 foreach (var group in groups)
                 {
                     var copied = group.Select(i => new UniqueId(copies[i].Value)).ToList();

@@ -46,6 +46,16 @@ namespace ReplyAdmin.Engine.Imap
             ServerAppendLimit = client.AppendLimit;
         });
 
+        /// <summary>The reply folder's UIDVALIDITY: tells whether a folder seen from another account is this very one.</summary>
+        public Task<uint> UidValidityAsync(CancellationToken cancellationToken) => _sessions.UseAsync(async session =>
+        {
+            var folder = await session.OpenAsync(_folder, FolderAccess.None, cancellationToken).ConfigureAwait(false);
+            // An open folder knows it from its SELECT; STATUS is for folders that are not selected.
+            if (!folder.IsOpen)
+                await session.Run(() => folder.StatusAsync(StatusItems.UidValidity, cancellationToken), "read the folder's UIDVALIDITY", _folder).ConfigureAwait(false);
+            return folder.UidValidity;
+        });
+
         /// <inheritdoc />
         public Task<uint?> FindAsync(string messageId, MimeMessage content, CancellationToken cancellationToken) =>
             messageId == null && content == null ? Task.FromResult<uint?>(null) : _sessions.UseAsync(session => FindAsync(session, messageId, content, uint.MaxValue, cancellationToken));

@@ -42,23 +42,26 @@ namespace ReplyAdmin.Engine.Imap
         }
 
         /// <summary>The folder, opened with at least <paramref name="access"/>.</summary>
-        public async Task<IMailFolder> OpenAsync(string path, FolderAccess access, CancellationToken cancellationToken, bool create = false)
+        public async Task<IMailFolder> OpenAsync(string path, FolderAccess access, CancellationToken cancellationToken, bool create = false, bool serverPath = false)
         {
             var client = await ClientAsync(cancellationToken).ConfigureAwait(false);
-            var folder = await FolderAsync(client, path, create, cancellationToken).ConfigureAwait(false);
+            var folder = await FolderAsync(client, path, create, serverPath, cancellationToken).ConfigureAwait(false);
             if (access != FolderAccess.None && (!folder.IsOpen || folder.Access < access))
                 await Run(() => folder.OpenAsync(access, cancellationToken), $"open folder '{path}'", path).ConfigureAwait(false);
             return folder;
         }
 
-        private async Task<IMailFolder> FolderAsync(ImapClient client, string path, bool create, CancellationToken cancellationToken)
+        // serverPath: the path is the server's own name of the folder (another namespace, e.g. a folder another user shares),
+        // not a configured '/' path of the personal namespace.
+        private async Task<IMailFolder> FolderAsync(ImapClient client, string path, bool create, bool serverPath, CancellationToken cancellationToken)
         {
-            if (_folders.TryGetValue(path, out var known))
+            var key = serverPath ? "\u0001" + path : path;
+            if (_folders.TryGetValue(key, out var known))
                 return known;
             IMailFolder folder;
             try
             {
-                folder = await client.GetFolderAsync(ToServerPath(client, path), cancellationToken).ConfigureAwait(false);
+                folder = await client.GetFolderAsync(serverPath ? path : ToServerPath(client, path), cancellationToken).ConfigureAwait(false);
             }
             catch (FolderNotFoundException) when (create)
             {
@@ -70,7 +73,7 @@ namespace ReplyAdmin.Engine.Imap
                     $"The folder '{path}' does not exist on {_endpoint.Host}:{_endpoint.Port} for '{_endpoint.UserName}'.", path,
                     "Create the folder (in a mail client or with the server's tools), or correct -Folder.", e);
             }
-            _folders[path] = folder;
+            _folders[key] = folder;
             return folder;
         }
 

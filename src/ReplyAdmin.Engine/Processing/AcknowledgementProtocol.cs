@@ -133,7 +133,7 @@ namespace ReplyAdmin.Engine.Processing
 
             await _source.SetStateAsync(open.Where(w => w.Message.State == SourceState.None).Select(w => w.Message).ToList(), SourceState.Claimed, cancellationToken).ConfigureAwait(false);
 
-            // Replies stored unchanged, when the reply folder is in the source's own account: one UID COPY on the server
+            // Replies stored unchanged, when the source reaches the reply folder (own account or shared): one UID COPY on the server
             // (all or none), no bytes through this client. Like an APPEND it comes after the claim and before the mark.
             if (_serverCopy != null)
                 await CopyAsync(open.Where(w => !w.HasCopy && w.Content.Unchanged).ToList(), cancellationToken).ConfigureAwait(false);

@@ -273,8 +273,9 @@ namespace ReplyAdmin.Engine.Processing
     }
 
     /// <summary>
-    /// The reply folder in the source's own account (same server, port and user): a reply stored unchanged is copied on
-    /// the server (IMAP UID COPY) instead of fetched and appended, so its bytes never cross the client.
+    /// The reply folder as the source's session reaches it (in the source's own account, or shared with it by the reply
+    /// account): a reply stored unchanged is copied on the server (IMAP UID COPY) instead of fetched and appended, so its
+    /// bytes never cross the client.
     /// </summary>
     public interface IServerSideCopy
     {

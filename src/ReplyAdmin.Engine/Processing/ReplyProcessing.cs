@@ -98,9 +98,9 @@ namespace ReplyAdmin.Engine.Processing
                     var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(RelayIdentity.Of(configuration.SmtpRelay)), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
                         forwarder, observer, options, journal, scanners, scanner?.TrustedRelays,
                         configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
-                        // The reply folder in the inbound mailbox's own account: unchanged replies are copied on the server,
-                        // fenced by the lease like the APPEND it replaces.
-                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox), lease));
+                        // The reply folder in the inbound mailbox's own account, or shared with it: unchanged replies are copied
+                        // on the server, fenced by the lease like the APPEND it replaces.
+                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox, store.UidValidityAsync), lease));
                     try
                     {
                         var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);

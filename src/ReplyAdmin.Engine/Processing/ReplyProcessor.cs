@@ -45,7 +45,7 @@ namespace ReplyAdmin.Engine.Processing
         /// <param name="trustedRelays">Our own relays, whose Received lines the scanners' envelope skips.</param>
         /// <param name="senderAuthentication">Verifies senders and decides forward modes; null: no verification, forwards unchanged.</param>
         /// <param name="relayAddress">The relay's envelope sender: the From of a rewritten or wrapped forward, and of a forwarded notice.</param>
-        /// <param name="serverCopy">The server-side copy into the reply folder when it is in the source's own account; null for none.</param>
+        /// <param name="serverCopy">The server-side copy into the reply folder when the source's session reaches it (own account, or shared with it); null for none.</param>
         public ReplyProcessor(IReadOnlyList<ReplyList> lists, IReplyClassifier classifier, IReplySource source, IReplyStore store,
             IReplyForwarder forwarder, IProcessingObserver observer, ProcessingOptions options, Journal journal = null,
             IReadOnlyList<Scanning.IContentScanner> scanners = null, IReadOnlyList<string> trustedRelays = null,
