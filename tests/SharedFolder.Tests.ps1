@@ -41,7 +41,7 @@ BeforeAll {
         $paths = @((New-SharedTestReply $files 'human' "$($token)l" -PadTo 1MB), (New-SharedTestReply $files 'human' "$($token)s"), (New-SharedTestReply $files 'out-of-office' "$($token)o"))
         Add-TestImapMessage -Server $server -User 'inbound@example.test' -Folder $inbound -Path $paths
         $logOffset = (Get-Item -LiteralPath $server.DovecotLogPath).Length
-        $results = @(Invoke-ReplyProcessing -ConfigPath $config)
+        $output = @(Invoke-ReplyProcessing -ConfigPath $config -Verbose 4>&1)
         # Dovecot logs each session's traffic at logout (the run has logged out of all): body_bytes is what FETCH sent, in=
         # what the client sent. The log process writes a moment later.
         Start-Sleep -Seconds 1
@@ -49,7 +49,9 @@ BeforeAll {
         $fetched = @([regex]::Matches($log, 'imap\(inbound@example\.test\).*Logged out .*body_bytes=(\d+)') | ForEach-Object { [long] $_.Groups[1].Value })
         $received = @([regex]::Matches($log, 'imap\(replies@example\.test\).*Logged out in=(\d+)') | ForEach-Object { [long] $_.Groups[1].Value })
         [pscustomobject]@{
-            Results   = $results
+            Folder    = $replyFolder
+            Results   = @($output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
+            Verbose   = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             Stored    = @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $replyFolder)
             Processed = @(Get-TestImapMessage -Server $server -User 'inbound@example.test' -Folder "$inbound/Processed")
             Fetched   = ($fetched | Measure-Object -Sum).Sum
@@ -87,6 +89,10 @@ Describe 'Invoke-ReplyProcessing into a reply folder another account shares' -Ta
             @($run.Stored | Where-Object { $_.Bytes.Length -gt 1MB }) | Should -HaveCount 1
         }
 
+        It 'Tells in verbose output where it copies to' {
+            $run.Verbose | Should -Contain "The reply folder is shared with the inbound account as 'shared/replies@example.test/$($run.Folder)': replies stored unchanged are copied on the server."
+        }
+
         It 'Sends no body through the client: neither fetched from the inbound account nor appended to the reply account' {
             $run.Fetched | Should -BeLessThan 200KB
             $run.Received | Should -BeLessThan 200KB
@@ -104,6 +110,10 @@ Describe 'Invoke-ReplyProcessing into a reply folder another account shares' -Ta
             $run.Fetched | Should -BeGreaterThan 1MB
             $run.Received | Should -BeGreaterThan 1MB
         }
+
+        It 'Tells in verbose output which rights are missing' {
+            $run.Verbose | Should -Contain "Replies are fetched and appended, not copied on the server: the inbound account's rights on 'shared/replies@example.test/$($run.Folder)' are 'lr', not all of r, i, s and w."
+        }
     }
 
     Context 'When the folder is not shared at all' {
@@ -113,6 +123,7 @@ Describe 'Invoke-ReplyProcessing into a reply folder another account shares' -Ta
             @($run.Results | Where-Object { $_.Actions -match 'copied on the server' }) | Should -HaveCount 0
             $run.Stored | Should -HaveCount 2
             $run.Fetched | Should -BeGreaterThan 1MB
+            $run.Verbose | Should -Contain "Replies are fetched and appended, not copied on the server: the inbound account does not see 'shared/replies@example.test/$($run.Folder)' (the reply folder is not shared with it)."
         }
     }
 }

@@ -38,6 +38,9 @@
          ra-md-incl-native, ra-imap-excl-native, ra-idle-native, ra-idle-md-native
                        the same, started as a default schedule starts them: the native runner
                        (dependencies/<platform>/ReplyAdmin.Runner, NativeAOT; left out where the module has none)
+         ra-imap-shared-native  the native runner, IMAP source in the inbound account, the reply folder shared with it
+                       by the reply account (Dovecot ACL): the engine copies on the server (UID COPY into
+                       shared/<user>/<folder>), no body through the client
        Invoke-ReplyProcessing and the MailKit loops run in a child pwsh each; their time is the workload only
        (measured inside the child, not PowerShell's start or the module import). Peak RSS comes from
        /usr/bin/time (GNU time, Debian package 'time'; installed with apt-get when missing), CPU from the
@@ -52,7 +55,7 @@
 .PARAMETER Scenario
     Modes to run (default all): mbsync, doveadm, mbsync-imap, mailkit, multiappend, ra-md-incl, ra-md-incl-1, ra-md-excl, ra-imap-excl,
     ra-imap-same, ra-md-incl-proc, ra-md-incl-run, ra-imap-excl-run, ra-idle, ra-idle-md, ra-idle-run, ra-idle-md-run,
-    ra-md-incl-native, ra-imap-excl-native, ra-idle-native, ra-idle-md-native, ra-watch.
+    ra-md-incl-native, ra-imap-excl-native, ra-imap-shared-native, ra-idle-native, ra-idle-md-native, ra-watch.
     The *-proc and ra-idle rows are whole pwsh processes (Start-ReplyProcessing.ps1); the *-run rows the same runs started
     as a schedule starts the runner with dotnet (dotnet ReplyAdmin.Runner.dll), the *-native rows as it starts the native
     runner.
@@ -75,8 +78,8 @@ param(
     [ValidateRange(0, 10000)] [int] $LargeCount = 100,
     [ValidateRange(1, 20)] [int] $Repetitions = 3,
     [int] $Seed = 42,
-    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch')]
-    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch'),
+    [ValidateSet('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch')]
+    [string[]] $Scenario = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch'),
     [ValidateRange(2, 1000)] [int] $MultiAppendBatch = 50,
     [ValidateRange(0.2, 60)] [double] $ClassificationSeconds = 3,
     # Stop starting new repetitions once the next one would end after this many minutes (0: no limit). The first
@@ -297,7 +300,7 @@ function Send-WatchSet([hashtable] $Prep, [string] $Suffix) {
     & chown nobody $control
     $null = Invoke-Doveadm @('import', '-u', 'inbound@example.test', '-s', "maildir:$($Prep.Set.Path):INDEX=MEMORY:CONTROL=$control", $staging, 'all')
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $null = Invoke-Doveadm @('move', '-u', 'inbound@example.test', $Prep.Inbound, 'mailbox', "$staging.INBOX", 'all')
+    $null = Invoke-Doveadm @('move', '-u', 'inbound@example.test', $Prep.Inbound, 'mailbox', "$staging/INBOX", 'all')
     $watch
 }
 
@@ -400,10 +403,14 @@ SyncState $state/
             }
             $prep
         }
-        { $_ -in 'ra-imap-excl-run', 'ra-imap-excl-native' } {
+        { $_ -in 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-imap-shared-native' } {
             # Its own inbound mailbox: the rows before it emptied theirs.
-            $inbound = Import-BenchInbound -Set $Set -Name $Name -User 'inbound@example.test' -Mailbox "Run-$($Set.Name)-r$Rep"
+            $inbound = Import-BenchInbound -Set $Set -Name $Name -User 'inbound@example.test' -Mailbox "Run-$($Set.Name)-r$Rep-$Key"
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $Folder)
+            if ($Key -eq 'ra-imap-shared-native') {
+                # What an administrator grants: the inbound account may read the reply folder, add to it and set flags.
+                $null = Invoke-Doveadm @('acl', 'set', '-u', 'replies@example.test', $Folder, 'user=inbound@example.test', 'lookup', 'read', 'write', 'write-seen', 'insert')
+            }
             @{ Config = (New-BenchConfiguration -Name $Name -ReplyFolder $Folder -AutoReplies Exclude -InboundFolder $inbound); Inbound = $inbound }
         }
         { $_ -like 'ra-idle*' } {
@@ -545,7 +552,7 @@ SyncState *
             $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'replies@example.test', $folder)
             $config = New-BenchConfiguration -Name $name -ReplyFolder $folder -AutoReplies Exclude -InboundFolder $script:Inbound[$inbound]
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch' -or $_ -like 'ra-idle*' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-watch' -or $_ -like 'ra-idle*' } { $prep = Initialize-ExtraScenario -Key $Key -Set $Set -Rep $Rep -Name $name -Folder $folder }
     }
 
     $logOffset = Get-LogLength
@@ -556,7 +563,7 @@ SyncState *
             $row.Seconds = $m.Wall; $row.ClientCpu = $m.User + $m.Sys; $row.PeakRssKB = $m.MaxRssKB
         }
         'doveadm' {
-            # Imports into "<folder>.INBOX" of the inbound user: that is the inbound mailbox of the IMAP-source run.
+            # Imports into "<folder>/INBOX" of the inbound user: that is the inbound mailbox of the IMAP-source run.
             $m = Invoke-Measured -Name $name -Command @('doveadm', '-c', $server.DovecotConfig, 'import', '-u', 'inbound@example.test', '-s',
                 "maildir:${copy}:INDEX=MEMORY:CONTROL=$control", "In-$($Set.Name)-r$Rep", 'all')
             $row.Seconds = $m.Wall; $row.ClientCpu = $m.User + $m.Sys; $row.PeakRssKB = $m.MaxRssKB
@@ -571,7 +578,7 @@ SyncState *
             $row.Seconds = $r.Child.Seconds; $row.ClientCpu = $r.Child.CpuSeconds; $row.PeakRssKB = $r.Measured.MaxRssKB
             $row.JitSeconds = $r.Child.JitSeconds; $row.AllocatedMB = $r.Child.AllocatedMB
         }
-        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch' -or $_ -like 'ra-idle*' -or $_ -like 'ra-md-incl-*' -and $_ -ne 'ra-md-incl-1' } {
+        { $_ -in 'mbsync-imap', 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-watch' -or $_ -like 'ra-idle*' -or $_ -like 'ra-md-incl-*' -and $_ -ne 'ra-md-incl-1' } {
             Invoke-ExtraScenario -Key $Key -Row $row -Name $name -Prep $(if ($Key -like 'ra-md-*') { @{ Config = $config } } else { $prep }); break
         }
         'ra-*' {
@@ -588,30 +595,34 @@ SyncState *
     # Check (not measured): what arrived where it should.
     if ($Key -eq 'doveadm') {
         $script:Inbound["In-$($Set.Name)-r$Rep"] = "In-$($Set.Name)-r$Rep/INBOX"
-        $row.Stored = Get-FolderCount 'inbound@example.test' "In-$($Set.Name)-r$Rep.INBOX"
+        $row.Stored = Get-FolderCount 'inbound@example.test' "In-$($Set.Name)-r$Rep/INBOX"
         $row.Expected = $Set.Count
     } else {
         # ra-watch counted before its one extra reply.
         if ($Key -ne 'ra-watch') { $row.Stored = Get-FolderCount 'replies@example.test' $folder }
         # Exclude: what Get-ReplyClassification calls a person's reply should be stored, nothing else.
-        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
+        $row.Expected = if ($Key -like '*excl' -or $Key -in 'ra-imap-same', 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-watch') { $Set.Count - $Set.ClassifiedAuto } else { $Set.Count }
     }
     if ($Key -like 'ra-idle*') {
         $row.Stored = $row.Expected = 0
     } elseif ($Key -eq 'ra-imap-same') {
         $stats = Get-LogoutStatistics -Offset $logOffset -User 'replies@example.test'
         $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
-        $left = Get-FolderCount 'replies@example.test' $prep.Inbound.Replace('/', '.')
+        $left = Get-FolderCount 'replies@example.test' $prep.Inbound
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
-    if ($Key -in 'ra-imap-excl-run', 'ra-imap-excl-native') {
-        $left = Get-FolderCount 'inbound@example.test' $prep.Inbound.Replace('/', '.')
+    if ($Key -in 'ra-imap-excl-run', 'ra-imap-excl-native', 'ra-imap-shared-native') {
+        if ($Key -eq 'ra-imap-shared-native') {
+            $stats = Get-LogoutStatistics -Offset $logOffset -User 'inbound@example.test'
+            $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
+        }
+        $left = Get-FolderCount 'inbound@example.test' $prep.Inbound
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
     if ($Key -eq 'ra-imap-excl') {
         $stats = Get-LogoutStatistics -Offset $logOffset -User 'inbound@example.test'
         $row.BodyCount = $stats.BodyCount; $row.BodyBytes = $stats.BodyBytes; $row.HeaderCount = $stats.HeaderCount
-        $left = Get-FolderCount 'inbound@example.test' ($script:Inbound["In-$($Set.Name)-r$Rep"].Replace('/', '.'))
+        $left = Get-FolderCount 'inbound@example.test' ($script:Inbound["In-$($Set.Name)-r$Rep"])
         if ($left -ne 0) { $row.Note += " $left left in the inbound mailbox" }
     }
     if ($row.Stored -ne $row.Expected) { $row.Note = ("stored $($row.Stored), expected $($row.Expected). " + $row.Note).Trim() }
@@ -647,8 +658,8 @@ function Measure-HostsScaling {
         try {
             foreach ($key in $byUnit.Keys) {
                 $folder = if ($key -lt 0) { $inbound } else { $rule::ShardFolder($inbound, $key) }
-                $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $folder.Replace('/', '.'))
-                $null = [ReplyAdminBench.Baseline]::Append($client, $folder.Replace('/', '.'), $byUnit[$key].ToArray(), 50)
+                $null = Invoke-Doveadm @('mailbox', 'create', '-u', 'inbound@example.test', $folder)
+                $null = [ReplyAdminBench.Baseline]::Append($client, $folder, $byUnit[$key].ToArray(), 50)
             }
             $client.Disconnect($true)
         } finally { $client.Dispose() }
@@ -788,7 +799,8 @@ try {
     $null = New-Item -ItemType Directory -Path (Join-Path $work 'fsync')
     $fsyncMs = Measure-FsyncLatency (Join-Path $work 'fsync')
     Write-Step ("Load average {0}; fsync of a new 4 KB file: median {1:N1} ms" -f $loadStart, $fsyncMs)
-    $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test' -Root (Join-Path $work 'mail')
+    # Shared folders for ra-imap-shared-native; '/' between folder levels in every namespace (doveadm names below too).
+    $server = Start-TestMailServer -Users 'replies@example.test', 'inbound@example.test' -Root (Join-Path $work 'mail') -SharedFolders
     $env:BENCH_REPLIES_PW = $server.Users['replies@example.test']
     $env:BENCH_INBOUND_PW = $server.Users['inbound@example.test']
     $env:BENCH_IMAP_HOST = $server.ImapHost
@@ -798,7 +810,7 @@ try {
     $fsync = (Invoke-TestMailNative -FilePath 'doveconf' -ArgumentList '-c', $server.DovecotConfig, '-h', 'mail_fsync')
     Write-Step "Dovecot $((& dovecot --version) -join '') on 127.0.0.1:$($server.ImapPort) (implicit TLS, mail_fsync = $fsync); mbsync $((& mbsync --version) -join '')"
 
-    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
+    $order = @('mbsync', 'doveadm', 'mbsync-imap', 'mailkit', 'multiappend', 'ra-md-incl', 'ra-md-incl-1', 'ra-md-excl', 'ra-imap-excl', 'ra-imap-same', 'ra-md-incl-proc', 'ra-md-incl-run', 'ra-imap-excl-run', 'ra-idle', 'ra-idle-md', 'ra-idle-run', 'ra-idle-md-run', 'ra-md-incl-native', 'ra-imap-excl-native', 'ra-imap-shared-native', 'ra-idle-native', 'ra-idle-md-native', 'ra-watch') | Where-Object { $_ -in $Scenario -or ($_ -eq 'doveadm' -and ('ra-imap-excl' -in $Scenario -or 'mbsync-imap' -in $Scenario)) }
     $script:Inbound = @{}
     $rows = [System.Collections.Generic.List[object]]::new()
     $budgetNote = ''
@@ -851,6 +863,7 @@ try {
         'ra-md-incl-run' = 'ReplyAdmin Maildir, Incl., runner'; 'ra-imap-excl-run' = 'ReplyAdmin IMAP source, Excl., runner'
         'ra-idle-run' = 'ReplyAdmin idle run, IMAP, runner'; 'ra-idle-md-run' = 'ReplyAdmin idle run, Maildir, runner'
         'ra-md-incl-native' = 'ReplyAdmin Maildir, Incl., native'; 'ra-imap-excl-native' = 'ReplyAdmin IMAP source, Excl., native'
+        'ra-imap-shared-native' = 'ReplyAdmin IMAP shared, Excl., native'
         'ra-idle-native' = 'ReplyAdmin idle run, IMAP, native'; 'ra-idle-md-native' = 'ReplyAdmin idle run, Maildir, native'
     }
     $summary = foreach ($set in $sets) {

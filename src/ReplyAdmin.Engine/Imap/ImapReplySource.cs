@@ -341,13 +341,14 @@ namespace ReplyAdmin.Engine.Imap
         /// <param name="mailbox">The reply mailbox.</param>
         /// <param name="replyUidValidity">The reply folder's UIDVALIDITY as its own account sees it
         /// (<see cref="ImapReplyStore.UidValidityAsync"/>): a shared folder is used only when it is the same folder.</param>
-        public IServerSideCopy ServerCopyInto(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity = null)
+        /// <param name="verbose">Told once whether, and why not, a shared reply folder is used.</param>
+        public IServerSideCopy ServerCopyInto(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity = null, Action<string> verbose = null)
         {
             if (mailbox == null || _readOnly || string.IsNullOrEmpty(mailbox.Folder)) return null;
             var sameServer = string.Equals(mailbox.Host?.Trim(), _settings.Host?.Trim(), StringComparison.OrdinalIgnoreCase) && mailbox.Port == _settings.Port;
             if (!sameServer) return null;
             if (!string.Equals(mailbox.UserName, _settings.UserName, StringComparison.Ordinal))
-                return replyUidValidity == null ? null : new SharedServerCopy(this, mailbox, replyUidValidity);
+                return replyUidValidity == null ? null : new SharedServerCopy(this, mailbox, replyUidValidity, verbose);
             var sameLogin = (mailbox.Authentication?.Method ?? AuthenticationMethod.Password) == (_settings.Authentication?.Method ?? AuthenticationMethod.Password);
             return sameLogin && !string.Equals(mailbox.Folder, _settings.Folder, StringComparison.Ordinal) ? new ServerCopy(this, mailbox.Folder, serverPath: false) : null;
         }
@@ -376,14 +377,16 @@ namespace ReplyAdmin.Engine.Imap
             private readonly ImapReplySource _source;
             private readonly ReplyMailboxSettings _mailbox;
             private readonly Func<CancellationToken, Task<uint>> _replyUidValidity;
+            private readonly Action<string> _verbose;
             private readonly object _gate = new object();
             private Task<ServerCopy> _found;
 
-            public SharedServerCopy(ImapReplySource source, ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity)
+            public SharedServerCopy(ImapReplySource source, ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity, Action<string> verbose)
             {
                 _source = source;
                 _mailbox = mailbox;
                 _replyUidValidity = replyUidValidity;
+                _verbose = verbose;
             }
 
             public async Task<IReadOnlyList<uint?>> CopyAsync(IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken)
@@ -406,47 +409,60 @@ namespace ReplyAdmin.Engine.Imap
 
             private async Task<ServerCopy> FindAsync(CancellationToken cancellationToken)
             {
-                var path = await _source.SharedPathAsync(_mailbox, _replyUidValidity, cancellationToken).ConfigureAwait(false);
+                var (path, reason) = await _source.SharedPathAsync(_mailbox, _replyUidValidity, cancellationToken).ConfigureAwait(false);
+                _verbose?.Invoke(path != null
+                    ? $"The reply folder is shared with the inbound account as '{path}': replies stored unchanged are copied on the server."
+                    : $"Replies are fetched and appended, not copied on the server: {reason}.");
                 return path == null ? null : new ServerCopy(_source, path, serverPath: true);
             }
         }
 
-        // The server's path of the reply folder in a shared namespace of this account (<prefix><user><separator><folder>,
-        // as Dovecot and Cyrus name other users' folders), when this account may add messages to it and set their seen flag
-        // and keywords (MYRIGHTS r, i, s, w), and it has the reply folder's UIDVALIDITY; null when any of that is not so.
-        private Task<string> SharedPathAsync(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity, CancellationToken cancellationToken) =>
-            _sessions.UseAsync(async session =>
+        // The server's path of the reply folder in an other users' namespace of this account (<prefix><user><separator><folder>,
+        // as Dovecot and Cyrus name other users' folders), when this account may read it, add messages to it and set their
+        // seen flag and keywords (MYRIGHTS r, i, s, w), and it has the reply folder's UIDVALIDITY; else why not.
+        private Task<(string Path, string Reason)> SharedPathAsync(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity, CancellationToken cancellationToken) =>
+            _sessions.UseAsync<(string Path, string Reason)>(async session =>
         {
             var client = await session.ClientAsync(cancellationToken).ConfigureAwait(false);
             const MailKit.Net.Imap.ImapCapabilities needed = MailKit.Net.Imap.ImapCapabilities.Acl | MailKit.Net.Imap.ImapCapabilities.UidPlus | MailKit.Net.Imap.ImapCapabilities.Namespace;
-            if ((client.Capabilities & needed) != needed) return null;
-            // RFC 2342's "other users' namespaces" (Dovecot reports its shared/%%u/ there, Cyrus its user.): prefix + user.
+            if ((client.Capabilities & needed) != needed)
+                return (null, $"the server does not offer {needed & ~client.Capabilities} (needed to use a folder another account shares)");
+            var reason = "the server has no namespace for other users' folders";
+            // RFC 2342's "other users' namespaces": Dovecot reports its shared/%%u/ there, Cyrus its user.
             foreach (var space in client.OtherNamespaces)
             {
                 var separator = space.DirectorySeparator;
                 var prefix = string.IsNullOrEmpty(space.Path) || space.Path[space.Path.Length - 1] == separator ? space.Path : space.Path + separator;
-                if (mailbox.UserName.IndexOf(separator) >= 0) continue;
+                if (mailbox.UserName.IndexOf(separator) >= 0)
+                {
+                    reason = $"the user name '{mailbox.UserName}' holds the server's folder separator '{separator}'";
+                    continue;
+                }
                 var path = prefix + mailbox.UserName + separator + mailbox.Folder.Replace('/', separator);
-                var uidValidity = await session.Run(async () =>
+                var (uidValidity, refused) = await session.Run<(uint?, string)>(async () =>
                 {
                     try
                     {
                         var folder = await client.GetFolderAsync(path, cancellationToken).ConfigureAwait(false);
                         var rights = await folder.GetMyAccessRightsAsync(cancellationToken).ConfigureAwait(false);
                         if (!new[] { AccessRight.OpenFolder, AccessRight.AppendMessages, AccessRight.SetMessageSeen, AccessRight.SetMessageFlags }.All(rights.Contains))
-                            return (uint?)null;
+                            return (null, $"the inbound account's rights on '{path}' are '{rights}', not all of r, i, s and w");
                         await folder.StatusAsync(StatusItems.UidValidity, cancellationToken).ConfigureAwait(false);
-                        return folder.UidValidity;
+                        return (folder.UidValidity, null);
                     }
                     catch (Exception e) when (e is FolderNotFoundException || e is MailKit.Net.Imap.ImapCommandException)
                     {
-                        return null; // not there, or not for this account
+                        return (null, $"the inbound account does not see '{path}' (the reply folder is not shared with it)");
                     }
                 }, $"look for the reply folder as '{path}'", path).ConfigureAwait(false);
-                if (uidValidity.HasValue && uidValidity.Value == await replyUidValidity(cancellationToken).ConfigureAwait(false))
-                    return path;
+                if (!uidValidity.HasValue)
+                    reason = refused;
+                else if (uidValidity.Value == await replyUidValidity(cancellationToken).ConfigureAwait(false))
+                    return (path, null);
+                else
+                    reason = $"'{path}' is another folder than the reply folder (its UIDVALIDITY differs)";
             }
-            return null;
+            return (null, reason);
         });
 
         private Task<IReadOnlyList<uint?>> CopyAsync(string folder, bool serverPath, IReadOnlyList<SourceMessage> messages, IReadOnlyList<IReadOnlyCollection<string>> keywords, CancellationToken cancellationToken) =>

@@ -100,7 +100,7 @@ namespace ReplyAdmin.Engine.Processing
                         configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
                         // The reply folder in the inbound mailbox's own account, or shared with it: unchanged replies are copied
                         // on the server, fenced by the lease like the APPEND it replaces.
-                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox, store.UidValidityAsync), lease));
+                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox, store.UidValidityAsync, observer.Verbose), lease));
                     try
                     {
                         var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
