@@ -85,11 +85,14 @@ AfterAll {
     if ($work) { Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue }
 }
 
-Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips X- headers' -Tag Integration {
+# Once on the whole source and once over shards (several hosts): both ways must sign, seal and guard alike.
+Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips X- headers (<Layout>)' -Tag Integration -ForEach @(
+    @{ Layout = 'one source'; Shards = 0 }, @{ Layout = 'source in 3 shards'; Shards = 3 }) {
     BeforeAll {
         $token = [guid]::NewGuid().ToString('N').Substring(0, 10)
         $folder = "Replies-$token"
         $config = New-TestReplyConfiguration -Server $server -ReplyFolder $folder
+        if ($Shards -gt 0) { Set-ReplyCoordination -ConfigPath $config -Shards $Shards }
         $client = Connect-TestImap -Server $server -User 'replies@example.test'
         try { $null = Get-TestImapFolder -Client $client -Folder $folder -Create } finally { $client.Disconnect($true); $client.Dispose() }
         Set-ReplySmtpRelay -ConfigPath $config -DkimDomain 'example.test' -DkimSelector 'relay1' -DkimKeyReference "file:$keyPath"
@@ -102,6 +105,9 @@ Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips 
         Add-TestImapMessage -Server $server -User 'inbound@example.test' -Path (New-FwdReply -Name 'looping' -To 'news@example.test' -Token $token),
             (New-FwdReply -Name 'signed' -To 'offers@example.test' -Token $token)
 
+        # Postfix's log holds the deliveries of every layout: count this one's from here.
+        $loopsBefore = Get-DeliveryCount 'loop@example.test'
+        $deliveredBefore = $loopsBefore + (Get-DeliveryCount 'forward@example.test')
         $clock = [Diagnostics.Stopwatch]::StartNew()
         $summaries = @()
         $forwardsReported = 0
@@ -110,7 +116,7 @@ Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips 
             $summaries += $summary
             $forwardsReported += $summary.Forwarded
             # Let every forward of this run reach its mailbox (and the looping one come back) before the next run.
-            Wait-DeliveryCount 'loop@example.test', 'forward@example.test' -AtLeast $forwardsReported
+            Wait-DeliveryCount 'loop@example.test', 'forward@example.test' -AtLeast ($deliveredBefore + $forwardsReported)
         }
         Start-Sleep -Milliseconds 500 # a late forward, if any, would show in the counts below
         $elapsed = $clock.Elapsed
@@ -119,7 +125,7 @@ Describe 'Invoke-ReplyProcessing forwarding through a signing relay that strips 
     }
 
     It 'Forwards the reply that loops exactly once, though the relay removed X-ReplyAdmin-Forwarded' {
-        Get-DeliveryCount 'loop@example.test' | Should -Be 1
+        (Get-DeliveryCount 'loop@example.test') - $loopsBefore | Should -Be 1
         $summaries[0].Forwarded | Should -Be 2
         ($summaries | Select-Object -Skip 1 | Measure-Object -Property Forwarded -Sum).Sum | Should -Be 0
         Write-Host "  4 runs with the loop took $([int]$elapsed.TotalMilliseconds) ms"

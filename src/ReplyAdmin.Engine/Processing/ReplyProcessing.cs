@@ -75,7 +75,7 @@ namespace ReplyAdmin.Engine.Processing
             options.MaxMessageSize = mailbox.MaxMessageSize;
             var shards = Leases.LeaseOptions.From(configuration.Coordination, request.ConfigPath).Shards;
             if (shards > 0 && request.Files == null && configuration.Source.Kind == SourceKind.Imap)
-                return await RunShardsAsync(request, mailbox, mailboxCredential, forwards, relayCredential, shards, observer, cancellationToken).ConfigureAwait(false);
+                return await RunShardsAsync(request, mailbox, mailboxCredential, forwards, relayCredential, relaySigner, shards, observer, cancellationToken).ConfigureAwait(false);
             using (var source = request.Files != null ? new Files.PipedFileSource(request.Files)
                 : SourceProviders.For(configuration.Source.Kind).Create(configuration.Source, SourceContextOf(request)))
             // -WhatIf changes nothing anywhere: no lock file, no journal, no folders.
@@ -90,17 +90,10 @@ namespace ReplyAdmin.Engine.Processing
                 }
                 using (lease)
                 using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
-                using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout, relaySigner) : null)
+                using (var forwarder = CreateForwarder(request, forwards, relayCredential, relaySigner))
                 using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
                 {
-                    var scanner = configuration.Scanner;
-                    var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
-                    var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(RelayIdentity.Of(configuration.SmtpRelay)), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
-                        forwarder, observer, options, journal, scanners, scanner?.TrustedRelays,
-                        configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
-                        // The reply folder in the inbound mailbox's own account, or shared with it: unchanged replies are copied
-                        // on the server, fenced by the lease like the APPEND it replaces.
-                        serverCopy: Leases.LeaseGate.Fence((source as Imap.ImapReplySource)?.ServerCopyInto(mailbox, store.UidValidityAsync, observer.Verbose), lease));
+                    var processor = CreateProcessor(request, source, lease, store, forwarder, journal, observer);
                     try
                     {
                         var summary = await processor.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -115,13 +108,34 @@ namespace ReplyAdmin.Engine.Processing
             }
         }
 
+        // The relay as both ways of running use it: with its signer, so every forward is signed and sealed alike.
+        private static SmtpForwarder CreateForwarder(ProcessingRequest request, bool forwards, NetworkCredential relayCredential, RelaySigner relaySigner) =>
+            forwards && request.Configuration.SmtpRelay != null ? new SmtpForwarder(request.Configuration.SmtpRelay, relayCredential, request.Timeout, relaySigner) : null;
+
+        // The processor of one source (the whole source, or one shard) under its lease: the one place that wires the
+        // configuration into the engine, so that a run over shards checks senders, guards loops by the relay's identity and
+        // copies on the server as a run over the whole source does.
+        private static ReplyProcessor CreateProcessor(ProcessingRequest request, IReplySource source, Leases.IWorkLease lease, ImapReplyStore store,
+            IReplyForwarder forwarder, Journal journal, IProcessingObserver observer)
+        {
+            var configuration = request.Configuration;
+            var scanner = configuration.Scanner;
+            var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
+            return new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(RelayIdentity.Of(configuration.SmtpRelay)),
+                Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease), forwarder, observer, request.Options, journal, scanners, scanner?.TrustedRelays,
+                configuration.SenderAuthentication ?? new SenderAuthentication.SenderAuthenticationSettings(), configuration.SmtpRelay?.EnvelopeSender,
+                // The reply folder in the inbound mailbox's own account, or shared with it: unchanged replies are copied on
+                // the server, fenced by the lease like the APPEND it replaces.
+                serverCopy: Leases.LeaseGate.Fence((source as ImapReplySource)?.ServerCopyInto(configuration.ReplyMailbox, store.UidValidityAsync, observer.Verbose), lease));
+        }
+
         /// <summary>
         /// A run over a sharded source: every unit (the source folder and its shards) in this host's rotation; a unit whose
         /// lease another host holds is skipped, every other is taken, processed and released. The reply folder, relay and
         /// journal are shared by the units; each unit's source and adapters are fenced by that unit's lease.
         /// </summary>
         private static async Task<ProcessingSummary> RunShardsAsync(ProcessingRequest request, ReplyMailboxSettings mailbox, NetworkCredential mailboxCredential,
-            bool forwards, NetworkCredential relayCredential, int shards, IProcessingObserver observer, CancellationToken cancellationToken)
+            bool forwards, NetworkCredential relayCredential, RelaySigner relaySigner, int shards, IProcessingObserver observer, CancellationToken cancellationToken)
         {
             var configuration = request.Configuration;
             var options = request.Options;
@@ -138,11 +152,10 @@ namespace ReplyAdmin.Engine.Processing
             // -WhatIf reads every unit and changes nothing: no lock file, no journal, no lease.
             using (whatIf ? null : RunLock.Acquire(request.ConfigPath, baseDescription))
             using (var store = new ImapReplyStore(mailbox, mailboxCredential, request.Timeout))
-            using (var forwarder = forwards && configuration.SmtpRelay != null ? new SmtpForwarder(configuration.SmtpRelay, relayCredential, request.Timeout) : null)
+            using (var forwarder = CreateForwarder(request, forwards, relayCredential, relaySigner))
             using (var journal = whatIf ? null : new Journal(request.JournalDirectory ?? Journal.DefaultDirectory(request.ConfigPath)))
             try
             {
-                var scanner = configuration.Scanner;
                 foreach (var unit in units)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -158,9 +171,7 @@ namespace ReplyAdmin.Engine.Processing
                         using (lease)
                         try
                         {
-                            var scanners = scanner != null && scanner.Enabled ? scanner.CreateScanners() : null;
-                            var processor = new ReplyProcessor(configuration.Lists, request.Classifier ?? new ReplyClassifier(), Leases.LeaseGate.Fence(source, lease), Leases.LeaseGate.Fence(store, lease),
-                                forwarder, observer, options, journal, scanners, scanner?.TrustedRelays);
+                            var processor = CreateProcessor(request, source, lease, store, forwarder, journal, observer);
                             ProcessingSummary part;
                             try
                             {
