@@ -521,6 +521,11 @@ Describe 'Invoke-ReplyProcessing' -Tag Integration {
             ($sent | Measure-Object -Sum).Sum | Should -BeLessThan 200KB
         }
 
+        It 'Says so in Test-ReplyImapConnection -Target Source -Verbose' {
+            $said = @(Test-ReplyImapConnection -ConfigPath $scenario.Config -Target Source -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $said | Should -Contain 'The reply folder is in the inbound account: replies stored unchanged are copied on the server.'
+        }
+
         It 'Finds the copy an interrupted run left instead of copying it again' {
             $result = $results | Where-Object { $_.MessageId -like "*$($scenario.Token)c*" }
             $result.Actions -join '; ' | Should -Match 'interrupted run'

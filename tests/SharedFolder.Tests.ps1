@@ -50,6 +50,7 @@ BeforeAll {
         $received = @([regex]::Matches($log, 'imap\(replies@example\.test\).*Logged out in=(\d+)') | ForEach-Object { [long] $_.Groups[1].Value })
         [pscustomobject]@{
             Folder    = $replyFolder
+            Config    = $config
             Results   = @($output | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
             Verbose   = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             Stored    = @(Get-TestImapMessage -Server $server -User 'replies@example.test' -Folder $replyFolder)
@@ -60,6 +61,11 @@ BeforeAll {
     }
 
     function Test-BytesEqual([byte[]] $A, [byte[]] $B) { [Linq.Enumerable]::SequenceEqual($A, $B) }
+
+    # What Test-ReplyImapConnection -Target Source -Verbose says, as text lines.
+    function Get-SourceTestVerbose([string] $Config) {
+        @(Test-ReplyImapConnection -ConfigPath $Config -Target Source -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+    }
 }
 
 AfterAll {
@@ -89,8 +95,10 @@ Describe 'Invoke-ReplyProcessing into a reply folder another account shares' -Ta
             @($run.Stored | Where-Object { $_.Bytes.Length -gt 1MB }) | Should -HaveCount 1
         }
 
-        It 'Tells in verbose output where it copies to' {
-            $run.Verbose | Should -Contain "The reply folder is shared with the inbound account as 'shared/replies@example.test/$($run.Folder)': replies stored unchanged are copied on the server."
+        It 'Tells in verbose output where it copies to, in the run and in Test-ReplyImapConnection -Target Source' {
+            $said = "The reply folder is shared with the inbound account as 'shared/replies@example.test/$($run.Folder)': replies stored unchanged are copied on the server."
+            $run.Verbose | Should -Contain $said
+            Get-SourceTestVerbose $run.Config | Should -Contain $said
         }
 
         It 'Sends no body through the client: neither fetched from the inbound account nor appended to the reply account' {
@@ -123,7 +131,15 @@ Describe 'Invoke-ReplyProcessing into a reply folder another account shares' -Ta
             @($run.Results | Where-Object { $_.Actions -match 'copied on the server' }) | Should -HaveCount 0
             $run.Stored | Should -HaveCount 2
             $run.Fetched | Should -BeGreaterThan 1MB
-            $run.Verbose | Should -Contain "Replies are fetched and appended, not copied on the server: the inbound account does not see 'shared/replies@example.test/$($run.Folder)' (the reply folder is not shared with it)."
+            $said = "Replies are fetched and appended, not copied on the server: the inbound account does not see 'shared/replies@example.test/$($run.Folder)' (the reply folder is not shared with it)."
+            $run.Verbose | Should -Contain $said
+            Get-SourceTestVerbose $run.Config | Should -Contain $said
+        }
+
+        It 'Says nothing of it without -Verbose, and still reports the source' {
+            $report = Test-ReplyImapConnection -ConfigPath $run.Config -Target Source 4>&1
+            @($report | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) | Should -HaveCount 0
+            $report.Succeeded | Should -BeTrue
         }
     }
 }

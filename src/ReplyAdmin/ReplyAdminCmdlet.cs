@@ -85,6 +85,11 @@ namespace ReplyAdmin.Commands
         internal static void WriteHostInformation(Cmdlet cmdlet, string message) =>
             cmdlet.WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST" });
 
+        /// <summary>True when verbose output is shown (-Verbose, or $VerbosePreference): what is worked out only to be told is skipped otherwise.</summary>
+        internal bool VerboseWanted => MyInvocation.BoundParameters.TryGetValue("Verbose", out var verbose)
+            ? ((SwitchParameter)verbose).IsPresent
+            : !(GetVariableValue("VerbosePreference") is ActionPreference preference) || preference != ActionPreference.SilentlyContinue;
+
         /// <summary>Writes an engine error as a non-terminating error record.</summary>
         protected void WriteEngineError(ReplyAdminException e) => WriteError(ToErrorRecord(e));
 

@@ -410,10 +410,36 @@ namespace ReplyAdmin.Engine.Imap
             private async Task<ServerCopy> FindAsync(CancellationToken cancellationToken)
             {
                 var (path, reason) = await _source.SharedPathAsync(_mailbox, _replyUidValidity, cancellationToken).ConfigureAwait(false);
-                _verbose?.Invoke(path != null
-                    ? $"The reply folder is shared with the inbound account as '{path}': replies stored unchanged are copied on the server."
-                    : $"Replies are fetched and appended, not copied on the server: {reason}.");
+                _verbose?.Invoke(SharedText(path, reason));
                 return path == null ? null : new ServerCopy(_source, path, serverPath: true);
+            }
+
+            public async Task<string> DescribeAsync(CancellationToken cancellationToken)
+            {
+                var (path, reason) = await _source.SharedPathAsync(_mailbox, _replyUidValidity, cancellationToken).ConfigureAwait(false);
+                return SharedText(path, reason);
+            }
+
+            private static string SharedText(string path, string reason) => path != null
+                ? $"The reply folder is shared with the inbound account as '{path}': replies stored unchanged are copied on the server."
+                : $"Replies are fetched and appended, not copied on the server: {reason}.";
+        }
+
+        /// <summary>
+        /// How a run would store replies that go in unchanged into <paramref name="mailbox"/>'s folder, in words: copied on
+        /// the server (the same account, or a folder shared with this one; looked up now) or fetched and appended, and why.
+        /// For Test-ReplyImapConnection; changes nothing.
+        /// </summary>
+        public async Task<string> DescribeServerCopyAsync(ReplyMailboxSettings mailbox, Func<CancellationToken, Task<uint>> replyUidValidity, CancellationToken cancellationToken)
+        {
+            switch (ServerCopyInto(mailbox, replyUidValidity))
+            {
+                case ServerCopy _:
+                    return "The reply folder is in the inbound account: replies stored unchanged are copied on the server.";
+                case SharedServerCopy shared:
+                    return await shared.DescribeAsync(cancellationToken).ConfigureAwait(false);
+                default:
+                    return _readOnly ? "Replies are not stored (read-only)." : "Replies are fetched and appended, not copied on the server: the reply folder is on another server, or is the inbound folder itself.";
             }
         }
 

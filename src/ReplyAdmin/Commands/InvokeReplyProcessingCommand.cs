@@ -196,9 +196,7 @@ namespace ReplyAdmin.Commands
             {
                 _events = events;
                 _cmdlet = cmdlet;
-                VerboseEnabled = cmdlet.MyInvocation.BoundParameters.TryGetValue("Verbose", out var verbose)
-                    ? ((SwitchParameter)verbose).IsPresent
-                    : !(cmdlet.GetVariableValue("VerbosePreference") is ActionPreference preference) || preference != ActionPreference.SilentlyContinue;
+                VerboseEnabled = cmdlet.VerboseWanted;
             }
 
             public bool VerboseEnabled { get; }

@@ -134,11 +134,36 @@ namespace ReplyAdmin.Commands
             var report = Invoke(token => provider.TestAsync(configuration.Source, context, token));
             if (report.Details is ImapConnectionReport imap)
             {
+                if (imap.Succeeded && configuration.ReplyMailbox != null && VerboseWanted)
+                    WriteVerbose(DescribeServerCopy(configuration, provider, context));
                 Write(imap);
                 return;
             }
             WriteVerbose(report.Succeeded ? $"The source is readable and writable; {report.WaitingMessages} message(s) wait." : $"Failed: {report.Error.Message}");
             Write(report, report.Succeeded, report.Error);
+        }
+
+        // Whether a run would copy replies on the server (the reply folder in the source's account, or shared with it) or
+        // fetch and append them: told in -Verbose, since it needs the reply mailbox's login as well.
+        private string DescribeServerCopy(ReplyAdminConfiguration configuration, ISourceProvider provider, SourceContext context)
+        {
+            var mailbox = configuration.ReplyMailbox;
+            try
+            {
+                // Engine calls without Invoke: a reply mailbox that fails here must not end the source's test.
+                var credential = CredentialResolver.Resolve(mailbox.UserName, mailbox.CredentialReference, "replyMailbox.credentialReference", mailbox.Authentication);
+                using (var source = (ImapReplySource)provider.Create(configuration.Source, context))
+                using (var store = new ImapReplyStore(mailbox, credential, context.Timeout))
+                    return source.DescribeServerCopyAsync(mailbox, store.UidValidityAsync, StopToken).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (ReplyAdminException e)
+            {
+                return $"Whether replies would be copied on the server is not known: the reply mailbox could not be checked ({e.ErrorId}: {e.Message})";
+            }
         }
 
         // The relay: connect, TLS and login as a forward would; then whether DNS publishes the key it signs with.
